@@ -1,0 +1,108 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+User = get_user_model()
+
+
+def avatar_url(user, request=None) -> str | None:
+    if not user.avatar:
+        return None
+    url = user.avatar.url
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    """A person as shown inside other objects (room owners, message authors, ...)."""
+
+    avatar_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "avatar_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_avatar_url(self, user) -> str | None:
+        return avatar_url(user, self.context.get("request"))
+
+
+class UserResponseSerializer(UserBriefSerializer):
+    """A profile. `email` is present only when the caller is looking at themself."""
+
+    created_at = serializers.DateTimeField(source="date_joined", read_only=True)
+    email = serializers.EmailField(read_only=True, required=False)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "avatar_url", "bio", "favorite_genres", "created_at", "email"]
+        read_only_fields = fields
+
+    def to_representation(self, user):
+        data = super().to_representation(user)
+        request = self.context.get("request")
+        if request is None or request.user.pk != user.pk:
+            data.pop("email", None)
+        return data
+
+
+class UserUpdateSerializer(serializers.Serializer):
+    """`UserUpdate`: every field optional; only the fields sent change."""
+
+    username = serializers.RegexField(
+        r"^[\w.@+-]+$",
+        min_length=3,
+        max_length=30,
+        required=False,
+        error_messages={"invalid": "Use 3-30 letters, digits and . @ + - _ only."},
+    )
+    display_name = serializers.CharField(max_length=64, required=False, allow_blank=True, trim_whitespace=True)
+    bio = serializers.CharField(max_length=500, required=False, allow_blank=True, trim_whitespace=True)
+    favorite_genres = serializers.ListField(
+        child=serializers.CharField(max_length=50, trim_whitespace=True), max_length=30, required=False
+    )
+
+    def validate(self, attrs):
+        # Fields of UserResponse that a client may echo back unchanged are ignored; anything
+        # else (e-mail, typos) is refused rather than silently dropped.
+        echoed = {"id", "avatar_url", "created_at"}
+        unknown = set(self.initial_data) - set(self.fields) - echoed
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+        return attrs
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    avatar_file = serializers.FileField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshBodySerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class DevLoginSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class DevLoginResponseSerializer(TokenPairSerializer):
+    user = UserResponseSerializer()
+    created = serializers.BooleanField()
+
+
+class WsTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()
+
+
+class FrontendConfigSerializer(serializers.Serializer):
+    providers = serializers.ListField(child=serializers.ChoiceField(choices=["google", "spotify"]))
+    login_urls = serializers.DictField(child=serializers.URLField())
+    dev_login = serializers.BooleanField()
+    ws_url = serializers.CharField()
+    frontend_url = serializers.URLField()

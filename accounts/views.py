@@ -1,0 +1,171 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+
+from accounts import oauth, selectors, services
+from accounts.serializers import (
+    AvatarUploadSerializer,
+    DevLoginResponseSerializer,
+    DevLoginSerializer,
+    FrontendConfigSerializer,
+    RefreshBodySerializer,
+    TokenPairSerializer,
+    UserResponseSerializer,
+    UserUpdateSerializer,
+    WsTicketSerializer,
+)
+from tunewave.ratelimit import rate_limit
+
+_DETAIL = inline_serializer("Detail", {"detail": serializers.CharField(), "code": serializers.CharField()})
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=UserResponseSerializer, summary="The current user's profile")
+    @rate_limit("10/m")
+    def get(self, request):
+        return Response(UserResponseSerializer(request.user, context={"request": request}).data)
+
+
+class UserDetailView(APIView):
+    @extend_schema(responses={200: UserResponseSerializer, 404: _DETAIL}, summary="A user's public profile")
+    @rate_limit("20/m")
+    def get(self, request, user_id):
+        user = selectors.user_get(user_id=user_id)
+        return Response(UserResponseSerializer(user, context={"request": request}).data)
+
+    @extend_schema(
+        request=UserUpdateSerializer,
+        responses={200: UserResponseSerializer, 400: _DETAIL, 403: _DETAIL, 409: _DETAIL},
+        summary="Update your own profile",
+    )
+    @rate_limit("10/m")
+    def put(self, request, user_id):
+        user = selectors.user_get(user_id=user_id)
+        if user.pk != request.user.pk:
+            raise PermissionDenied("You can only change your own profile.")
+        body = UserUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, data=body.validated_data)
+        return Response(UserResponseSerializer(user, context={"request": request}).data)
+
+    patch = put
+
+    def get_permissions(self):
+        if self.request.method in ("PUT", "PATCH"):
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+
+class AvatarView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": AvatarUploadSerializer},
+        responses={200: UserResponseSerializer, 400: _DETAIL, 413: _DETAIL},
+        summary="Upload your avatar (JPEG, PNG or WebP, at most 5 MB)",
+    )
+    @rate_limit("5/m")
+    def post(self, request):
+        body = AvatarUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.user_avatar_set(user=request.user, upload=body.validated_data["avatar_file"])
+        return Response(UserResponseSerializer(user, context={"request": request}).data)
+
+
+class TokenRefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=RefreshBodySerializer, responses={200: TokenPairSerializer, 401: _DETAIL})
+    @rate_limit("30/m")
+    def post(self, request):
+        body = TokenRefreshSerializer(data=request.data)
+        try:
+            body.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        except services.User.DoesNotExist as exc:
+            raise InvalidToken("The account behind this token no longer exists.") from exc
+        return Response(body.validated_data)
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=RefreshBodySerializer, responses={204: None, 401: _DETAIL})
+    @rate_limit("30/m")
+    def post(self, request):
+        body = RefreshBodySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.refresh_token_revoke(token=body.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WsTicketView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=WsTicketSerializer, summary="A single-use WebSocket ticket (30 s)")
+    @rate_limit("30/m")
+    def post(self, request):
+        ticket = services.ws_ticket_issue(user=request.user)
+        return Response({"ticket": ticket, "expires_in": settings.WS_TICKET_TTL}, status=status.HTTP_201_CREATED)
+
+
+class DevLoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=DevLoginSerializer,
+        responses={200: DevLoginResponseSerializer, 404: _DETAIL},
+        summary="Sign in as any e-mail (only when DEBUG or TUNEWAVE_DEV_LOGIN=1)",
+    )
+    @rate_limit("10/m")
+    def post(self, request):
+        if not settings.DEV_LOGIN_ENABLED:
+            raise NotFound("Dev login is disabled on this server.")
+        body = DevLoginSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user, created = services.user_get_or_create(email=body.validated_data["email"])
+        if not user.is_active:
+            raise PermissionDenied("This account is deactivated.")
+        if created and body.validated_data.get("display_name"):
+            user = services.user_update(user=user, data={"display_name": body.validated_data["display_name"]})
+        request.user = user
+        data = {
+            **services.tokens_issue(user=user),
+            "user": UserResponseSerializer(user, context={"request": request}).data,
+            "created": created,
+        }
+        return Response(data)
+
+
+class FrontendConfigView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses=FrontendConfigSerializer, summary="What the SPA needs to sign people in")
+    @rate_limit("15/m")
+    def get(self, request):
+        providers = oauth.configured_providers()
+        scheme = "wss" if request.is_secure() else "ws"
+        return Response(
+            {
+                "providers": providers,
+                "login_urls": {name: request.build_absolute_uri(f"/auth/{name}/login") for name in providers},
+                "dev_login": settings.DEV_LOGIN_ENABLED,
+                "ws_url": f"{scheme}://{request.get_host()}/ws/",
+                "frontend_url": settings.FRONTEND_URL,
+            }
+        )

@@ -1,0 +1,94 @@
+"""Fixtures shared by every app's tests.
+
+Outgoing HTTP is blocked: `requests` goes through `responses` (tests register what
+Spotify or Google answer), and raw sockets may only reach this machine.
+"""
+
+import socket
+
+import pytest
+import responses as responses_lib
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(sock, address):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
+        raise OSError(f"Tests may not reach the network (tried {host}).")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def mocked_responses():
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and tickets must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run in-process in tests; the services-mode worker test opts out explicitly."""
+    from tunewave.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def services_mode():
+    if not (settings.REDIS_URL and "postgres" in settings.DATABASES["default"]["ENGINE"]):
+        pytest.skip("services mode only (DATABASE_URL, REDIS_URL, CELERY_BROKER_URL)")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", email="alice@example.com", display_name="Alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob", email="bob@example.com", display_name="Bob")
+
+
+def client_for(user) -> APIClient:
+    from accounts.services import tokens_issue
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=user)['access']}")
+    return client
+
+
+@pytest.fixture
+def as_user():
+    return client_for

@@ -1,0 +1,46 @@
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# Paths that belong to HTML pages; everything else is the JSON API.
+_HTML_PREFIXES = ("/admin", "/app", "/api/docs", "/static", "/media")
+
+
+def wants_json(path: str) -> bool:
+    return not path.startswith(_HTML_PREFIXES)
+
+
+class JsonNotFoundMiddleware:
+    """Answers unknown API paths with the JSON error shape instead of Django's HTML page.
+
+    Unmatched URLs never reach DRF, so its exception handler cannot render them; this
+    keeps the contract "every API error is JSON" for them too (DEBUG included).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in (404, 405) and wants_json(request.path):
+            if not response.get("Content-Type", "").startswith("application/json"):
+                code = "not_found" if response.status_code == 404 else "method_not_allowed"
+                detail = "Not found." if response.status_code == 404 else "Method not allowed."
+                new = JsonResponse({"detail": detail, "code": code}, status=response.status_code)
+                if response.has_header("Allow"):
+                    new["Allow"] = response["Allow"]
+                return new
+        return response
+
+
+def json_server_error(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """handler500: a JSON body for API clients, plain text elsewhere."""
+    if wants_json(request.path):
+        body = json.dumps({"detail": "Internal server error.", "code": "server_error"})
+        return HttpResponse(body, status=500, content_type="application/json")
+    return HttpResponse("Internal server error.", status=500, content_type="text/plain")
+
+
+def json_bad_request(request: HttpRequest, exception=None, *args, **kwargs) -> HttpResponse:
+    """handler400: oversize bodies and other suspicious requests outside DRF views."""
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView, TemplateView
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tunewave import health
+from tunewave.routes import route
+
+handler500 = "tunewave.middleware.json_server_error"
+handler400 = "tunewave.middleware.json_bad_request"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/app/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    *route("healthz", health.healthz, "healthz"),
+    *route("readyz", health.readyz, "readyz"),
+    re_path(r"^app(?:/.*)?$", TemplateView.as_view(template_name="app.html"), name="app"),
+    path("", include("accounts.urls")),
+]
+
+if settings.DEBUG:
+    # Production serves uploads from nginx (deploy/nginx.conf) with the same nosniff header.
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
