@@ -43,6 +43,25 @@ def _fresh_cache():
     cache.clear()
 
 
+class _FrozenClock:
+    """Rate-limit windows are fixed minutes; a test must not straddle a window edge."""
+
+    def __init__(self):
+        import time
+
+        self.now = float(int(time.time()) // 60 * 60 + 1)
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def ratelimit_clock(monkeypatch):
+    clock = _FrozenClock()
+    monkeypatch.setattr("django_ratelimit.core.time", clock)
+    return clock
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run in-process in tests; the services-mode worker test opts out explicitly."""

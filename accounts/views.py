@@ -82,10 +82,18 @@ class AvatarView(APIView):
         return Response(UserResponseSerializer(user, context={"request": request}).data)
 
 
-class TokenRefreshView(APIView):
+class PublicView(APIView):
+    """Takes no credentials (a stale Authorization header must not block these calls),
+    but still answers bad tokens in the body with 401, not 403."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class TokenRefreshView(PublicView):
     @extend_schema(request=RefreshBodySerializer, responses={200: TokenPairSerializer, 401: _DETAIL})
     @rate_limit("30/m")
     def post(self, request):
@@ -99,10 +107,7 @@ class TokenRefreshView(APIView):
         return Response(body.validated_data)
 
 
-class LogoutView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class LogoutView(PublicView):
     @extend_schema(request=RefreshBodySerializer, responses={204: None, 401: _DETAIL})
     @rate_limit("30/m")
     def post(self, request):
@@ -122,10 +127,7 @@ class WsTicketView(APIView):
         return Response({"ticket": ticket, "expires_in": settings.WS_TICKET_TTL}, status=status.HTTP_201_CREATED)
 
 
-class DevLoginView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class DevLoginView(PublicView):
     @extend_schema(
         request=DevLoginSerializer,
         responses={200: DevLoginResponseSerializer, 404: _DETAIL},
@@ -151,10 +153,7 @@ class DevLoginView(APIView):
         return Response(data)
 
 
-class FrontendConfigView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class FrontendConfigView(PublicView):
     @extend_schema(responses=FrontendConfigSerializer, summary="What the SPA needs to sign people in")
     @rate_limit("15/m")
     def get(self, request):

@@ -182,6 +182,8 @@ STORAGES = {
 # Uploaded avatars live here (served by Django in DEBUG, by nginx in production).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
+# Let Daphne serve uploads itself (one-box setups); behind nginx, nginx serves /media/.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 
 # Request bodies: JSON bodies over 1 MiB are refused; avatar files have their own 5 MB cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -250,6 +252,8 @@ SOCIAL_AUTH_SPOTIFY_SCOPE = [
     "user-read-playback-state",
     "user-modify-playback-state",
 ]
+# Besides access/refresh token (kept by the backend): the expiry, for refreshing before calls.
+SOCIAL_AUTH_SPOTIFY_EXTRA_DATA = [("expires_in", "expires_in"), ("scope", "scope")]
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_URL_NAMESPACE = "social"
 SOCIAL_AUTH_USER_MODEL = AUTH_USER_MODEL

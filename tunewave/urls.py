@@ -22,6 +22,11 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
-if settings.DEBUG:
-    # Production serves uploads from nginx (deploy/nginx.conf) with the same nosniff header.
-    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
+
+def media(request, path):
+    """Uploaded avatars. Behind nginx, /media/ never reaches Django (deploy/nginx.conf)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.SERVE_MEDIA:
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media))
