@@ -20,6 +20,8 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     # Lower-case genre names chosen in the profile; the cold start for recommendations.
     favorite_genres = models.JSONField(default=list, blank=True)
+    # Whether other people may read this user's listening history.
+    history_public = models.BooleanField(default=True)
 
     objects = TuneWaveUserManager()
 

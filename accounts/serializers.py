@@ -35,7 +35,17 @@ class UserResponseSerializer(UserBriefSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "avatar_url", "bio", "favorite_genres", "created_at", "email"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "avatar_url",
+            "bio",
+            "favorite_genres",
+            "history_public",
+            "created_at",
+            "email",
+        ]
         read_only_fields = fields
 
     def to_representation(self, user):
@@ -61,6 +71,8 @@ class UserUpdateSerializer(serializers.Serializer):
     favorite_genres = serializers.ListField(
         child=serializers.CharField(max_length=50, trim_whitespace=True), max_length=30, required=False
     )
+
+    history_public = serializers.BooleanField(required=False)
 
     def validate(self, attrs):
         # Fields of UserResponse that a client may echo back unchanged are ignored; anything
