@@ -20,6 +20,8 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     # Lower-case genre names chosen in the profile; the cold start for recommendations.
     favorite_genres = models.JSONField(default=list, blank=True)
+    # True once a provider vouched for the e-mail (Google's email_verified); see accounts.oauth.
+    email_verified = models.BooleanField(default=False)
     # Whether other people may read this user's listening history.
     history_public = models.BooleanField(default=True)
 

@@ -1,11 +1,77 @@
 """OAuth sign-in with Google and Spotify (social-auth-app-django).
 
-Placeholder: the views and pipeline steps are filled in by the OAuth work.
+`login` starts the provider's consent screen; `callback` runs the social-auth pipeline
+(settings.SOCIAL_AUTH_PIPELINE, whose TuneWave steps live below), issues our JWT pair and
+sends the browser back to the SPA with the tokens in the URL fragment. Browsers never see
+a 500 here: every failure becomes `…/auth/callback#error=<code>`, one of `ERROR_CODES`.
+
+We sign people in with JWTs, not Django sessions; the session only carries social-auth's
+`state` and our own `next`/link values from `login` to `callback`.
 """
 
+import logging
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from social_core.actions import do_auth
+from social_core.exceptions import (
+    AuthAssociationError,
+    AuthCanceled,
+    AuthConfigurationError,
+    AuthCredentialError,
+    AuthException,
+    AuthInputError,
+    AuthProviderError,
+    AuthResponseError,
+    AuthSessionError,
+    SocialAuthBaseException,
+)
+from social_django.utils import load_backend, load_strategy
+
+from accounts import services
+
+logger = logging.getLogger(__name__)
 
 PROVIDERS = {"google": "google-oauth2", "spotify": "spotify"}
+
+# Backends whose profile response says whether the provider verified the e-mail. Google
+# puts `email_verified` in its userinfo; Spotify never does, so its e-mails count as
+# unverified and are never used to reach an existing account.
+_VERIFIED_EMAIL_CLAIM = {"google-oauth2": "email_verified"}
+
+# What the SPA may find in `#error=` (it shows a message per code).
+ERROR_CODES = (
+    "provider_not_configured",
+    "link_invalid",
+    "state_missing",
+    "state_mismatch",
+    "access_denied",
+    "provider_error",
+    "provider_unreachable",
+    "email_missing",
+    "email_invalid",
+    "email_unverified",
+    "email_in_use",
+    "identity_in_use",
+    "account_disabled",
+    "auth_failed",
+    "server_error",
+)
+
+_SESSION_NEXT = "tunewave_oauth_next"
+_SESSION_LINK = "tunewave_oauth_link_user"
+# We validate and keep `next` ourselves (front-end origins only), so social-auth's own
+# `next` handling is pointed at a parameter nobody sends.
+_SOCIAL_REDIRECT_NAME = "social_auth_next_unused"
+_NEXT_MAX_LENGTH = 2000
+_TRANSPORT_FAILURES = {"connection_failed", "timeout", "tls_error"}
 
 
 def configured_providers() -> list[str]:
@@ -14,3 +80,268 @@ def configured_providers() -> list[str]:
         "spotify": bool(settings.SPOTIFY_CLIENT_ID and settings.SPOTIFY_CLIENT_SECRET),
     }
     return [name for name in PROVIDERS if configured[name]]
+
+
+class OAuthError(AuthException):
+    """A TuneWave sign-in rule refused the login; `error_code` is what the SPA gets."""
+
+    def __init__(self, backend, error_code: str):
+        super().__init__(backend, code=error_code, stage="pipeline")
+        self.error_code = error_code
+
+
+# --- redirect targets -----------------------------------------------------------------
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _allowed_origins() -> set[str]:
+    origins = {_origin(settings.FRONTEND_URL), *(_origin(o) for o in settings.FRONTEND_ORIGINS)}
+    return {o for o in origins if o}
+
+
+def safe_next(raw: str | None) -> str | None:
+    """`raw` as an absolute URL when it points at a configured front-end origin, else None.
+
+    Paths are taken relative to FRONTEND_URL. The whole authority must match, so user
+    info (`https://app@evil.example`) or another port never passes.
+    """
+    if not raw or not isinstance(raw, str) or len(raw) > _NEXT_MAX_LENGTH:
+        return None
+    if "\\" in raw or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in raw):
+        return None
+    url = urljoin(settings.FRONTEND_URL, raw)
+    origin = _origin(url)
+    if origin is None or origin not in _allowed_origins():
+        return None
+    return url
+
+
+def _landing_url(next_url: str | None) -> str:
+    """The SPA page that reads the fragment: `/app/auth/callback` on the `next` origin.
+
+    A `next` on another allowed origin (the Vite dev server) gets the tokens on its own
+    origin, since the SPA keeps them in that origin's storage.
+    """
+    landing = urljoin(settings.FRONTEND_URL, "auth/callback")
+    if next_url:
+        path = urlsplit(landing).path
+        landing = urljoin(next_url, path)
+    return landing
+
+
+def _redirect_with_fragment(next_url: str | None, params: dict[str, str]) -> HttpResponse:
+    if next_url:
+        params = {**params, "next": next_url}
+    response = HttpResponseRedirect(f"{_landing_url(next_url)}#{urlencode(params)}")
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _fail(provider: str, code: str, next_url: str | None = None) -> HttpResponse:
+    logger.info("OAuth sign-in with %s failed: %s", provider, code)
+    return _redirect_with_fragment(next_url, {"error": code})
+
+
+def _unknown_provider() -> JsonResponse:
+    return JsonResponse({"detail": "Unknown sign-in provider.", "code": "not_found"}, status=404)
+
+
+def _callback_uri(provider: str) -> str:
+    # social-auth turns it absolute (https when SOCIAL_AUTH_REDIRECT_IS_HTTPS); login and
+    # callback build it the same way, as the token request must repeat it exactly.
+    return reverse("oauth-callback", kwargs={"provider": provider})
+
+
+def _backend(request: HttpRequest, provider: str):
+    strategy = load_strategy(request)
+    return load_backend(strategy, PROVIDERS[provider], redirect_uri=_callback_uri(provider))
+
+
+# --- views ----------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def login(request: HttpRequest, provider: str) -> HttpResponse:
+    """302 to the provider's consent screen.
+
+    `?next=` is where the SPA wants to land afterwards (front-end origins only);
+    `?link=<ws ticket>` links this provider to the ticket's (signed-in) user instead of
+    signing in.
+    """
+    if provider not in PROVIDERS:
+        return _unknown_provider()
+    next_url = safe_next(request.GET.get("next"))
+    if provider not in configured_providers():
+        return _fail(provider, "provider_not_configured", next_url)
+
+    session = request.session
+    session.pop(_SESSION_NEXT, None)
+    session.pop(_SESSION_LINK, None)
+    if next_url:
+        session[_SESSION_NEXT] = next_url
+    ticket = request.GET.get("link")
+    if ticket is not None:
+        user = services.ws_ticket_redeem(ticket=ticket)
+        if user is None:
+            return _fail(provider, "link_invalid", next_url)
+        session[_SESSION_LINK] = str(user.pk)
+
+    try:
+        return do_auth(_backend(request, provider), redirect_name=_SOCIAL_REDIRECT_NAME)
+    except SocialAuthBaseException as exc:
+        logger.warning("OAuth start with %s failed: %s (%s)", provider, type(exc).__name__, exc.code)
+        return _fail(provider, "provider_error", next_url)
+
+
+@never_cache
+@require_GET
+def callback(request: HttpRequest, provider: str) -> HttpResponse:
+    """Where the provider sends the browser back: sign in, then 302 to the SPA."""
+    if provider not in PROVIDERS:
+        return _unknown_provider()
+    # Both values are single-use: whatever happens below, a later callback starts clean.
+    next_url = safe_next(request.session.pop(_SESSION_NEXT, None))
+    link_user_id = request.session.pop(_SESSION_LINK, None)
+    if provider not in configured_providers():
+        return _fail(provider, "provider_not_configured", next_url)
+
+    try:
+        backend = _backend(request, provider)
+        user = backend.complete(link_user_id=link_user_id)
+    except SocialAuthBaseException as exc:
+        code = error_code_for(exc)
+        logger.info(
+            "OAuth callback from %s refused: %s (%s, stage %s, status %s)",
+            provider,
+            code,
+            type(exc).__name__,
+            getattr(exc, "stage", "?"),
+            getattr(exc, "status_code", None),
+        )
+        return _redirect_with_fragment(next_url, {"error": code})
+    except (requests.ConnectionError, requests.Timeout):
+        # social-auth wraps its own requests; this covers any call it leaves bare.
+        return _fail(provider, "provider_unreachable", next_url)
+    except Exception:
+        # Never a 500 on a browser navigation; the traceback goes to the log (filtered for
+        # tokens), the person gets a message and can try again.
+        logger.exception("OAuth callback from %s crashed", provider)
+        return _fail(provider, "server_error", next_url)
+
+    if not isinstance(user, services.User):
+        return _fail(provider, "auth_failed", next_url)
+    if not user.is_active:
+        return _fail(provider, "account_disabled", next_url)
+    logger.info("OAuth sign-in with %s: user %s", provider, user.pk)
+    return _redirect_with_fragment(next_url, services.tokens_issue(user=user))
+
+
+def error_code_for(exc: SocialAuthBaseException) -> str:
+    """Maps a social-auth failure to the code the SPA understands."""
+    if isinstance(exc, OAuthError):
+        return exc.error_code
+    if isinstance(exc, AuthCanceled):
+        return "access_denied"
+    if isinstance(exc, AuthInputError) and exc.parameter == "state":
+        return "state_missing"
+    if isinstance(exc, AuthSessionError):
+        # A state we never issued, already used, expired, or from a lost session.
+        return "state_mismatch"
+    if isinstance(exc, AuthProviderError):
+        return "provider_unreachable" if exc.code in _TRANSPORT_FAILURES else "provider_error"
+    if isinstance(exc, AuthResponseError):
+        return "email_unverified" if exc.claim == "email_verified" else "provider_error"
+    if isinstance(exc, AuthAssociationError) and exc.code in ("email_in_use", "identity_in_use"):
+        return exc.code
+    if isinstance(exc, (AuthCredentialError, AuthConfigurationError)):
+        # A rejected code or client: nothing the person can fix but to try again later.
+        return "provider_error"
+    return "auth_failed"
+
+
+# --- pipeline steps (settings.SOCIAL_AUTH_PIPELINE) --------------------------------------
+
+
+def _email_verified(backend, response) -> bool:
+    claim = _VERIFIED_EMAIL_CLAIM.get(backend.name)
+    return bool(claim) and (response or {}).get(claim) is True
+
+
+def _ensure_active(backend, user) -> None:
+    if user is not None and not user.is_active:
+        raise OAuthError(backend, "account_disabled")
+
+
+def link_current_user(backend, user=None, link_user_id=None, *args, **kwargs):
+    """Links the provider to the user who asked for it with `?link=<ticket>` on login.
+
+    Runs after `social_user`: if this provider account already belongs to someone else,
+    linking it would move another person's login, so that is refused.
+    """
+    _ensure_active(backend, user)
+    if not link_user_id:
+        return None
+    current = services.User.objects.filter(pk=link_user_id).first()
+    if current is None:
+        raise OAuthError(backend, "link_invalid")
+    _ensure_active(backend, current)
+    if user is not None and user.pk != current.pk:
+        raise OAuthError(backend, "identity_in_use")
+    return {"user": current, "is_new": False}
+
+
+def associate_by_verified_email(backend, details, response=None, user=None, *args, **kwargs):
+    """Same verified e-mail = same person; an unverified one never reaches an account."""
+    if user is not None:
+        return None
+    email = (details.get("email") or "").strip()
+    if not email:
+        raise OAuthError(backend, "email_missing")
+    existing = services.User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        return None
+    if not _email_verified(backend, response):
+        # Anyone can type any address into some providers; the owner should sign in the
+        # way they usually do and link this provider from their profile.
+        raise OAuthError(backend, "email_in_use")
+    _ensure_active(backend, existing)
+    if not existing.email_verified:
+        # Closes pre-registration takeover: an account made with this address unverified
+        # (say, through Spotify) must not become a door into the real owner's login.
+        existing = services.user_claim_verified_email(user=existing)
+    return {"user": existing, "is_new": False}
+
+
+def create_user(backend, details, user=None, *args, **kwargs):
+    if user is not None:
+        return {"is_new": False}
+    try:
+        new_user = services.user_create(
+            email=details["email"].strip(),
+            username=details.get("username") or None,
+            display_name=(details.get("fullname") or "").strip(),
+            email_verified=_email_verified(backend, kwargs.get("response")),
+        )
+    except IntegrityError as exc:  # the same e-mail signed up between our read and write
+        raise OAuthError(backend, "email_in_use") from exc
+    except ValidationError as exc:
+        raise OAuthError(backend, "email_invalid") from exc
+    return {"user": new_user, "is_new": True}
+
+
+def update_profile(backend, details, user=None, *args, **kwargs):
+    """Fills what the person has not chosen yet; never overwrites their own choices."""
+    if user is None or user.display_name:
+        return None
+    name = (details.get("fullname") or "").strip()[:64]
+    if name:
+        services.user_update(user=user, data={"display_name": name})
+    return None

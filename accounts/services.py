@@ -43,11 +43,14 @@ def _free_username(base: str) -> str:
     return candidate
 
 
-def user_create(*, email: str, username: str | None = None, display_name: str = "") -> User:
+def user_create(
+    *, email: str, username: str | None = None, display_name: str = "", email_verified: bool = False
+) -> User:
     email = User.objects.normalize_email(email).lower()
     with transaction.atomic():
         user = User(email=email, username=_free_username(username or email.split("@")[0]))
         user.display_name = display_name[:64]
+        user.email_verified = email_verified
         user.set_unusable_password()
         user.full_clean(exclude=["password", "avatar"])
         user.save()
@@ -145,15 +148,34 @@ def refresh_token_revoke(*, token: str) -> None:
         ) from exc
 
 
+def refresh_tokens_revoke_all(*, user: User) -> None:
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
 @transaction.atomic
 def user_deactivate(*, user: User) -> User:
     """Turns an account off: access tokens stop at the next request, refresh tokens now."""
     user.is_active = False
     user.save(update_fields=["is_active"])
-    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
+    refresh_tokens_revoke_all(user=user)
+    return user
+
+
+@transaction.atomic
+def user_claim_verified_email(*, user: User) -> User:
+    """A provider proved this person owns the account's e-mail, which nobody had proved.
+
+    Whoever created the account did so with an unverified address (possibly someone
+    else's), so the sign-ins they attached are detached and their sessions revoked; the
+    proven owner keeps the account and can link those providers again themself.
+    """
+    user.social_auth.all().delete()
+    refresh_tokens_revoke_all(user=user)
+    user.email_verified = True
+    user.save(update_fields=["email_verified"])
     return user
 
 
