@@ -108,10 +108,9 @@ def track_store(
     return track
 
 
-def favorite_add(*, user: User, track: Track) -> FavoriteTrack:
+def favorite_add(*, user: User, track: Track) -> tuple[FavoriteTrack, bool]:
     """Adds a favorite; adding it again returns the existing row (one row, no error)."""
-    favorite, _ = FavoriteTrack.objects.get_or_create(user=user, track=track)
-    return favorite
+    return FavoriteTrack.objects.get_or_create(user=user, track=track)
 
 
 def favorite_remove(*, user: User, spotify_id: str) -> bool:
@@ -146,3 +145,13 @@ def listening_record(
     ListeningEvent.objects.bulk_create([event], ignore_conflicts=True)
     # The id is made client-side, so it is in the table only if this insert won.
     return ListeningEvent.objects.filter(pk=event.pk).exists()
+
+
+def track_for_id(*, spotify_id: str) -> Track:
+    """The stored track with that id, or 404."""
+    from django.http import Http404
+
+    track = Track.objects.filter(spotify_id=spotify_id).first()
+    if track is None:
+        raise Http404("No track with that id.")
+    return track

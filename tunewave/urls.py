@@ -20,6 +20,7 @@ urlpatterns = [
     *route("readyz", health.readyz, "readyz"),
     re_path(r"^app(?:/.*)?$", TemplateView.as_view(template_name="app.html"), name="app"),
     path("", include("accounts.urls")),
+    path("", include("music.urls")),
 ]
 
 

@@ -1,0 +1,10 @@
+from music import views
+from tunewave.routes import route
+
+urlpatterns = [
+    *route("favorites/me", views.MyFavoritesView.as_view(), "favorites-me"),
+    *route("favorites/me/<str:spotify_id>", views.MyFavoriteDetailView.as_view(), "favorites-me-detail"),
+    *route("favorites/<str:user_id>", views.UserFavoritesView.as_view(), "favorites-user"),
+    *route("users/me/history", views.MyHistoryView.as_view(), "history-me"),
+    *route("users/<str:user_id>/history", views.UserHistoryView.as_view(), "history-user"),
+]
