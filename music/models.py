@@ -73,6 +73,9 @@ class TrackArtist(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["track", "artist"], name="music_trackartist_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.artist} on {self.track}"
+
 
 class FavoriteTrack(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
@@ -83,6 +86,9 @@ class FavoriteTrack(models.Model):
         ordering = ["-added_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "track"], name="music_favorite_unique")]
         indexes = [models.Index(fields=["user", "-added_at"], name="music_fav_user_added")]
+
+    def __str__(self) -> str:
+        return f"{self.user} likes {self.track}"
 
 
 class ListeningEvent(models.Model):
@@ -113,3 +119,6 @@ class ListeningEvent(models.Model):
             models.Index(fields=["user", "-listened_at"], name="music_listen_user_time"),
             models.Index(fields=["track", "-listened_at"], name="music_listen_track_time"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} heard {self.track} at {self.listened_at:%Y-%m-%d %H:%M}"

@@ -8,12 +8,17 @@ from accounts.models import User
 from music.models import FavoriteTrack, ListeningEvent, Track, TrackArtist
 
 
+def track_prefetches(prefix: str = "") -> list:
+    """What TrackBase shows, as prefetches for a track reached through `prefix` ("track__")."""
+    return [
+        Prefetch(f"{prefix}credits", queryset=TrackArtist.objects.select_related("artist").order_by("position")),
+        f"{prefix}genres",
+    ]
+
+
 def track_queryset() -> QuerySet[Track]:
     """Tracks with everything TrackBase shows, prefetched."""
-    return Track.objects.prefetch_related(
-        Prefetch("credits", queryset=TrackArtist.objects.select_related("artist").order_by("position")),
-        "genres",
-    )
+    return Track.objects.prefetch_related(*track_prefetches())
 
 
 def track_find(*, spotify_id: str) -> Track | None:
@@ -24,10 +29,7 @@ def favorite_list(*, user: User, limit: int, offset: int = 0) -> list[FavoriteTr
     return list(
         FavoriteTrack.objects.filter(user=user)
         .select_related("track")
-        .prefetch_related(
-            Prefetch("track__credits", queryset=TrackArtist.objects.select_related("artist").order_by("position")),
-            "track__genres",
-        )
+        .prefetch_related(*track_prefetches("track__"))
         .order_by("-added_at", "-id")[offset : offset + limit]
     )
 
@@ -37,10 +39,5 @@ def history_list(*, user: User, limit: int, before: datetime | None = None) -> l
     if before is not None:
         events = events.filter(listened_at__lt=before)
     return list(
-        events.select_related("track")
-        .prefetch_related(
-            Prefetch("track__credits", queryset=TrackArtist.objects.select_related("artist").order_by("position")),
-            "track__genres",
-        )
-        .order_by("-listened_at")[:limit]
+        events.select_related("track").prefetch_related(*track_prefetches("track__")).order_by("-listened_at")[:limit]
     )

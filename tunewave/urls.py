@@ -21,6 +21,7 @@ urlpatterns = [
     re_path(r"^app(?:/.*)?$", TemplateView.as_view(template_name="app.html"), name="app"),
     path("", include("accounts.urls")),
     path("", include("music.urls")),
+    path("", include("rooms.urls")),
 ]
 
 

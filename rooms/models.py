@@ -1,0 +1,132 @@
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from music.models import Genre, Track
+
+
+class Room(models.Model):
+    class Policy(models.TextChoices):
+        MODERATORS = "moderators", "Owner and moderators"
+        MEMBERS = "members", "Every member"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=80)
+    description = models.TextField(max_length=1000, blank=True)
+    is_private = models.BooleanField(default=False)
+    genres = models.ManyToManyField(Genre, related_name="rooms", blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_rooms")
+    # Who may add to / remove from the queue, and who may play, pause, seek and skip.
+    queue_policy = models.CharField(max_length=12, choices=Policy.choices, default=Policy.MODERATORS)
+    playback_policy = models.CharField(max_length=12, choices=Policy.choices, default=Policy.MODERATORS)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Closed by a moderator in the admin: hidden everywhere, nobody can join.
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="rooms_room_name_ci_unique")]
+        indexes = [models.Index(fields=["is_private", "-created_at"], name="rooms_room_listing")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MODERATOR = "moderator", "Moderator"
+        MEMBER = "member", "Member"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="rooms_membership_unique"),
+            models.UniqueConstraint(fields=["room"], condition=Q(role="owner"), name="rooms_membership_one_owner"),
+        ]
+        indexes = [models.Index(fields=["user", "room"], name="rooms_membership_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room} ({self.role})"
+
+    @property
+    def can_moderate(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.MODERATOR)
+
+
+def _invite_expiry():
+    return timezone.now() + timedelta(days=7)
+
+
+class Invite(models.Model):
+    """An invitation into a room; for a private room, the only way in besides membership."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invites")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_invites")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="sent_room_invites"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=_invite_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user"], condition=Q(accepted_at__isnull=True), name="rooms_invite_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited to {self.room}"
+
+
+class Ban(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bans_received")
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="bans_issued"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="rooms_ban_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} banned from {self.room}"
+
+
+class QueueItem(models.Model):
+    """An upcoming track in a room's queue. `id` is the documented `association_id`.
+
+    Positions are dense (0, 1, 2, ...) and unique per room; every write to a room's
+    queue happens under that room's row lock (rooms.services).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="queue_items")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    position = models.IntegerField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["room", "position"]
+        constraints = [models.UniqueConstraint(fields=["room", "position"], name="rooms_queue_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.track} in {self.room}"

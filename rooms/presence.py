@@ -1,0 +1,150 @@
+"""Who is online in each room, shared by every server process.
+
+Each open socket is a (room, user, connection) entry with an expiry; sockets refresh
+theirs with a heartbeat, so a crashed process leaves entries that simply expire. In
+services mode the entries live in a Redis sorted set per room (score = expiry); in the
+embedded default a process-local dict plays that role (one process, nothing to share).
+"""
+
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+
+# A socket that has not refreshed its entry for this long counts as gone.
+PRESENCE_TTL = 60
+
+
+# Every room with a socket entry that may still be live (score = its latest expiry).
+_ROOMS_KEY = "tw:presence:rooms"
+
+
+def _key(room_id) -> str:
+    return f"tw:presence:{room_id}"
+
+
+def _member(user_id, connection: str) -> str:
+    return f"{user_id}|{connection}"
+
+
+class _LocalPresence:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rooms: dict[str, dict[str, float]] = {}
+
+    def add(self, room_id, member: str, expires: float) -> None:
+        with self._lock:
+            self._rooms.setdefault(str(room_id), {})[member] = expires
+
+    def remove(self, room_id, member: str) -> None:
+        with self._lock:
+            self._rooms.get(str(room_id), {}).pop(member, None)
+
+    def members(self, room_ids: Iterable, now: float) -> dict[str, list[str]]:
+        with self._lock:
+            result = {}
+            for room_id in room_ids:
+                entries = self._rooms.get(str(room_id), {})
+                for member in [m for m, exp in entries.items() if exp <= now]:
+                    del entries[member]
+                result[str(room_id)] = list(entries)
+            return result
+
+    def rooms(self) -> list[str]:
+        with self._lock:
+            return [room_id for room_id, entries in self._rooms.items() if entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rooms.clear()
+
+
+_local = _LocalPresence()
+
+
+def _redis():
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def _use_redis() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def connection_id() -> str:
+    return uuid.uuid4().hex
+
+
+def touch(*, room_id, user_id, connection: str) -> None:
+    """Marks one socket present (call on connect and on every heartbeat)."""
+    expires = time.time() + PRESENCE_TTL
+    member = _member(user_id, connection)
+    if _use_redis():
+        pipe = _redis().pipeline()
+        pipe.zadd(_key(room_id), {member: expires})
+        pipe.expire(_key(room_id), PRESENCE_TTL * 2)
+        pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
+        pipe.execute()
+    else:
+        _local.add(room_id, member, expires)
+
+
+def leave(*, room_id, user_id, connection: str) -> None:
+    member = _member(user_id, connection)
+    if _use_redis():
+        _redis().zrem(_key(room_id), member)
+    else:
+        _local.remove(room_id, member)
+
+
+def _members(room_ids: list) -> dict[str, list[str]]:
+    now = time.time()
+    if not room_ids:
+        return {}
+    if not _use_redis():
+        return _local.members(room_ids, now)
+    pipe = _redis().pipeline()
+    for room_id in room_ids:
+        pipe.zremrangebyscore(_key(room_id), "-inf", now)
+        pipe.zrange(_key(room_id), 0, -1)
+    replies = pipe.execute()
+    return {
+        str(room_id): [m.decode() if isinstance(m, bytes) else m for m in replies[2 * i + 1]]
+        for i, room_id in enumerate(room_ids)
+    }
+
+
+def online_user_ids(room_id) -> set[str]:
+    """Ids of users with at least one live socket in the room."""
+    return {member.split("|", 1)[0] for member in _members([room_id]).get(str(room_id), [])}
+
+
+def online_counts(room_ids: Iterable) -> dict[str, int]:
+    """Distinct online users per room, for many rooms in one round trip."""
+    ids = [str(r) for r in room_ids]
+    return {room_id: len({m.split("|", 1)[0] for m in members}) for room_id, members in _members(ids).items()}
+
+
+def user_connections(*, room_id, user_id) -> int:
+    prefix = f"{user_id}|"
+    return sum(1 for m in _members([room_id]).get(str(room_id), []) if m.startswith(prefix))
+
+
+def live_rooms() -> dict[str, int]:
+    """Every room with someone online and its count; costs as many rooms as are live."""
+    now = time.time()
+    if _use_redis():
+        client = _redis()
+        client.zremrangebyscore(_ROOMS_KEY, "-inf", now)
+        candidates = [r.decode() if isinstance(r, bytes) else r for r in client.zrange(_ROOMS_KEY, 0, -1)]
+    else:
+        candidates = _local.rooms()
+    return {room_id: count for room_id, count in online_counts(candidates).items() if count}
+
+
+def reset_local() -> None:
+    """Tests only: forget the embedded mode's entries."""
+    _local.clear()

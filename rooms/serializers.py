@@ -1,0 +1,136 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import UserBriefSerializer
+from music.serializers import SpotifyIdField, TrackBaseSerializer
+from rooms.models import Ban, Membership, QueueItem, Room
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    """Room. Context: `online` {room_id: count}, `roles` {room_id: role} for the caller,
+    `now_playing` {room_id: Track} (each computed once per response, not per room)."""
+
+    genres = serializers.SerializerMethodField()
+    owner = UserBriefSerializer()
+    member_count = serializers.IntegerField(read_only=True)
+    online_count = serializers.SerializerMethodField()
+    now_playing = serializers.SerializerMethodField()
+    my_role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Room
+        fields = [
+            "id",
+            "name",
+            "description",
+            "is_private",
+            "genres",
+            "owner",
+            "member_count",
+            "online_count",
+            "now_playing",
+            "queue_policy",
+            "playback_policy",
+            "my_role",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_genres(self, room) -> list[str]:
+        return sorted(g.name for g in room.genres.all())
+
+    def get_online_count(self, room) -> int:
+        return self.context.get("online", {}).get(str(room.pk), 0)
+
+    @extend_schema_field(TrackBaseSerializer(allow_null=True))
+    def get_now_playing(self, room):
+        track = self.context.get("now_playing", {}).get(str(room.pk))
+        return TrackBaseSerializer(track, context=self.context).data if track is not None else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=Membership.Role.choices, allow_null=True))
+    def get_my_role(self, room) -> str | None:
+        return self.context.get("roles", {}).get(str(room.pk))
+
+
+class RoomWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(min_length=2, max_length=80, trim_whitespace=True)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    is_private = serializers.BooleanField(required=False, default=False)
+    genres = serializers.ListField(
+        child=serializers.CharField(max_length=50, trim_whitespace=True), max_length=10, required=False, default=list
+    )
+    queue_policy = serializers.ChoiceField(choices=Room.Policy.choices, required=False, default=Room.Policy.MODERATORS)
+    playback_policy = serializers.ChoiceField(
+        choices=Room.Policy.choices, required=False, default=Room.Policy.MODERATORS
+    )
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict):
+            unknown = set(self.initial_data) - set(self.fields) - set(RoomSerializer.Meta.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+
+class RoomUpdateSerializer(RoomWriteSerializer):
+    """PUT: only the fields sent change (no defaults fill in the others)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+            field.default = serializers.empty
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserBriefSerializer()
+    online = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "joined_at", "online"]
+
+    def get_online(self, membership) -> bool:
+        return str(membership.user_id) in self.context.get("online_users", set())
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=[Membership.Role.OWNER, Membership.Role.MODERATOR, Membership.Role.MEMBER])
+
+
+class BanCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class BanSerializer(serializers.ModelSerializer):
+    room_id = serializers.UUIDField(read_only=True)
+    user = UserBriefSerializer()
+    banned_by = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = Ban
+        fields = ["id", "room_id", "user", "banned_by", "reason", "created_at"]
+
+
+class QueueAddSerializer(serializers.Serializer):
+    spotify_id = SpotifyIdField()
+
+
+class QueueItemSerializer(serializers.ModelSerializer):
+    association_id = serializers.UUIDField(source="id", read_only=True)
+    track = TrackBaseSerializer()
+    added_by = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = QueueItem
+        fields = ["id", "association_id", "track", "added_by", "position", "added_at"]
+
+
+class InviteSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    room_id = serializers.UUIDField()
+    user = UserBriefSerializer()
+    invited_by = UserBriefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()

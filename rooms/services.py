@@ -1,0 +1,328 @@
+"""Writes for rooms: the rules of who may do what, in one place.
+
+Views, the admin and (later) the room socket call these. Each function is atomic; queue
+and membership changes that race take the room's row lock first.
+"""
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import User
+from music.models import Track
+from music.services import genres_get_or_create
+from rooms import events
+from rooms.models import Ban, Invite, Membership, QueueItem, Room
+from social.services import notify
+from tunewave.exceptions import Conflict
+from tunewave.realtime import send_on_commit
+
+Role = Membership.Role
+
+
+def _locked(room: Room) -> Room:
+    """Re-reads the room under its row lock (PostgreSQL; SQLite serialises writers anyway)."""
+    return Room.objects.select_for_update().get(pk=room.pk)
+
+
+def _membership(room: Room, user: User) -> Membership | None:
+    return Membership.objects.filter(room=room, user=user).first()
+
+
+def _require_role(room: Room, user: User, roles: tuple[str, ...], action: str) -> Membership:
+    membership = _membership(room, user)
+    if membership is None or membership.role not in roles:
+        who = " or ".join(roles)
+        raise PermissionDenied(f"Only the room's {who} can {action}.")
+    return membership
+
+
+def _name_taken(name: str, exclude=None) -> bool:
+    rooms = Room.objects.filter(name__iexact=name.strip())
+    if exclude is not None:
+        rooms = rooms.exclude(pk=exclude.pk)
+    return rooms.exists()
+
+
+@transaction.atomic
+def room_create(
+    *,
+    owner: User,
+    name: str,
+    description: str = "",
+    is_private: bool = False,
+    genres: list[str] | None = None,
+    queue_policy: str = Room.Policy.MODERATORS,
+    playback_policy: str = Room.Policy.MODERATORS,
+) -> Room:
+    name = " ".join(name.split())
+    if _name_taken(name):
+        raise Conflict("A room with that name already exists.")
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(
+                owner=owner,
+                name=name,
+                description=description,
+                is_private=is_private,
+                queue_policy=queue_policy,
+                playback_policy=playback_policy,
+            )
+    except IntegrityError as exc:  # the same name, created a moment ago by someone else
+        raise Conflict("A room with that name already exists.") from exc
+    Membership.objects.create(room=room, user=owner, role=Role.OWNER)
+    if genres:
+        room.genres.set(genres_get_or_create(names=genres))
+    return room
+
+
+@transaction.atomic
+def room_update(*, room: Room, actor: User, data: dict) -> Room:
+    _require_role(room, actor, (Role.OWNER,), "change it")
+    room = _locked(room)
+    if "name" in data:
+        data = {**data, "name": " ".join(data["name"].split())}
+        if _name_taken(data["name"], exclude=room):
+            raise Conflict("A room with that name already exists.")
+    genres = data.pop("genres", None) if "genres" in data else None
+    for field, value in data.items():
+        setattr(room, field, value)
+    try:
+        with transaction.atomic():
+            room.save()
+    except IntegrityError as exc:
+        raise Conflict("A room with that name already exists.") from exc
+    if genres is not None:
+        room.genres.set(genres_get_or_create(names=genres))
+    send_on_commit(events.room_group(room.pk), events.room_updated(room_id=room.pk))
+    return room
+
+
+@transaction.atomic
+def room_delete(*, room: Room, actor: User) -> None:
+    _require_role(room, actor, (Role.OWNER,), "delete it")
+    room_id = room.pk
+    room.delete()
+    send_on_commit(events.room_group(room_id), events.room_deleted(room_id=room_id))
+
+
+@transaction.atomic
+def room_close(*, room: Room) -> Room:
+    """A moderator's action in the admin: the room disappears and its sockets close."""
+    room.closed_at = timezone.now()
+    room.save(update_fields=["closed_at"])
+    send_on_commit(events.room_group(room.pk), events.room_deleted(room_id=room.pk))
+    return room
+
+
+def _open_invite(room: Room, user: User) -> Invite | None:
+    return Invite.objects.filter(room=room, user=user, accepted_at__isnull=True, expires_at__gt=timezone.now()).first()
+
+
+@transaction.atomic
+def room_join(*, room: Room, user: User) -> tuple[Membership, bool]:
+    """Joins a room. Private rooms need an open invite (which this accepts)."""
+    if room.closed_at is not None:
+        raise Http404("No such room.")
+    if Ban.objects.filter(room=room, user=user).exists():
+        raise PermissionDenied("You are banned from this room.")
+    existing = _membership(room, user)
+    if existing is not None:
+        return existing, False
+    invite = _open_invite(room, user)
+    if room.is_private and invite is None:
+        raise Http404("No such room.")
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(room=room, user=user, role=Role.MEMBER)
+    except IntegrityError:  # joined twice at once: the first one counts
+        return Membership.objects.get(room=room, user=user), False
+    if invite is not None:
+        Invite.objects.filter(pk=invite.pk).update(accepted_at=timezone.now())
+    return membership, True
+
+
+@transaction.atomic
+def room_leave(*, room: Room, user: User) -> None:
+    membership = _membership(room, user)
+    if membership is None:
+        raise PermissionDenied("You are not a member of this room.")
+    if membership.role == Role.OWNER:
+        raise Conflict("The owner cannot leave: hand ownership to another member or delete the room.")
+    membership.delete()
+    send_on_commit(
+        events.user_group(user.pk), events.room_access_revoked(room_id=room.pk, user_id=user.pk, reason="left")
+    )
+
+
+@transaction.atomic
+def member_role_set(*, room: Room, actor: User, target: User, role: str) -> Membership:
+    """Owner: any change, including handing ownership over. Moderator: promote members only."""
+    acting = _require_role(room, actor, (Role.OWNER, Role.MODERATOR), "change roles")
+    _locked(room)
+    membership = _membership(room, target)
+    if membership is None:
+        raise Http404("That user is not a member of this room.")
+    if membership.role == role:
+        return membership
+    if membership.role == Role.OWNER:
+        raise PermissionDenied("The owner's role can only change by handing ownership to someone else.")
+    if acting.role == Role.MODERATOR and (role != Role.MODERATOR or membership.role != Role.MEMBER):
+        raise PermissionDenied("Moderators can only promote members to moderator.")
+    if role == Role.OWNER:
+        # Hand-over: the old owner stays on as a moderator.
+        Membership.objects.filter(pk=acting.pk).update(role=Role.MODERATOR)
+        membership.role = Role.OWNER
+        membership.save(update_fields=["role"])
+        Room.objects.filter(pk=room.pk).update(owner=target)
+    else:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    notify(
+        user=target,
+        kind="role_changed",
+        text=f"You are now {'the owner' if role == Role.OWNER else 'a ' + role} of {room.name}.",
+        data={"room_id": str(room.pk), "role": role},
+    )
+    send_on_commit(
+        events.room_group(room.pk), events.member_role_changed(room_id=room.pk, user_id=target.pk, role=role)
+    )
+    return membership
+
+
+@transaction.atomic
+def invite_create(*, room: Room, actor: User, target: User) -> tuple[Invite, bool]:
+    _require_role(room, actor, (Role.OWNER, Role.MODERATOR), "invite people")
+    if not target.is_active:
+        raise Http404("No such user.")
+    if Ban.objects.filter(room=room, user=target).exists():
+        raise Conflict("That user is banned from this room; unban them first.")
+    if _membership(room, target) is not None:
+        raise Conflict("That user is already a member of this room.")
+    existing = _open_invite(room, target)
+    if existing is not None:
+        return existing, False
+    # An expired invite still holds the "one open invite" slot: retire it first.
+    Invite.objects.filter(room=room, user=target, accepted_at__isnull=True).delete()
+    invite = Invite.objects.create(room=room, user=target, invited_by=actor)
+    notify(
+        user=target,
+        kind="room_invite",
+        text=f"{actor.name} invited you to {room.name}.",
+        data={"room_id": str(room.pk), "invite_id": str(invite.pk), "invited_by": str(actor.pk)},
+    )
+    return invite, True
+
+
+@transaction.atomic
+def member_remove(*, room: Room, target: User, reason: str = "removed") -> bool:
+    """Takes someone out of a room (admin action, bans). Their sockets there close."""
+    deleted, _ = Membership.objects.filter(room=room, user=target).exclude(role=Role.OWNER).delete()
+    Invite.objects.filter(room=room, user=target, accepted_at__isnull=True).delete()
+    send_on_commit(
+        events.user_group(target.pk), events.room_access_revoked(room_id=room.pk, user_id=target.pk, reason=reason)
+    )
+    return bool(deleted)
+
+
+@transaction.atomic
+def ban_create(*, room: Room, actor: User | None, target: User, reason: str = "") -> Ban:
+    """Bans someone (actor None: a site moderator in the admin)."""
+    if actor is not None:
+        _require_role(room, actor, (Role.OWNER,), "ban people")
+    if target.pk == room.owner_id:
+        raise PermissionDenied("The owner cannot be banned from their own room.")
+    if Ban.objects.filter(room=room, user=target).exists():
+        raise Conflict("That user is already banned from this room.")
+    try:
+        with transaction.atomic():
+            ban = Ban.objects.create(room=room, user=target, banned_by=actor, reason=reason)
+    except IntegrityError as exc:
+        raise Conflict("That user is already banned from this room.") from exc
+    member_remove(room=room, target=target, reason="banned")
+    notify(
+        user=target,
+        kind="banned",
+        text=f"You were banned from {room.name}." + (f" Reason: {reason}" if reason else ""),
+        data={"room_id": str(room.pk), "ban_id": ban.pk},
+    )
+    return ban
+
+
+@transaction.atomic
+def ban_delete(*, room: Room, actor: User | None, target: User) -> None:
+    if actor is not None:
+        _require_role(room, actor, (Role.OWNER,), "unban people")
+    deleted, _ = Ban.objects.filter(room=room, user=target).delete()
+    if not deleted:
+        raise Http404("That user is not banned from this room.")
+
+
+def can_edit_queue(room: Room, membership: Membership | None) -> bool:
+    if membership is None:
+        return False
+    return membership.can_moderate or room.queue_policy == Room.Policy.MEMBERS
+
+
+def queue_check_editor(*, room: Room, user: User) -> Membership:
+    return _require_queue_editor(room, user)
+
+
+def _require_queue_editor(room: Room, user: User) -> Membership:
+    membership = _membership(room, user)
+    if not can_edit_queue(room, membership):
+        if room.queue_policy == Room.Policy.MEMBERS:
+            raise PermissionDenied("Only members of this room can change its queue.")
+        raise PermissionDenied("Only the room's owner or moderators can change its queue.")
+    return membership
+
+
+@transaction.atomic
+def queue_add(*, room: Room, actor: User, track: Track) -> QueueItem:
+    _require_queue_editor(room, actor)
+    _locked(room)  # racing adds take turns here, so positions never collide
+    position = QueueItem.objects.filter(room=room).count()
+    item = QueueItem.objects.create(room=room, track=track, added_by=actor, position=position)
+    send_on_commit(events.room_group(room.pk), events.queue_updated(room_id=room.pk))
+    return item
+
+
+def _close_gap(room: Room, position: int) -> None:
+    """Moves every item after `position` up by one, keeping positions unique at each step.
+
+    Two passes through negative numbers, because a single `position - 1` UPDATE may hit
+    the unique (room, position) constraint row by row.
+    """
+    later = QueueItem.objects.filter(room=room, position__gt=position)
+    later.update(position=-(F("position") - 1))
+    QueueItem.objects.filter(room=room, position__lt=0).update(position=-F("position"))
+
+
+@transaction.atomic
+def queue_remove(*, room: Room, actor: User, item_id) -> None:
+    _require_queue_editor(room, actor)
+    _locked(room)
+    try:
+        item = QueueItem.objects.filter(room=room, pk=uuid.UUID(str(item_id))).first()
+    except ValueError:
+        item = None
+    if item is None:
+        raise Http404("No such item in this room's queue.")
+    item.delete()
+    _close_gap(room, item.position)
+    send_on_commit(events.room_group(room.pk), events.queue_updated(room_id=room.pk))
+
+
+@transaction.atomic
+def queue_pop(*, room: Room) -> QueueItem | None:
+    """Takes the first item off the queue (the playback issue plays it). Caller holds the lock."""
+    item = QueueItem.objects.filter(room=room).order_by("position").select_related("track").first()
+    if item is None:
+        return None
+    item.delete()
+    _close_gap(room, item.position)
+    return item
