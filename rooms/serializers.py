@@ -67,7 +67,10 @@ class RoomWriteSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if isinstance(self.initial_data, dict):
-            unknown = set(self.initial_data) - set(self.fields) - set(RoomSerializer.Meta.fields)
+            # Read-only fields a client may echo back from a GET are ignored; anything else
+            # (owner, typos) is refused rather than silently dropped.
+            echoed = {"id", "member_count", "online_count", "now_playing", "my_role", "created_at"}
+            unknown = set(self.initial_data) - set(self.fields) - echoed
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
         return attrs
