@@ -16,7 +16,9 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import events
 from tunewave.exceptions import Conflict, PayloadTooLarge
+from tunewave.realtime import send_on_commit
 
 User = get_user_model()
 
@@ -161,6 +163,7 @@ def user_deactivate(*, user: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     refresh_tokens_revoke_all(user=user)
+    send_on_commit(events.user_group(user.pk), events.account_deactivated(user_id=user.pk))
     return user
 
 

@@ -2,13 +2,20 @@
 
 from typing import Any
 
+from accounts.events import user_group
+from accounts.serializers import UserBriefSerializer
+from music.selectors import track_find, track_prefetches
+from music.serializers import TrackBaseSerializer
+
+__all__ = ["user_group"]
+
+
+def epoch_ms(moment) -> int:
+    return int(moment.timestamp() * 1000)
+
 
 def room_group(room_id) -> str:
     return f"room.{room_id}"
-
-
-def user_group(user_id) -> str:
-    return f"user.{user_id}"
 
 
 def room_access_revoked(*, room_id, user_id, reason: str) -> dict[str, Any]:
@@ -17,7 +24,30 @@ def room_access_revoked(*, room_id, user_id, reason: str) -> dict[str, Any]:
 
 
 def queue_updated(*, room_id) -> dict[str, Any]:
-    return {"type": "queue.updated", "room_id": str(room_id)}
+    """The whole queue, built once per change (not once per socket)."""
+    from rooms.models import QueueItem
+
+    items = (
+        QueueItem.objects.filter(room_id=room_id)
+        .select_related("added_by", "track")
+        .prefetch_related(*track_prefetches("track__"))
+        .order_by("position")
+    )
+    return {
+        "type": "queue.updated",
+        "room_id": str(room_id),
+        "queue": [
+            {
+                "id": str(item.pk),
+                "association_id": str(item.pk),
+                "track": TrackBaseSerializer(item.track).data,
+                "added_by": UserBriefSerializer(item.added_by).data if item.added_by else None,
+                "position": item.position,
+                "added_at": item.added_at.isoformat().replace("+00:00", "Z"),
+            }
+            for item in items
+        ],
+    }
 
 
 def room_updated(*, room_id) -> dict[str, Any]:
@@ -30,3 +60,19 @@ def room_deleted(*, room_id) -> dict[str, Any]:
 
 def member_role_changed(*, room_id, user_id, role: str) -> dict[str, Any]:
     return {"type": "member.role_changed", "room_id": str(room_id), "user_id": str(user_id), "role": role}
+
+
+def playback_state(state) -> dict[str, Any]:
+    """`playback.state`: the track is at `position_ms` at `server_time` (epoch ms); a client
+    plays at position_ms + (its estimate of server now - server_time) while playing."""
+    track = track_find(spotify_id=state.track.spotify_id) if state.track_id else None
+    return {
+        "type": "playback.state",
+        "room_id": str(state.room_id),
+        "track": TrackBaseSerializer(track).data if track is not None else None,
+        "status": state.status,
+        "position_ms": state.position_ms,
+        "server_time": epoch_ms(state.updated_at),
+        "track_started_at": epoch_ms(state.track_started_at) if state.track_started_at else None,
+        "version": state.version,
+    }

@@ -130,3 +130,31 @@ class QueueItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.track} in {self.room}"
+
+
+class PlaybackState(models.Model):
+    """What a room is playing. The server is the single authority.
+
+    `position_ms` is the position at `updated_at`; while playing, the live position is
+    `position_ms + (now - updated_at)`. Every change is a compare-and-set on `version`
+    (rooms.playback), so racing controls, several processes and retried tasks cannot
+    double-advance.
+    """
+
+    class Status(models.TextChoices):
+        PLAYING = "playing", "Playing"
+        PAUSED = "paused", "Paused"
+        IDLE = "idle", "Idle"
+
+    room = models.OneToOneField(Room, on_delete=models.CASCADE, primary_key=True, related_name="playback")
+    track = models.ForeignKey(Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.IDLE)
+    position_ms = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # When the current track started playing (the listens of this play are keyed on it).
+    track_started_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.room}: {self.status} v{self.version}"

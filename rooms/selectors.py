@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from music.selectors import track_prefetches
 from rooms import presence
-from rooms.models import Ban, Invite, Membership, QueueItem, Room
+from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
 
 
 def _open_invites(user: User):
@@ -134,6 +134,13 @@ def bans_received(*, user: User, limit: int, offset: int) -> list[Ban]:
 
 
 def now_playing_tracks(*, room_ids: list) -> dict:
-    """{room_id: Track} for rooms playing something. Playback arrives with the realtime work;
-    until then no room is playing."""
-    return {}
+    """{room_id: Track} for the rooms among `room_ids` that are playing or paused."""
+    if not room_ids:
+        return {}
+    states = (
+        PlaybackState.objects.filter(room_id__in=room_ids, track__isnull=False)
+        .exclude(status=PlaybackState.Status.IDLE)
+        .select_related("track")
+        .prefetch_related(*track_prefetches("track__"))
+    )
+    return {str(state.room_id): state.track for state in states}

@@ -16,7 +16,7 @@ from accounts.models import User
 from music.models import Track
 from music.services import genres_get_or_create
 from rooms import events
-from rooms.models import Ban, Invite, Membership, QueueItem, Room
+from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
 from social.services import notify
 from tunewave.exceptions import Conflict
 from tunewave.realtime import send_on_commit
@@ -283,11 +283,15 @@ def _require_queue_editor(room: Room, user: User) -> Membership:
 
 @transaction.atomic
 def queue_add(*, room: Room, actor: User, track: Track) -> QueueItem:
+    """Appends a track; an idle room starts playing it at once."""
     _require_queue_editor(room, actor)
     _locked(room)  # racing adds take turns here, so positions never collide
     position = QueueItem.objects.filter(room=room).count()
     item = QueueItem.objects.create(room=room, track=track, added_by=actor, position=position)
-    send_on_commit(events.room_group(room.pk), events.queue_updated(room_id=room.pk))
+    send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
+    state = playback_state_get(room=room)
+    if state.status == PlaybackState.Status.IDLE:
+        _advance(room=room, expected_version=state.version)
     return item
 
 
@@ -314,15 +318,166 @@ def queue_remove(*, room: Room, actor: User, item_id) -> None:
         raise Http404("No such item in this room's queue.")
     item.delete()
     _close_gap(room, item.position)
-    send_on_commit(events.room_group(room.pk), events.queue_updated(room_id=room.pk))
+    send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
 
 
-@transaction.atomic
-def queue_pop(*, room: Room) -> QueueItem | None:
-    """Takes the first item off the queue (the playback issue plays it). Caller holds the lock."""
+def _queue_pop(room: Room) -> QueueItem | None:
+    """Takes the first item off the queue. Caller holds the room lock."""
     item = QueueItem.objects.filter(room=room).order_by("position").select_related("track").first()
     if item is None:
         return None
     item.delete()
     _close_gap(room, item.position)
     return item
+
+
+# --- playback: the sync model of DESIGN.md -------------------------------------------
+
+Status = PlaybackState.Status
+# A client's "my player reached the end" counts if the server's clock agrees within this.
+END_TOLERANCE_MS = 1500
+
+
+def playback_state_get(*, room: Room) -> PlaybackState:
+    state, _ = PlaybackState.objects.get_or_create(room=room)
+    return state
+
+
+def live_position_ms(state: PlaybackState, now=None) -> int:
+    """Where the track is now: position at `updated_at`, plus elapsed time while playing."""
+    if state.status != Status.PLAYING:
+        return state.position_ms
+    now = now or timezone.now()
+    elapsed = int((now - state.updated_at).total_seconds() * 1000)
+    return state.position_ms + max(0, elapsed)
+
+
+def _remaining_ms(state: PlaybackState, now=None) -> int | None:
+    if state.status != Status.PLAYING or state.track is None:
+        return None
+    return state.track.duration_ms - live_position_ms(state, now)
+
+
+def _cas(state: PlaybackState, **changes) -> PlaybackState | None:
+    """UPDATE … WHERE version = v. Returns the new state, or None if someone changed it first."""
+    now = changes.pop("now", None) or timezone.now()
+    won = PlaybackState.objects.filter(pk=state.pk, version=state.version).update(
+        version=F("version") + 1, updated_at=now, **changes
+    )
+    if not won:
+        return None
+    fresh = PlaybackState.objects.select_related("track").get(pk=state.pk)
+    _broadcast_state(fresh)
+    return fresh
+
+
+def _broadcast_state(state: PlaybackState) -> None:
+    send_on_commit(events.room_group(state.room_id), events.playback_state(state))  # built now: exactly this version
+    if state.status == Status.PLAYING and state.track is not None:
+        remaining = max(0, state.track.duration_ms - state.position_ms)
+        room_id, version = str(state.room_id), state.version
+
+        def schedule():
+            from rooms.tasks import playback_advance_if_over
+
+            playback_advance_if_over.apply_async(args=[room_id, version], countdown=remaining / 1000 + 0.25)
+
+        transaction.on_commit(schedule)
+
+
+def _advance(*, room: Room, expected_version: int) -> PlaybackState | None:
+    """Moves to the next queued track (or idle) if the state is still `expected_version`.
+
+    Runs under the room's row lock, so the queue pop and the CAS commit together.
+    """
+    _locked(room)
+    state = PlaybackState.objects.select_related("track").get(room=room)
+    if state.version != expected_version:
+        return None
+    item = _queue_pop(room)
+    if item is not None:
+        send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
+        now = timezone.now()
+        return _cas(
+            state,
+            now=now,
+            track=item.track,
+            added_by_id=item.added_by_id,
+            status=Status.PLAYING,
+            position_ms=0,
+            track_started_at=now,
+        )
+    if state.status == Status.IDLE:
+        return state
+    return _cas(state, track=None, added_by=None, status=Status.IDLE, position_ms=0, track_started_at=None)
+
+
+def can_control_playback(room: Room, membership: Membership | None) -> bool:
+    if membership is None:
+        return False
+    return membership.can_moderate or room.playback_policy == Room.Policy.MEMBERS
+
+
+def _require_controller(room: Room, user: User) -> None:
+    if not can_control_playback(room, _membership(room, user)):
+        raise PermissionDenied("Only the room's owner or moderators can control playback here.")
+
+
+@transaction.atomic
+def playback_play(*, room: Room, actor: User) -> PlaybackState:
+    _require_controller(room, actor)
+    state = playback_state_get(room=room)
+    if state.status == Status.IDLE:
+        return _advance(room=room, expected_version=state.version) or playback_state_get(room=room)
+    if state.status == Status.PAUSED:
+        return _cas(state, status=Status.PLAYING) or playback_state_get(room=room)
+    return state
+
+
+@transaction.atomic
+def playback_pause(*, room: Room, actor: User) -> PlaybackState:
+    _require_controller(room, actor)
+    state = PlaybackState.objects.select_related("track").get(pk=playback_state_get(room=room).pk)
+    if state.status != Status.PLAYING:
+        return state
+    position = min(live_position_ms(state), state.track.duration_ms if state.track else 0)
+    return _cas(state, status=Status.PAUSED, position_ms=position) or playback_state_get(room=room)
+
+
+@transaction.atomic
+def playback_seek(*, room: Room, actor: User, position_ms: int) -> PlaybackState:
+    _require_controller(room, actor)
+    state = PlaybackState.objects.select_related("track").get(pk=playback_state_get(room=room).pk)
+    if state.track is None:
+        raise Conflict("Nothing is playing.")
+    position = max(0, min(int(position_ms), state.track.duration_ms))
+    return _cas(state, position_ms=position) or playback_state_get(room=room)
+
+
+@transaction.atomic
+def playback_skip(*, room: Room, actor: User, version: int | None = None) -> PlaybackState:
+    """Skips the current track. With `version`, only if that is still the state (so two
+    people pressing skip on the same track advance it once)."""
+    _require_controller(room, actor)
+    state = playback_state_get(room=room)
+    expected = state.version if version is None else version
+    return _advance(room=room, expected_version=expected) or playback_state_get(room=room)
+
+
+@transaction.atomic
+def playback_advance_if_over(*, room: Room, version: int | None = None, tolerance_ms: int = 0) -> PlaybackState:
+    """The end of a track, noticed by anyone (timer task, a client, a read). Advances once."""
+    state = PlaybackState.objects.select_related("track").filter(room=room).first()
+    if state is None or (version is not None and state.version != version):
+        return state or playback_state_get(room=room)
+    remaining = _remaining_ms(state)
+    if remaining is None or remaining > tolerance_ms:
+        return state
+    return _advance(room=room, expected_version=state.version) or playback_state_get(room=room)
+
+
+def playback_ended(*, room: Room, user: User, version: int) -> PlaybackState:
+    """A member's player reached the end of the track of state `version`."""
+    if _membership(room, user) is None:
+        raise PermissionDenied("Only members can report the end of a track.")
+    return playback_advance_if_over(room=room, version=version, tolerance_ms=END_TOLERANCE_MS)

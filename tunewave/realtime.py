@@ -6,6 +6,7 @@ clients resync from it).
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -25,5 +26,15 @@ def group_send_now(group: str, event: dict[str, Any]) -> None:
         logger.warning("group_send to %s failed", group, exc_info=True)
 
 
-def send_on_commit(group: str, event: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: group_send_now(group, event))
+def send_on_commit(group: str, event: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+    """`event` may be a callable: it is then built after commit, from committed data."""
+
+    def send():
+        try:
+            payload = event() if callable(event) else event
+        except Exception:  # noqa: BLE001 - e.g. the room was deleted in between
+            logger.warning("building the event for %s failed", group, exc_info=True)
+            return
+        group_send_now(group, payload)
+
+    transaction.on_commit(send)

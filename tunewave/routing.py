@@ -1,3 +1,5 @@
-"""WebSocket routes of every app; each app adds its own list here as it gains a consumer."""
+"""WebSocket routes of every app."""
 
-websocket_urlpatterns: list = []
+from chat.routing import websocket_urlpatterns as chat_routes
+
+websocket_urlpatterns: list = [*chat_routes]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("music.urls")),
     path("", include("rooms.urls")),
+    path("", include("chat.urls")),
 ]
 
 

@@ -1,0 +1,409 @@
+"""The room socket: chat, presence, playback and queue events for one room.
+
+Protocol: DESIGN.md "Real-time protocol". The consumer authenticates in `connect`,
+validates each frame and calls the same services as the REST API; the database is the
+source of truth and the channel layer only carries news of changes.
+"""
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils import timezone
+from rest_framework.exceptions import APIException, Throttled
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+
+from accounts.events import user_group
+from accounts.serializers import UserBriefSerializer
+from chat import events as chat_events
+from chat import selectors, services
+from music.models import Track
+from music.services import listening_record
+from rooms import events as room_events
+from rooms import presence
+from rooms import services as room_services
+from rooms.models import Ban, Invite, Membership, PlaybackState, Room
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+HEARTBEAT_SECONDS = 20
+RESYNC_LIMIT = 500
+# Last.fm's scrobble rule: tracks over 30 s count once heard for half their length or 4 minutes.
+MIN_TRACK_MS = 30_000
+MAX_REQUIRED_MS = 240_000
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def heard_enough(duration_ms: int, heard_ms: int) -> bool:
+    return duration_ms > MIN_TRACK_MS and heard_ms >= min(duration_ms // 2, MAX_REQUIRED_MS)
+
+
+class RoomConsumer(AsyncJsonWebsocketConsumer):
+    room: Room | None = None
+
+    # --- connection lifecycle -------------------------------------------------------
+
+    async def connect(self):
+        self.user = self.scope["user"]
+        self.connection = presence.connection_id()
+        self.joined_at = timezone.now()
+        self.tasks: list[asyncio.Task] = []
+        self.end_timer: asyncio.TimerHandle | None = None
+        self.playing: dict | None = None  # the play this socket is hearing, for history
+        self.groups_joined: list[str] = []
+        # Accept first: a close before accept is an HTTP 403 and the client never sees our code.
+        await self.accept()
+        if not self.user.is_authenticated:
+            return await self.close(code=CLOSE_UNAUTHENTICATED)
+        verdict = await self._admit()
+        if verdict is not None:
+            return await self.close(code=verdict)
+        # Groups first, state second: nothing sent in between can fall through the gap.
+        for group in (room_events.room_group(self.room.pk), user_group(self.user.pk)):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await database_sync_to_async(presence.touch)(
+            room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
+        )
+        await self._send_state()
+        await self.send_json(await self._presence_payload())
+        first = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
+        if first == 1:
+            await self.channel_layer.group_send(
+                room_events.room_group(self.room.pk),
+                {"type": "member.joined", "room_id": str(self.room.pk), "user": self._brief},
+            )
+        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
+
+    @database_sync_to_async
+    def _admit(self) -> int | None:
+        try:
+            room_id = uuid.UUID(str(self.scope["url_route"]["kwargs"]["room_id"]))
+        except ValueError:
+            return CLOSE_NOT_FOUND
+        room = Room.objects.filter(pk=room_id, closed_at__isnull=True).first()
+        if room is None:
+            return CLOSE_NOT_FOUND
+        if Ban.objects.filter(room=room, user=self.user).exists():
+            return CLOSE_FORBIDDEN
+        is_member = Membership.objects.filter(room=room, user=self.user).exists()
+        if room.is_private and not is_member:
+            invited = Invite.objects.filter(
+                room=room, user=self.user, accepted_at__isnull=True, expires_at__gt=timezone.now()
+            ).exists()
+            if not invited:
+                return CLOSE_FORBIDDEN
+        try:
+            room_services.room_join(room=room, user=self.user)
+        except (Http404, DRFPermissionDenied, DjangoPermissionDenied):
+            return CLOSE_FORBIDDEN
+        self.room = room
+        self._brief = UserBriefSerializer(self.user).data
+        self._brief["id"] = str(self._brief["id"])
+        return None
+
+    async def disconnect(self, code):
+        for task in self.tasks:
+            task.cancel()
+        if self.end_timer is not None:
+            self.end_timer.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.room is None or not self.groups_joined:
+            return
+        await self._record_listen(until=timezone.now())
+        await database_sync_to_async(presence.leave)(
+            room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
+        )
+        left = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
+        if left == 0:
+            await self.channel_layer.group_send(
+                room_events.room_group(self.room.pk),
+                {"type": "member.left", "room_id": str(self.room.pk), "user": self._brief},
+            )
+
+    async def _heartbeat(self):
+        """Keeps this socket's presence alive and closes it when its credential expires."""
+        try:
+            while True:
+                expires = self.scope.get("auth_expires_at")
+                wait = HEARTBEAT_SECONDS
+                if expires is not None:
+                    wait = max(0.0, min(wait, expires - time.time()))
+                await asyncio.sleep(wait)
+                if expires is not None and time.time() >= expires:
+                    await self.send_json({"type": "error", "code": "token_expired", "detail": "Sign in again."})
+                    await self.close(code=CLOSE_UNAUTHENTICATED)
+                    return
+                await database_sync_to_async(presence.touch)(
+                    room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
+                )
+        except asyncio.CancelledError:
+            pass
+
+    # --- frames from the client -----------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is not None:
+            return await self._error("unsupported", "Send JSON text frames.")
+        if text_data is None:
+            return None
+        if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
+            return await self._error("too_large", f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB.")
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return await self._error("bad_json", "That frame is not valid JSON.")
+        if not isinstance(content, dict):
+            return await self._error("bad_request", "Frames are JSON objects.")
+        return await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type")
+        if kind is None and "text" in content:
+            kind = "chat.message"
+        handler = self.HANDLERS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            return await self._error("unknown_type", f"Unknown message type: {str(kind)[:40]!r}.")
+        try:
+            await handler(self, content)
+        except Throttled as exc:
+            await self.send_json(
+                {"type": "error", "code": "rate_limited", "detail": str(exc.detail), "retry_after": exc.wait}
+            )
+        except DRFValidationError as exc:
+            await self._error("invalid", _first_message(exc.detail))
+        except (DRFPermissionDenied, DjangoPermissionDenied) as exc:
+            await self._error("forbidden", str(getattr(exc, "detail", "")) or "You may not do that here.")
+        except Http404 as exc:
+            await self._error("not_found", str(exc) or "Not found.")
+        except APIException as exc:
+            await self._error(exc.default_code, str(exc.detail))
+        except Exception:  # noqa: BLE001 - one bad frame must never take the socket down
+            logger.exception("room socket frame failed")
+            await self._error("server_error", "Something went wrong with that message.")
+
+    async def _chat_message(self, content):
+        message, created = await database_sync_to_async(services.message_send)(
+            room=self.room, user=self.user, text=content.get("text"), client_msg_id=content.get("client_msg_id")
+        )
+        # The sender hears its own message through the group broadcast; a duplicate
+        # client_msg_id is answered directly so a retrying client learns the id.
+        if created:
+            return
+        await self.send_json(await database_sync_to_async(chat_events.chat_message)(message))
+
+    async def _time_ping(self, content):
+        await self.send_json({"type": "time.pong", "t0": content.get("t0"), "server_time": now_ms()})
+
+    async def _on_sync(self, content):
+        await self._send_state()
+
+    async def _chat_resync(self, content):
+        after = content.get("after_id", 0)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise DRFValidationError({"after_id": ["after_id must be a message id (a whole number)."]})
+
+        def load():
+            return [chat_events.message_payload(m) for m in selectors.messages_after(room=self.room, after_id=after)]
+
+        messages = await database_sync_to_async(load)()
+        await self.send_json({"type": "chat.history", "messages": messages, "complete": len(messages) < RESYNC_LIMIT})
+
+    async def _playback(self, content):
+        kind = content["type"]
+        room, user = self.room, self.user
+        if kind == "playback.play":
+            call = lambda: room_services.playback_play(room=room, actor=user)  # noqa: E731
+        elif kind == "playback.pause":
+            call = lambda: room_services.playback_pause(room=room, actor=user)  # noqa: E731
+        elif kind == "playback.skip":
+            version = _optional_int(content, "version")
+            call = lambda: room_services.playback_skip(room=room, actor=user, version=version)  # noqa: E731
+        elif kind == "playback.seek":
+            position = _required_int(content, "position_ms")
+            call = lambda: room_services.playback_seek(room=room, actor=user, position_ms=position)  # noqa: E731
+        else:  # playback.ended
+            version = _required_int(content, "version")
+            call = lambda: room_services.playback_ended(room=room, user=user, version=version)  # noqa: E731
+        await database_sync_to_async(call)()
+
+    HANDLERS = {
+        "chat.message": _chat_message,
+        "time.ping": _time_ping,
+        "sync": _on_sync,
+        "chat.resync": _chat_resync,
+        "playback.play": _playback,
+        "playback.pause": _playback,
+        "playback.skip": _playback,
+        "playback.seek": _playback,
+        "playback.ended": _playback,
+    }
+
+    # --- events from the groups -----------------------------------------------------
+
+    async def chat_message(self, event):
+        await self.send_json(event)
+
+    async def chat_deleted(self, event):
+        await self.send_json(event)
+
+    async def member_joined(self, event):
+        if event["user"]["id"] != str(self.user.pk):
+            await self.send_json(event)
+
+    async def member_left(self, event):
+        if event["user"]["id"] != str(self.user.pk):
+            await self.send_json(event)
+
+    async def queue_updated(self, event):
+        await self.send_json(event)
+
+    async def playback_state(self, event):
+        if event.get("room_id") != str(self.room.pk):
+            return
+        await self._follow_play(event)
+        await self.send_json(event)
+
+    async def member_role_changed(self, event):
+        await self.send_json(event)
+
+    async def room_updated(self, event):
+        await self.send_json(event)
+
+    async def room_deleted(self, event):
+        await self.send_json({"type": "error", "code": "room_closed", "detail": "This room was closed."})
+        await self.close(code=CLOSE_NOT_FOUND)
+
+    async def room_access_revoked(self, event):
+        if event.get("room_id") != str(self.room.pk):
+            return
+        await self.send_json({"type": "error", "code": event.get("reason", "removed"), "detail": "You left this room."})
+        await self.close(code=CLOSE_FORBIDDEN)
+
+    async def account_deactivated(self, event):
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def notification_created(self, event):
+        """Notifications go to /ws/notifications/; the room socket ignores them."""
+
+    # --- playback bookkeeping -------------------------------------------------------
+
+    async def _send_state(self):
+        def load():
+            state = room_services.playback_advance_if_over(room=self.room)
+            return room_events.playback_state(state)
+
+        event = await database_sync_to_async(load)()
+        await self._follow_play(event)
+        await self.send_json(event)
+
+    async def _follow_play(self, event):
+        """Tracks the play this socket hears: records the listen when it ends, and arms a
+        timer to advance the room at the track's end (a no-op if someone else did)."""
+        started = event.get("track_started_at")
+        current = self.playing
+        if current is not None and current["started"] != started:
+            await self._record_listen(until=timezone.now())
+        if event.get("track") is None or started is None:
+            self.playing = None
+        elif current is None or current["started"] != started:
+            self.playing = {"started": started, "spotify_id": event["track"]["spotify_id"], "version": event["version"]}
+        if self.end_timer is not None:
+            self.end_timer.cancel()
+            self.end_timer = None
+        if event.get("status") == PlaybackState.Status.PLAYING and event.get("track"):
+            remaining = event["track"]["duration_ms"] - event["position_ms"] - (now_ms() - event["server_time"])
+            # Spread the sockets' checks over a second or two; the CAS lets one win.
+            delay = max(0.0, remaining / 1000) + 0.3 + (hash(self.connection) % 1000) / 1000
+            version = event["version"]
+            self.end_timer = asyncio.get_running_loop().call_later(
+                delay, lambda: self.tasks.append(asyncio.ensure_future(self._advance_if_over(version)))
+            )
+
+    async def _advance_if_over(self, version: int):
+        try:
+            await database_sync_to_async(room_services.playback_advance_if_over)(room=self.room, version=version)
+        except Exception:  # noqa: BLE001 - the timer task and the next read will retry
+            logger.warning("advance check failed", exc_info=True)
+
+    async def _record_listen(self, *, until):
+        play, self.playing = self.playing, None
+        if play is None:
+            return
+
+        def record():
+            track = Track.objects.filter(spotify_id=play["spotify_id"]).first()
+            if track is None:
+                return
+            started = datetime.fromtimestamp(play["started"] / 1000, tz=UTC)
+            heard_from = max(started, self.joined_at)
+            end = min(until, started + timedelta(milliseconds=track.duration_ms))
+            heard_ms = int((end - heard_from).total_seconds() * 1000)
+            if heard_enough(track.duration_ms, heard_ms):
+                # Keyed on the play's start: every socket and process of this user stores one event.
+                listening_record(
+                    user=self.user, track=track, room_id=self.room.pk, listened_at=started, ms_played=heard_ms
+                )
+
+        try:
+            await database_sync_to_async(record)()
+        except Exception:  # noqa: BLE001 - history must not break the socket
+            logger.warning("recording a listen failed", exc_info=True)
+
+    @database_sync_to_async
+    def _presence_payload(self) -> dict:
+        from accounts.models import User
+
+        ids = presence.online_user_ids(self.room.pk)
+        users = User.objects.filter(pk__in=ids).order_by("username")
+        return {
+            "type": "presence",
+            "room_id": str(self.room.pk),
+            "online": UserBriefSerializer(users, many=True).data,
+        }
+
+    async def _error(self, code: str, detail: str):
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+    @classmethod
+    async def encode_json(cls, content):
+        return json.dumps(content, default=str)
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        key, value = next(iter(detail.items()))
+        return f"{key}: {_first_message(value)}"
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else "Invalid."
+    return str(detail)
+
+
+def _optional_int(content: dict, key: str) -> int | None:
+    if content.get(key) is None:
+        return None
+    return _required_int(content, key)
+
+
+def _required_int(content: dict, key: str) -> int:
+    value = content.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DRFValidationError({key: [f"{key} must be a whole number."]})
+    return value

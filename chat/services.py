@@ -1,0 +1,85 @@
+"""Writes for chat. The REST API and the room socket both send through `message_send`."""
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+
+from accounts.models import User
+from chat import events
+from chat.models import Message
+from rooms import events as room_events
+from rooms import services as room_services
+from rooms.models import Ban, Membership, Room
+from tunewave.ratelimit import describe, hit
+from tunewave.realtime import send_on_commit
+
+# The documented chat limit, shared by POST /chat/{room_id} and the socket.
+CHAT_RATE = "5/5s"
+MAX_TEXT = 2000
+
+
+def clean_text(text) -> str:
+    if not isinstance(text, str):
+        raise ValidationError({"text": ["text must be a string."]})
+    if not text.strip():
+        raise ValidationError({"text": ["A message needs some text."]})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"text": [f"Messages are at most {MAX_TEXT} characters."]})
+    return text
+
+
+def clean_client_msg_id(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str | int) or len(str(value)) > 64:
+        raise ValidationError({"client_msg_id": ["client_msg_id must be a string of at most 64 characters."]})
+    return str(value)
+
+
+def ensure_member(*, room: Room, user: User) -> Membership:
+    """Chatting in a public room makes you a member; private rooms need membership or an invite."""
+    if Ban.objects.filter(room=room, user=user).exists():
+        raise PermissionDenied("You are banned from this room.")
+    membership, _ = room_services.room_join(room=room, user=user)
+    return membership
+
+
+def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[Message, bool]:
+    """Saves a message and broadcasts it after commit. Returns (message, created).
+
+    A repeated `client_msg_id` returns the stored message and counts against no limit.
+    """
+    text = clean_text(text)
+    client_msg_id = clean_client_msg_id(client_msg_id)
+    if client_msg_id is not None:
+        existing = Message.objects.filter(room=room, user=user, client_msg_id=client_msg_id).first()
+        if existing is not None:
+            return existing, False
+    wait = hit(group="chat.send", key=f"user:{user.pk}", rate=CHAT_RATE)
+    if wait is not None:
+        raise Throttled(wait=wait, detail=f"Slow down: at most {describe(CHAT_RATE)} in chat.")
+    with transaction.atomic():
+        ensure_member(room=room, user=user)
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(room=room, user=user, text=text, client_msg_id=client_msg_id)
+        except IntegrityError:  # the same client_msg_id raced in from another socket
+            return Message.objects.get(room=room, user=user, client_msg_id=client_msg_id), False
+        send_on_commit(room_events.room_group(room.pk), events.chat_message(message))
+    return message, True
+
+
+@transaction.atomic
+def message_delete(*, room: Room, actor: User | None, message_id) -> None:
+    """Owner and moderators delete messages in their room (actor None: a site moderator)."""
+    if actor is not None:
+        membership = Membership.objects.filter(room=room, user=actor).first()
+        if membership is None or not membership.can_moderate:
+            raise PermissionDenied("Only the room's owner or moderators can delete messages.")
+    try:
+        deleted, _ = Message.objects.filter(room=room, pk=int(message_id)).delete()
+    except (TypeError, ValueError):
+        deleted = 0
+    if not deleted:
+        raise Http404("No such message in this room.")
+    send_on_commit(room_events.room_group(room.pk), events.chat_deleted(room_id=room.pk, message_id=int(message_id)))

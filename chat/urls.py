@@ -1,0 +1,7 @@
+from chat import views
+from tunewave.routes import route
+
+urlpatterns = [
+    *route("chat/<str:room_id>", views.ChatView.as_view(), "chat"),
+    *route("chat/<str:room_id>/<str:message_id>", views.ChatMessageView.as_view(), "chat-message"),
+]
