@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install lint format migrate worker beat clean
+.PHONY: run test install lint format migrate worker beat ci clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ worker: install
 
 beat: install
 	$(VENV)/bin/celery -A tunewave beat -l info
+
+# Everything CI checks: services started if down, lint, tests embedded and on real services.
+ci:
+	bash .ci/run
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

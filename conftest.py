@@ -5,6 +5,7 @@ Spotify or Google answer), and raw sockets may only reach this machine.
 """
 
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 import responses as responses_lib
@@ -14,12 +15,34 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 
+# Room personas (owner, moderator, member, outsider, banned) for every app's tests.
+pytest_plugins = ["rooms.tests.fixtures"]
+
 _real_connect = socket.socket.connect
+
+
+def _service_hosts() -> set[str]:
+    """Loopback, plus the hosts of the configured services (CI may name them `redis`, …)."""
+    hosts = {"127.0.0.1", "localhost", "::1"}
+    for url in (settings.REDIS_URL, settings.CELERY_BROKER_URL):
+        if url:
+            hosts.add(urlsplit(url).hostname or "")
+    hosts.add(settings.DATABASES["default"].get("HOST") or "")
+    for host in list(hosts):
+        try:
+            hosts.update(info[4][0] for info in socket.getaddrinfo(host, None))
+        except (OSError, UnicodeError):
+            pass
+    hosts.discard("")
+    return hosts
+
+
+_ALLOWED_HOSTS = _service_hosts()
 
 
 def _guarded_connect(sock, address):
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
+    if isinstance(host, str) and host not in _ALLOWED_HOSTS and not host.startswith("/"):
         raise OSError(f"Tests may not reach the network (tried {host}).")
     return _real_connect(sock, address)
 

@@ -1,3 +1,4 @@
+from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -66,3 +67,29 @@ class ListeningEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = ListeningEvent
         fields = ["track", "room_id", "listened_at", "ms_played"]
+
+
+def validate_audio_url(value: str) -> str:
+    """An http(s) URL, or a path on this site ("/media/…"): nothing a player could run."""
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    URLValidator(schemes=["http", "https"], message="Give an http(s) URL or a path starting with /.")(value)
+    return value
+
+
+class TrackCreateSerializer(serializers.Serializer):
+    """`TrackCreate`: the id, plus whatever is known. With `name` and `artists` the track is
+    created as given; with less, Spotify fills in the rest."""
+
+    spotify_id = SpotifyIdField()
+    name = serializers.CharField(max_length=300, required=False)
+    artists = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, allow_empty=False, max_length=50
+    )
+    album = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    duration_ms = serializers.IntegerField(min_value=0, max_value=24 * 60 * 60 * 1000, required=False)
+    genres = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, allow_empty=True, max_length=20
+    )
+    image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    audio_url = serializers.CharField(max_length=500, required=False, allow_blank=True, validators=[validate_audio_url])

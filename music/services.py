@@ -1,22 +1,30 @@
 """Writes for the catalog, favorites and listening history."""
 
 import re
+import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import normalize_genres
+from accounts.services import normalize_genres, user_create
+from music import selectors, spotify
 from music.models import Artist, FavoriteTrack, Genre, ListeningEvent, Track, TrackArtist
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 
 
 def is_spotify_id(value: str) -> bool:
-    return bool(SPOTIFY_ID.match(value or ""))
+    # fullmatch: with match, "$" would also accept a trailing newline.
+    return bool(SPOTIFY_ID.fullmatch(value or ""))
 
 
 def local_id() -> str:
@@ -148,10 +156,472 @@ def listening_record(
 
 
 def track_for_id(*, spotify_id: str) -> Track:
-    """The stored track with that id, or 404."""
+    """The track for favorites and queues: stored, else fetched from Spotify; 404 or 503."""
     from django.http import Http404
 
-    track = Track.objects.filter(spotify_id=spotify_id).first()
+    from tunewave.exceptions import ServiceUnavailable
+
+    try:
+        track = track_get_or_fetch(spotify_id=spotify_id)
+    except spotify.SpotifyUnavailable as exc:
+        error = ServiceUnavailable(f"TuneWave does not have this track and cannot ask Spotify now. {exc}")
+        if exc.retry_after:
+            error.wait = exc.retry_after
+        raise error from exc
     if track is None:
         raise Http404("No track with that id.")
     return track
+
+
+def track_get_or_fetch(*, spotify_id: str) -> Track | None:
+    """The track from the database, else from Spotify (stored now), prefetched for TrackBase.
+
+    None when neither knows it; without Spotify credentials an id the database lacks is
+    simply unknown. Raises spotify.SpotifyUnavailable when Spotify cannot answer now.
+    """
+    track = selectors.track_find(spotify_id=spotify_id)
+    if track is not None or not spotify.is_configured():
+        return track
+    data = spotify.fetch_track(spotify_id)
+    if data is None:
+        return None
+    _track_store_new(data=data)
+    return selectors.track_find(spotify_id=spotify_id)
+
+
+def track_create(
+    *,
+    spotify_id: str,
+    name: str = "",
+    artists: list[str] | None = None,
+    album: str = "",
+    duration_ms: int | None = None,
+    genres: list[str] | None = None,
+    image_url: str = "",
+    audio_url: str = "",
+) -> tuple[Track | None, bool]:
+    """`POST /track/`: returns (track, created).
+
+    A stored id returns the stored track unchanged. Otherwise a body that names the track
+    and its artists creates it without asking anyone (offline); a thinner body is
+    completed from Spotify, the given fields taking precedence. (None, False) when the
+    track is unknown and Spotify cannot be asked or does not know it either.
+    Raises spotify.SpotifyUnavailable when Spotify cannot answer now.
+    """
+    track = selectors.track_find(spotify_id=spotify_id)
+    if track is not None:
+        return track, False
+    given: dict = {key: value for key, value in {"name": name, "album": album}.items() if value}
+    given |= {key: value for key, value in {"image_url": image_url, "audio_url": audio_url}.items() if value}
+    if duration_ms is not None:
+        given["duration_ms"] = duration_ms
+    if artists:
+        given["artists"] = [{"name": artist} for artist in artists]
+    if name and artists:
+        data = {"spotify_id": spotify_id, **given}
+    elif spotify.is_configured():
+        fetched = spotify.fetch_track(spotify_id)
+        if fetched is None:
+            return None, False
+        data = {**fetched, **given}
+    else:
+        return None, False
+    created = _track_store_new(data=data, genres=genres)
+    return selectors.track_find(spotify_id=spotify_id), created
+
+
+def _track_store_new(*, data: dict, genres: list[str] | None = None) -> bool:
+    """Stores a track the database lacked; False if a concurrent request stored it first."""
+    try:
+        with transaction.atomic():
+            track = track_store(**data, genres=genres)
+            _artists_enrich_later(track=track)
+    except IntegrityError:
+        # Both requests saw no track and both inserted; the other one's row stands.
+        return False
+    return True
+
+
+def _artists_enrich_later(*, track: Track) -> None:
+    """Enqueues genre and image enrichment of the track's Spotify artists, on commit."""
+    from music.tasks import enrich_artists  # music.tasks imports this module
+
+    artist_ids = list(
+        track.artists.filter(enriched_at__isnull=True)
+        .exclude(spotify_id__startswith="local:")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not artist_ids:
+        return
+
+    def enqueue() -> None:
+        enrich_artists.delay(artist_ids)
+
+    # Not delay_on_commit: robust=True keeps a broker outage (or an eager run that fails)
+    # from failing the request that stored the track; enrich_pending catches up later.
+    # A named function, not a partial: Django logs a robust callback's __qualname__.
+    transaction.on_commit(enqueue, robust=True)
+
+
+def artists_pending_enrichment(*, limit: int) -> list[int]:
+    """Ids of Spotify artists never enriched, oldest first (for the periodic sweep)."""
+    return list(
+        Artist.objects.filter(enriched_at__isnull=True)
+        .exclude(spotify_id__startswith="local:")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def artists_enrich(*, artist_ids: list[int]) -> int:
+    """Stores Spotify's genres and image for these artists and adds the genres to their tracks.
+
+    Local artists and those enriched within SPOTIFY_ENRICH_MAX_AGE_DAYS are skipped, so a
+    second run asks Spotify nothing. Each batch of 50 commits on its own: a failure keeps
+    the batches already done. Returns how many artists were enriched; 0 without Spotify
+    credentials. Raises spotify.SpotifyUnavailable.
+    """
+    if not spotify.is_configured():
+        return 0
+    stale = timezone.now() - timedelta(days=settings.SPOTIFY_ENRICH_MAX_AGE_DAYS)
+    artists = list(
+        Artist.objects.filter(pk__in=artist_ids)
+        .exclude(spotify_id__startswith="local:")
+        .filter(Q(enriched_at__isnull=True) | Q(enriched_at__lt=stale))
+        .order_by("pk")
+    )
+    for start in range(0, len(artists), spotify.ARTISTS_PER_CALL):
+        batch = artists[start : start + spotify.ARTISTS_PER_CALL]
+        # An id Spotify cannot parse would fail the whole request: such artists are not asked.
+        askable = [artist.spotify_id for artist in batch if is_spotify_id(artist.spotify_id)]
+        answers = spotify.fetch_artists(askable) if askable else []
+        _artists_enriched_store(artists=batch, answers=answers)
+    return len(artists)
+
+
+@transaction.atomic
+def _artists_enriched_store(*, artists: list[Artist], answers: list[dict]) -> None:
+    """Artists Spotify did not return are marked enriched too: asking again changes nothing."""
+    for answer in answers:
+        artist_store(**answer)
+    now = timezone.now()
+    Artist.objects.filter(pk__in=[artist.pk for artist in artists]).update(enriched_at=now)
+    tracks = list(Track.objects.filter(artists__in=artists).distinct())
+    for track in tracks:
+        track_genres_refresh(track=track)
+    Track.objects.filter(pk__in=[track.pk for track in tracks]).update(enriched_at=now)
+
+
+# --- Bulk writes: the demo catalogue and listening-history imports ---------------------
+#
+# The per-row services above spend several queries on each track. These apply the same
+# rules to thousands of rows with a few queries per call, and are idempotent: rows that
+# exist are left as they are, so running the same load again adds nothing.
+
+# Values per `IN (...)` query; SQLite builds before 3.32 allow 999 bound parameters.
+_IN_CHUNK = 900
+# Maps A-Z to a-z only: what SQLite's LOWER() does (PostgreSQL's lowers all of Unicode).
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
+def _chunked(values: Iterable, size: int = _IN_CHUNK) -> Iterable[list]:
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def lower_variants(values: Iterable[str]) -> set[str]:
+    """Every form SQL LOWER() can give a stored copy of these values, on either database.
+
+    Filter `Lower(field) IN lower_variants(...)`, then compare `.lower()` in Python: that
+    matches case-insensitively on PostgreSQL, and on SQLite (ASCII-only LOWER) it still
+    finds every value stored exactly as given, which is what makes re-imports idempotent.
+    """
+    variants = set()
+    for value in values:
+        variants.add(value.lower())
+        variants.add(value.translate(_ASCII_LOWER))
+    return variants
+
+
+def genre_ids_get_or_create(*, names: Iterable[str]) -> dict[str, int]:
+    """{normalised name: pk} for these genre names, creating the missing ones."""
+    wanted = [name[:100] for name in normalize_genres(list(names))]
+    ids: dict[str, int] = {}
+    for chunk in _chunked(wanted):
+        ids.update(Genre.objects.filter(name__in=chunk).values_list("name", "pk"))
+    missing = [name for name in wanted if name not in ids]
+    if missing:
+        Genre.objects.bulk_create([Genre(name=name) for name in missing], ignore_conflicts=True)
+        for chunk in _chunked(missing):
+            ids.update(Genre.objects.filter(name__in=chunk).values_list("name", "pk"))
+    return ids
+
+
+def _artist_key(credit: dict) -> tuple[str, str]:
+    spotify_id = credit.get("spotify_id")
+    return ("id", spotify_id) if spotify_id else ("name", credit["name"].strip()[:300].lower())
+
+
+def _artists_bulk_store(*, credits: list[dict]) -> dict[tuple[str, str], int]:
+    """Artists for these credits by _artist_key, created where missing; the rule of artist_store.
+
+    A credit with a Spotify id is that artist; one without is the local artist of that name
+    (case-insensitive), because two real artists may share a name and only ids tell them apart.
+    """
+    by_id: dict[str, dict] = {}
+    by_name: dict[str, dict] = {}
+    for credit in credits:
+        kind, key = _artist_key(credit)
+        (by_id if kind == "id" else by_name).setdefault(key, credit)
+    found: dict[tuple[str, str], int] = {}
+
+    def load_ids(spotify_ids: Iterable[str]) -> None:
+        for chunk in _chunked(spotify_ids):
+            for spotify_id, pk in Artist.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"):
+                found[("id", spotify_id)] = pk
+
+    load_ids(by_id)
+    missing = [credit for key, credit in by_id.items() if ("id", key) not in found]
+    if missing:
+        Artist.objects.bulk_create(
+            [
+                Artist(spotify_id=c["spotify_id"], name=c["name"].strip()[:300], image_url=c.get("image_url", "")[:500])
+                for c in missing
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        load_ids(c["spotify_id"] for c in missing)
+
+    local = Artist.objects.filter(spotify_id__startswith="local:").alias(lname=Lower("name"))
+    for chunk in _chunked(lower_variants(c["name"].strip()[:300] for c in by_name.values())):
+        for name, pk in local.filter(lname__in=chunk).values_list("name", "pk"):
+            key = ("name", name.lower())
+            if key[1] in by_name:
+                found[key] = min(pk, found.get(key, pk))
+    new = [
+        Artist(spotify_id=local_id(), name=credit["name"].strip()[:300])
+        for key, credit in by_name.items()
+        if ("name", key) not in found
+    ]
+    if new:
+        Artist.objects.bulk_create(new, batch_size=500)
+        names = {artist.spotify_id: artist.name.lower() for artist in new}
+        for chunk in _chunked(names):
+            for spotify_id, pk in Artist.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"):
+                found[("name", names[spotify_id])] = pk
+
+    artist_genres = {
+        (found[_artist_key(credit)], name)
+        for credit in credits
+        for name in normalize_genres(credit.get("genres") or [])
+    }
+    if artist_genres:
+        genre_ids = genre_ids_get_or_create(names={name for _, name in artist_genres})
+        through = Artist.genres.through
+        through.objects.bulk_create(
+            [through(artist_id=artist, genre_id=genre_ids[name]) for artist, name in sorted(artist_genres)],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+    return found
+
+
+@transaction.atomic
+def tracks_bulk_store(*, tracks: list[dict]) -> dict[str, int]:
+    """Stores many tracks at once; returns {spotify_id: pk} for every track given.
+
+    Each dict takes track_store's keyword arguments, but `spotify_id` is required (use
+    local_id() for tracks Spotify does not know). As with track_store, a stored track is
+    left unchanged; a new one gets its artists, in credited order, and its genres: the
+    given ones plus its artists'.
+    """
+    specs: dict[str, dict] = {}
+    for spec in tracks:
+        specs.setdefault(spec["spotify_id"], spec)
+    ids: dict[str, int] = {}
+    for chunk in _chunked(specs):
+        ids.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
+    new = [spec for spotify_id, spec in specs.items() if spotify_id not in ids]
+    if not new:
+        return ids
+
+    artist_ids = _artists_bulk_store(credits=[credit for spec in new for credit in spec["artists"]])
+    genre_ids = genre_ids_get_or_create(names=[name for spec in new for name in spec.get("genres") or []])
+    Track.objects.bulk_create(
+        [
+            Track(
+                spotify_id=spec["spotify_id"],
+                name=spec["name"][:300],
+                album=spec.get("album", "")[:300],
+                duration_ms=max(0, int(spec.get("duration_ms") or 0)),
+                image_url=spec.get("image_url", "")[:500],
+                audio_url=spec.get("audio_url", "")[:500],
+                popularity=max(0, min(100, int(spec.get("popularity") or 0))),
+            )
+            for spec in new
+        ],
+        ignore_conflicts=True,  # a concurrent load may have stored some meanwhile
+        batch_size=500,
+    )
+    created: dict[str, int] = {}
+    for chunk in _chunked(spec["spotify_id"] for spec in new):
+        created.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
+
+    credits: list[TrackArtist] = []
+    track_genres: set[tuple[int, int]] = set()
+    for spec in new:
+        track_id = created[spec["spotify_id"]]
+        credited: set[int] = set()
+        for position, credit in enumerate(spec["artists"]):
+            artist_id = artist_ids[_artist_key(credit)]
+            if artist_id not in credited:
+                credited.add(artist_id)
+                credits.append(TrackArtist(track_id=track_id, artist_id=artist_id, position=position))
+        for name in normalize_genres(spec.get("genres") or []):
+            track_genres.add((track_id, genre_ids[name[:100]]))
+    # The artists' genres, as track_genres_refresh adds them.
+    artist_genres: dict[int, list[int]] = {}
+    for chunk in _chunked({credit.artist_id for credit in credits}):
+        rows = Artist.genres.through.objects.filter(artist_id__in=chunk).values_list("artist_id", "genre_id")
+        for artist_id, genre_id in rows:
+            artist_genres.setdefault(artist_id, []).append(genre_id)
+    for credit in credits:
+        track_genres.update((credit.track_id, genre_id) for genre_id in artist_genres.get(credit.artist_id, ()))
+
+    TrackArtist.objects.bulk_create(credits, ignore_conflicts=True, batch_size=1000)
+    through = Track.genres.through
+    through.objects.bulk_create(
+        [through(track_id=track, genre_id=genre) for track, genre in sorted(track_genres)],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return ids | created
+
+
+def favorites_bulk_add(*, pairs: Iterable[tuple[uuid.UUID, int]]) -> None:
+    """Adds (user id, track pk) favorites; those already there stay as they are."""
+    FavoriteTrack.objects.bulk_create(
+        [FavoriteTrack(user_id=user_id, track_id=track_id) for user_id, track_id in pairs],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+def listening_bulk_record(*, events: Iterable[dict]) -> None:
+    """Stores many listens at once (imports, demo data), as listening_record stores one.
+
+    Each event is a dict of user_id, track_id, listened_at and optionally ms_played,
+    play_count, source, room_id and id. An event whose (user, track, listened_at) is
+    already there is skipped, so loading the same history twice adds nothing.
+
+    A million-row import spends most of its time here. bulk_create builds a model instance
+    and compiles every value of every row (about four times the cost of the insert itself),
+    so this runs one prepared INSERT ... ON CONFLICT DO NOTHING (SQLite >= 3.24 and
+    PostgreSQL) over all rows, with each value adapted by its model field as the ORM would.
+    """
+    fields = [ListeningEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
+    connection = connections[router.db_for_write(ListeningEvent)]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(ListeningEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names from the model, values bound
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
+    )
+    prepare = [field.get_db_prep_save for field in fields]
+    rows = []
+    for event in events:
+        values = (
+            event.get("id") or uuid.uuid4(),
+            event["user_id"],
+            event["track_id"],
+            event.get("room_id"),
+            event["listened_at"],
+            max(0, int(event.get("ms_played") or 0)),
+            max(1, int(event.get("play_count") or 1)),
+            event.get("source") or ListeningEvent.Source.IMPORT,
+        )
+        rows.append([prep(value, connection) for prep, value in zip(prepare, values, strict=True)])
+    if rows:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+
+_EVENT_COLUMNS = ("id", "user", "track", "room_id", "listened_at", "ms_played", "play_count", "source")
+
+
+_USERNAME_CHARS = re.compile(r"[^\w.@+-]")
+# Users known to an import only by username get an address here (RFC 2606: never delivered).
+IMPORT_EMAIL_DOMAIN = "import.invalid"
+
+
+def users_bulk_get_or_create(*, keys: Iterable[str]) -> tuple[dict[str, uuid.UUID], int]:
+    """Users for import rows by e-mail (a key with an @) or username, case-insensitively.
+
+    Creates the missing ones as accounts.services.user_create would: lower-case e-mail, a
+    free username made from it, no usable password. Someone known only by a username gets
+    `<username>@import.invalid`. Returns ({key.lower(): user id}, how many were created);
+    a key whose user could not be created is absent.
+    """
+    emails: dict[str, str] = {}
+    usernames: dict[str, str] = {}
+    for key in keys:
+        key = key.strip()
+        if "@" in key:
+            emails.setdefault(key.lower(), key.lower())
+        elif key:
+            usernames.setdefault(key.lower(), key)
+    found: dict[str, uuid.UUID] = {}
+    by_email = User.objects.alias(lemail=Lower("email"))
+    by_username = User.objects.alias(lname=Lower("username"))
+
+    def load_emails(values: Iterable[str], keys_for: dict[str, str]) -> None:
+        for chunk in _chunked(lower_variants(values)):
+            for email, pk in by_email.filter(lemail__in=chunk).values_list("email", "pk"):
+                if email.lower() in keys_for:
+                    found[keys_for[email.lower()]] = pk
+
+    load_emails(emails, {email: email for email in emails})
+    for chunk in _chunked(lower_variants(usernames.values())):
+        for username, pk in by_username.filter(lname__in=chunk).values_list("username", "pk"):
+            if username.lower() in usernames:
+                found[username.lower()] = pk
+
+    wanted: dict[str, tuple[str, str]] = {}  # key -> (e-mail, username)
+    for email in emails:
+        if email not in found:
+            base = _USERNAME_CHARS.sub("", email.split("@")[0])[:30] or "listener"
+            wanted[email] = (email, base)
+    for key, username in usernames.items():
+        if key not in found:
+            wanted[key] = (f"{key}@{IMPORT_EMAIL_DOMAIN}", username)
+    if not wanted:
+        return found, 0
+
+    taken: set[str] = set()
+    for chunk in _chunked(lower_variants(username for _, username in wanted.values())):
+        taken.update(name.lower() for name in by_username.filter(lname__in=chunk).values_list("username", flat=True))
+    new_users = []
+    for key, (email, username) in wanted.items():
+        if username.lower() in taken and "@" in key:
+            # The e-mail's local part is someone's username already: a stable suffix keeps reruns alike.
+            username = f"{username[:23]}-{uuid.uuid5(uuid.NAMESPACE_URL, email).hex[:6]}"
+        taken.add(username.lower())
+        # What set_unusable_password stores, without its 40 calls to secrets.choice per user.
+        password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+        new_users.append(User(email=email, username=username, password=password))
+    User.objects.bulk_create(new_users, ignore_conflicts=True, batch_size=500)
+    addresses = {email: key for key, (email, _) in wanted.items()}
+    load_emails(addresses, addresses)
+    created = sum(1 for key in wanted if key in found)
+    for key, (email, username) in wanted.items():
+        if key in found:
+            continue
+        # Lost to a clash the bulk insert skipped (say, the username); user_create picks another.
+        try:
+            found[key] = user_create(email=email, username=username).pk
+            created += 1
+        except (IntegrityError, ValidationError):
+            continue
+    return found, created

@@ -1,7 +1,9 @@
-from music import views
+from music import views, views_tracks
 from tunewave.routes import route
 
 urlpatterns = [
+    *route("track", views_tracks.TrackCreateView.as_view(), "track-create"),
+    *route("track/<str:spotify_id>", views_tracks.TrackDetailView.as_view(), "track-detail"),
     *route("favorites/me", views.MyFavoritesView.as_view(), "favorites-me"),
     *route("favorites/me/<str:spotify_id>", views.MyFavoriteDetailView.as_view(), "favorites-me-detail"),
     *route("favorites/<str:user_id>", views.UserFavoritesView.as_view(), "favorites-user"),

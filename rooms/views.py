@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get
+from music.selectors import track_find
 from music.services import track_for_id
 from rooms import presence, selectors, services
 from rooms.models import Membership
@@ -280,7 +281,8 @@ class QueueView(APIView):
         services.queue_check_editor(room=room, user=request.user)
         track = track_for_id(spotify_id=body.validated_data["spotify_id"])
         item = services.queue_add(room=room, actor=request.user, track=track)
-        item = next(i for i in selectors.queue_list(room=room) if i.pk == item.pk)
+        # An idle room starts playing the item at once, so it may already be off the queue.
+        item.track = track_find(spotify_id=track.spotify_id)
         return Response(QueueItemSerializer(item, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 

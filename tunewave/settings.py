@@ -148,6 +148,10 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic jobs; beat copies them into django-celery-beat's tables, where admins can edit them.
+CELERY_BEAT_SCHEDULE = {
+    "music-enrich-pending": {"task": "music.tasks.enrich_pending", "schedule": 15 * 60},
+}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -233,6 +237,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["tunewave.routes.drop_slash_duplicates"],
+    "ENUM_NAME_OVERRIDES": {
+        "RoomPolicyEnum": "rooms.models.Room.Policy",
+        "MemberRoleEnum": "rooms.models.Membership.Role",
+    },
 }
 
 # OAuth (social-auth-app-django). Providers without credentials are simply not offered.
@@ -240,6 +248,16 @@ GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
 GOOGLE_CLIENT_SECRET = env.str("GOOGLE_CLIENT_SECRET", default="")
 SPOTIFY_CLIENT_ID = env.str("SPOTIFY_CLIENT_ID", default="")
 SPOTIFY_CLIENT_SECRET = env.str("SPOTIFY_CLIENT_SECRET", default="")
+# Spotify catalogue lookups (music/spotify.py): seconds before one HTTP call to Spotify gives up.
+SPOTIFY_TIMEOUT = env.float("SPOTIFY_TIMEOUT", default=5.0)
+# Extra attempts after a 429 or 5xx from Spotify (waiting Retry-After, else an exponential backoff).
+SPOTIFY_MAX_RETRIES = env.int("SPOTIFY_MAX_RETRIES", default=2)
+# Longest wait between attempts, in seconds; if Spotify asks for longer we give up at once (503).
+SPOTIFY_MAX_RETRY_WAIT = env.float("SPOTIFY_MAX_RETRY_WAIT", default=10.0)
+# How long Spotify's answers (a track, an artist, "no such id") stay in the cache, in seconds.
+SPOTIFY_CACHE_SECONDS = env.int("SPOTIFY_CACHE_SECONDS", default=24 * 3600)
+# Artists enriched from Spotify (genres, image) more recently than this many days are not asked again.
+SPOTIFY_ENRICH_MAX_AGE_DAYS = env.int("SPOTIFY_ENRICH_MAX_AGE_DAYS", default=30)
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = GOOGLE_CLIENT_ID
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = GOOGLE_CLIENT_SECRET
 SOCIAL_AUTH_GOOGLE_OAUTH2_SCOPE = ["openid", "email", "profile"]

@@ -7,7 +7,6 @@ from channels.testing import WebsocketCommunicator
 from accounts import services as account_services
 from rooms import presence
 
-pytest_plugins = ["rooms.tests.conftest"]
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ the queue. Private room: everything about it is a 404 for people who are not in 
 import pytest
 
 from accounts.tests.factories import UserFactory
+from music.tests.factories import TrackFactory
 from rooms import services
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,7 @@ def call(client, endpoint, room, people, track, item):
 @pytest.mark.parametrize("endpoint", list(PUBLIC))
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_public_room_permissions(endpoint, persona, people, public_room, client_as, track):
+    services.queue_add(room=public_room, actor=people["owner"], track=TrackFactory(name="Now Playing"))
     item = services.queue_add(room=public_room, actor=people["owner"], track=track)
     expected = PUBLIC[endpoint][3][PERSONAS.index(persona)]
     response = call(client_as(persona), endpoint, public_room, people, track, item)
@@ -78,6 +80,7 @@ def test_public_room_permissions(endpoint, persona, people, public_room, client_
 @pytest.mark.parametrize("endpoint", list(PRIVATE))
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_private_room_permissions(endpoint, persona, people, private_room, client_as, track):
+    services.queue_add(room=private_room, actor=people["owner"], track=TrackFactory(name="Now Playing"))
     item = services.queue_add(room=private_room, actor=people["owner"], track=track)
     expected = PRIVATE[endpoint][PERSONAS.index(persona)]
     response = call(client_as(persona), endpoint, private_room, people, track, item)
@@ -89,6 +92,7 @@ def test_a_member_of_one_room_cannot_touch_anothers_queue_or_members(people, cli
 
     room_a = make_room(owner=people["member"], name="Room A")
     room_b = make_room(owner=people["owner"], name="Room B")
+    services.queue_add(room=room_b, actor=people["owner"], track=TrackFactory(name="Now Playing"))
     item_b = services.queue_add(room=room_b, actor=people["owner"], track=track)
     client = client_as("member")  # owner of room A, nobody in room B
     assert client.delete(f"/rooms/{room_a.pk}/queue/{item_b.pk}").status_code == 404

@@ -17,7 +17,7 @@ def positions(room):
 @pytest.mark.django_db
 def test_it_lists_the_queue_in_order_with_association_ids(people, public_room, client_as):
     owner = client_as("owner")
-    for name in ["First", "Second", "Third"]:
+    for name in ["Playing", "First", "Second", "Third"]:
         track = TrackFactory(name=name)
         response = owner.post(f"/rooms/{public_room.pk}/queue", {"spotify_id": track.spotify_id}, format="json")
         assert response.status_code == 201
@@ -29,6 +29,7 @@ def test_it_lists_the_queue_in_order_with_association_ids(people, public_room, c
 
 @pytest.mark.django_db
 def test_removing_keeps_positions_dense(people, public_room, client_as):
+    services.queue_add(room=public_room, actor=people["owner"], track=TrackFactory(name="Playing"))
     items = [
         services.queue_add(room=public_room, actor=people["owner"], track=TrackFactory(name=f"T{i}")) for i in range(5)
     ]
@@ -59,6 +60,15 @@ def test_it_rejects_bad_queue_bodies(people, public_room, client_as, body):
 
 
 @pytest.mark.django_db
+def test_the_first_track_in_an_idle_room_starts_playing(people, public_room, client_as, track):
+    response = client_as("owner").post(f"/rooms/{public_room.pk}/queue", {"spotify_id": track.spotify_id}, format="json")
+    assert response.status_code == 201
+    assert response.json()["track"]["name"] == "So What"
+    assert client_as("owner").get(f"/rooms/{public_room.pk}/queue").json() == []
+    assert client_as("owner").get(f"/rooms/{public_room.pk}").json()["now_playing"]["name"] == "So What"
+
+
+@pytest.mark.django_db
 def test_an_unknown_track_is_404(people, public_room, client_as):
     response = client_as("owner").post(
         f"/rooms/{public_room.pk}/queue", {"spotify_id": "4uLU6hMCjMI75M1A2tKUQC"}, format="json"
@@ -71,6 +81,7 @@ def test_an_unknown_track_is_404(people, public_room, client_as):
 def test_racing_adds_never_share_a_position(services_mode):
     owner = UserFactory(username="owner")
     room = make_room(owner=owner, name="Race Track")
+    services.queue_add(room=room, actor=owner, track=TrackFactory(name="Playing"))
     tracks = [TrackFactory(name=f"R{i}") for i in range(12)]
     barrier = threading.Barrier(len(tracks))
     errors = []

@@ -1,0 +1,125 @@
+"""The two ways to run TuneWave, and the production guard rails, each in a fresh process.
+
+Settings are read once at import, so every case starts its own interpreter with an
+environment built for it (none of the caller's DATABASE_URL, REDIS_URL, … leak in).
+"""
+
+import json
+import secrets
+
+import pytest
+
+from tunewave.tests import BASE_DIR, clean_env, run_manage, run_python
+
+MODE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
+
+SERVICES = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/tunewave",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+}
+
+# Imports settings and the Celery app; connects to nothing.
+DESCRIBE_MODE = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from tunewave.celery import app
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "eager": app.conf.task_always_eager,
+    "broker": app.conf.broker_url,
+}))
+"""
+
+
+# What these tests set or leave unset on purpose.
+CONTROLLED = (*MODE_VARIABLES, "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "TRUSTED_PROXY_COUNT")
+
+
+@pytest.fixture(autouse=True)
+def _nothing_controlled_in_dotenv():
+    """A developer's `.env` fills in what the environment leaves unset, which would blur these cases."""
+    dotenv = BASE_DIR / ".env"
+    if dotenv.exists():
+        lines = [line.strip().removeprefix("export ").strip() for line in dotenv.read_text().splitlines()]
+        named = [name for name in CONTROLLED if any(line.startswith(f"{name}=") for line in lines)]
+        if named:
+            pytest.skip(f".env sets {', '.join(named)}; these tests need the environment alone to decide")
+
+
+def describe_mode(**env: str) -> dict:
+    result = run_python(DESCRIBE_MODE, clean_env(**env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    return clean_env(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="tunewave.example.com",
+        **extra,
+    )
+
+
+def test_it_runs_embedded_with_no_environment():
+    mode = describe_mode()
+
+    assert mode["engine"] == "django.db.backends.sqlite3"
+    assert mode["channel_layer"] == "channels.layers.InMemoryChannelLayer"
+    assert mode["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert mode["eager"] is True
+
+
+def test_it_switches_to_real_services_with_the_three_urls():
+    mode = describe_mode(**SERVICES)
+
+    assert mode["engine"] == "django.db.backends.postgresql"
+    assert mode["channel_layer"] == "channels_redis.core.RedisChannelLayer"
+    assert mode["cache"] == "django_redis.cache.RedisCache"
+    assert mode["eager"] is False
+    assert mode["broker"].startswith("amqp://")
+
+
+def test_it_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = run_manage("check", env=clean_env(DEBUG="0", ALLOWED_HOSTS="tunewave.example.com"))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_it_passes_the_deploy_check_with_production_settings():
+    result = run_manage("check", "--deploy", env=production_env())
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNING" not in output
+
+
+def test_it_passes_the_deploy_check_behind_nginx():
+    # The README's production settings: one trusted proxy (nginx) that sets X-Forwarded-Proto.
+    result = run_manage("check", "--deploy", env=production_env(TRUSTED_PROXY_COUNT="1"))
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+
+
+def test_it_turns_off_dev_conveniences_when_debug_is_off():
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps([settings.DEBUG, settings.DEV_LOGIN_ENABLED, settings.SESSION_COOKIE_SECURE, "
+        "settings.CSRF_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS > 0]))"
+    )
+    result = run_python(code, production_env())
+
+    assert result.returncode == 0, result.stderr
+    debug, dev_login, *secure = json.loads(result.stdout.strip().splitlines()[-1])
+    assert debug is False
+    assert dev_login is False
+    assert all(secure)
