@@ -106,7 +106,10 @@ class RoomDetailView(APIView):
     @extend_schema(responses=RoomSerializer, summary="A room")
     @rate_limit("10/m")
     def get(self, request, room_id):
-        return room_response(request, selectors.room_get_for_user(room_id=room_id, user=request.user))
+        room = selectors.room_get_for_user(room_id=room_id, user=request.user)
+        # A read that finds the track over advances the room (DESIGN.md: whoever notices first).
+        services.playback_advance_if_over(room=room)
+        return room_response(request, room)
 
     @extend_schema(request=RoomUpdateSerializer, responses=RoomSerializer, summary="Update a room (owner)")
     @rate_limit("10/m")

@@ -8,7 +8,6 @@ from accounts import services as account_services
 from rooms import presence
 
 
-
 @pytest.fixture(autouse=True)
 def _fresh_presence_for_sockets():
     presence.reset_local()

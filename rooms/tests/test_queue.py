@@ -61,7 +61,9 @@ def test_it_rejects_bad_queue_bodies(people, public_room, client_as, body):
 
 @pytest.mark.django_db
 def test_the_first_track_in_an_idle_room_starts_playing(people, public_room, client_as, track):
-    response = client_as("owner").post(f"/rooms/{public_room.pk}/queue", {"spotify_id": track.spotify_id}, format="json")
+    response = client_as("owner").post(
+        f"/rooms/{public_room.pk}/queue", {"spotify_id": track.spotify_id}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["track"]["name"] == "So What"
     assert client_as("owner").get(f"/rooms/{public_room.pk}/queue").json() == []
