@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install lint format migrate worker beat ci clean
+.PHONY: run test install frontend-install lint format migrate worker beat ci clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,15 @@ run: migrate
 	@echo "TuneWave on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) tunewave.asgi:application
 
-test: install
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund
+
+frontend-install: frontend/node_modules/.package-lock.json
+
+test: install frontend-install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+	npm --prefix frontend test
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install

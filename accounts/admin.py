@@ -21,7 +21,14 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),)
 
-    @admin.action(description="Deactivate selected users (revokes their tokens)")
+    def get_readonly_fields(self, request, obj=None):
+        # Site moderators may deactivate people, never hand out staff powers (to themselves either).
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_staff", "is_superuser", "groups", "user_permissions", "password", "email"]
+        return fields
+
+    @admin.action(description="Deactivate selected users (revokes their tokens)", permissions=["change"])
     def deactivate_users(self, request, queryset):
         count = 0
         for user in queryset.filter(is_active=True):

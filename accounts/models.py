@@ -22,6 +22,8 @@ class User(AbstractUser):
     favorite_genres = models.JSONField(default=list, blank=True)
     # True once a provider vouched for the e-mail (Google's email_verified); see accounts.oauth.
     email_verified = models.BooleanField(default=False)
+    # Whether TuneWave may e-mail this user (room invites, friend requests).
+    email_notifications = models.BooleanField(default=True)
     # Whether other people may read this user's listening history.
     history_public = models.BooleanField(default=True)
 

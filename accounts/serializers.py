@@ -43,6 +43,7 @@ class UserResponseSerializer(UserBriefSerializer):
             "bio",
             "favorite_genres",
             "history_public",
+            "email_notifications",
             "created_at",
             "email",
         ]
@@ -53,6 +54,7 @@ class UserResponseSerializer(UserBriefSerializer):
         request = self.context.get("request")
         if request is None or request.user.pk != user.pk:
             data.pop("email", None)
+            data.pop("email_notifications", None)
         return data
 
 
@@ -73,6 +75,7 @@ class UserUpdateSerializer(serializers.Serializer):
     )
 
     history_public = serializers.BooleanField(required=False)
+    email_notifications = serializers.BooleanField(required=False)
 
     def validate(self, attrs):
         # Fields of UserResponse that a client may echo back unchanged are ignored; anything

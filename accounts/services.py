@@ -201,3 +201,14 @@ def ws_ticket_redeem(*, ticket: str) -> User | None:
     if user_id is None or not cache.delete(key):
         return None
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def oauth_leftovers_prune(*, older_than, dry_run: bool = False) -> int:
+    """One-time OAuth state records of sign-ins that were started and never finished."""
+    from social_django.models import Nonce, Partial
+
+    nonces = Nonce.objects.filter(timestamp__lt=older_than.timestamp())
+    partials = Partial.objects.filter(timestamp__lt=older_than)
+    if dry_run:
+        return nonces.count() + partials.count()
+    return nonces.delete()[0] + partials.delete()[0]

@@ -350,12 +350,12 @@ def genre_ids_get_or_create(*, names: Iterable[str]) -> dict[str, int]:
     wanted = [name[:100] for name in normalize_genres(list(names))]
     ids: dict[str, int] = {}
     for chunk in _chunked(wanted):
-        ids.update(Genre.objects.filter(name__in=chunk).values_list("name", "pk"))
+        ids.update(Genre.objects.filter(name__in=chunk).order_by().values_list("name", "pk"))
     missing = [name for name in wanted if name not in ids]
     if missing:
         Genre.objects.bulk_create([Genre(name=name) for name in missing], ignore_conflicts=True)
         for chunk in _chunked(missing):
-            ids.update(Genre.objects.filter(name__in=chunk).values_list("name", "pk"))
+            ids.update(Genre.objects.filter(name__in=chunk).order_by().values_list("name", "pk"))
     return ids
 
 
@@ -379,7 +379,9 @@ def _artists_bulk_store(*, credits: list[dict]) -> dict[tuple[str, str], int]:
 
     def load_ids(spotify_ids: Iterable[str]) -> None:
         for chunk in _chunked(spotify_ids):
-            for spotify_id, pk in Artist.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"):
+            for spotify_id, pk in (
+                Artist.objects.filter(spotify_id__in=chunk).order_by().values_list("spotify_id", "pk")
+            ):
                 found[("id", spotify_id)] = pk
 
     load_ids(by_id)
@@ -397,7 +399,7 @@ def _artists_bulk_store(*, credits: list[dict]) -> dict[tuple[str, str], int]:
 
     local = Artist.objects.filter(spotify_id__startswith="local:").alias(lname=Lower("name"))
     for chunk in _chunked(lower_variants(c["name"].strip()[:300] for c in by_name.values())):
-        for name, pk in local.filter(lname__in=chunk).values_list("name", "pk"):
+        for name, pk in local.filter(lname__in=chunk).order_by().values_list("name", "pk"):
             key = ("name", name.lower())
             if key[1] in by_name:
                 found[key] = min(pk, found.get(key, pk))
@@ -410,7 +412,9 @@ def _artists_bulk_store(*, credits: list[dict]) -> dict[tuple[str, str], int]:
         Artist.objects.bulk_create(new, batch_size=500)
         names = {artist.spotify_id: artist.name.lower() for artist in new}
         for chunk in _chunked(names):
-            for spotify_id, pk in Artist.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"):
+            for spotify_id, pk in (
+                Artist.objects.filter(spotify_id__in=chunk).order_by().values_list("spotify_id", "pk")
+            ):
                 found[("name", names[spotify_id])] = pk
 
     artist_genres = {
@@ -443,7 +447,7 @@ def tracks_bulk_store(*, tracks: list[dict]) -> dict[str, int]:
         specs.setdefault(spec["spotify_id"], spec)
     ids: dict[str, int] = {}
     for chunk in _chunked(specs):
-        ids.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
+        ids.update(Track.objects.filter(spotify_id__in=chunk).order_by().values_list("spotify_id", "pk"))
     new = [spec for spotify_id, spec in specs.items() if spotify_id not in ids]
     if not new:
         return ids
@@ -468,7 +472,7 @@ def tracks_bulk_store(*, tracks: list[dict]) -> dict[str, int]:
     )
     created: dict[str, int] = {}
     for chunk in _chunked(spec["spotify_id"] for spec in new):
-        created.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
+        created.update(Track.objects.filter(spotify_id__in=chunk).order_by().values_list("spotify_id", "pk"))
 
     credits: list[TrackArtist] = []
     track_genres: set[tuple[int, int]] = set()
@@ -485,7 +489,7 @@ def tracks_bulk_store(*, tracks: list[dict]) -> dict[str, int]:
     # The artists' genres, as track_genres_refresh adds them.
     artist_genres: dict[int, list[int]] = {}
     for chunk in _chunked({credit.artist_id for credit in credits}):
-        rows = Artist.genres.through.objects.filter(artist_id__in=chunk).values_list("artist_id", "genre_id")
+        rows = Artist.genres.through.objects.filter(artist_id__in=chunk).order_by().values_list("artist_id", "genre_id")
         for artist_id, genre_id in rows:
             artist_genres.setdefault(artist_id, []).append(genre_id)
     for credit in credits:
@@ -573,8 +577,8 @@ def users_bulk_get_or_create(*, keys: Iterable[str]) -> tuple[dict[str, uuid.UUI
         elif key:
             usernames.setdefault(key.lower(), key)
     found: dict[str, uuid.UUID] = {}
-    by_email = User.objects.alias(lemail=Lower("email"))
-    by_username = User.objects.alias(lname=Lower("username"))
+    by_email = User.objects.order_by().alias(lemail=Lower("email"))
+    by_username = User.objects.order_by().alias(lname=Lower("username"))
 
     def load_emails(values: Iterable[str], keys_for: dict[str, str]) -> None:
         for chunk in _chunked(lower_variants(values)):

@@ -31,7 +31,13 @@ class Room(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(Lower("name"), name="rooms_room_name_ci_unique")]
-        indexes = [models.Index(fields=["is_private", "-created_at"], name="rooms_room_listing")]
+        indexes = [
+            models.Index(fields=["is_private", "-created_at"], name="rooms_room_listing"),
+            # The newest-first page of open rooms (GET /rooms/).
+            models.Index(
+                fields=["-created_at", "id"], name="rooms_room_open_newest", condition=Q(closed_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

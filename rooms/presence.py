@@ -148,3 +148,26 @@ def live_rooms() -> dict[str, int]:
 def reset_local() -> None:
     """Tests only: forget the embedded mode's entries."""
     _local.clear()
+
+
+def prune_stale(*, dry_run: bool = False) -> int:
+    """Drops socket entries whose heartbeat stopped (crashed processes). Reads do this for the
+    rooms they look at; this sweeps every room. Returns how many entries were stale."""
+    now = time.time()
+    if not _use_redis():
+        with _local._lock:
+            stale = [(r, m) for r, entries in _local._rooms.items() for m, exp in entries.items() if exp <= now]
+            if not dry_run:
+                for room_id, member in stale:
+                    del _local._rooms[room_id][member]
+            return len(stale)
+    client = _redis()
+    rooms = [r.decode() if isinstance(r, bytes) else r for r in client.zrange(_ROOMS_KEY, 0, -1)]
+    count = 0
+    for room_id in rooms:
+        count += client.zcount(_key(room_id), "-inf", now)
+        if not dry_run:
+            client.zremrangebyscore(_key(room_id), "-inf", now)
+    if not dry_run:
+        client.zremrangebyscore(_ROOMS_KEY, "-inf", now)
+    return count

@@ -3,7 +3,8 @@ which answers 404 for rooms the caller may not see, so private rooms never leak.
 
 import uuid
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,11 +30,18 @@ def visible_rooms(user: User | None) -> QuerySet[Room]:
 
 
 def with_listing(rooms: QuerySet[Room]) -> QuerySet[Room]:
-    """What the Room schema shows, in a fixed number of queries."""
+    """What the Room schema shows, in a fixed number of queries.
+
+    The member count is a correlated subquery, not a JOIN + GROUP BY: that way the
+    database counts only the rooms on the page, not every visible room before the LIMIT.
+    """
+    members = (
+        Membership.objects.filter(room=OuterRef("pk")).order_by().values("room").annotate(n=Count("pk")).values("n")
+    )
     return (
         rooms.select_related("owner")
         .prefetch_related("genres")
-        .annotate(member_count=Count("memberships", distinct=True))
+        .annotate(member_count=Coalesce(Subquery(members, output_field=IntegerField()), Value(0)))
     )
 
 
@@ -66,16 +74,22 @@ def room_list(
     if search:
         rooms = rooms.filter(Q(name__icontains=search) | Q(description__icontains=search))
     rooms = with_listing(rooms)
-    if order == "live":
-        # Only live rooms carry a count; a CASE over them ranks the page in the database.
-        live = presence.live_rooms()
-        whens = [When(pk=uuid.UUID(room_id), then=Value(count)) for room_id, count in live.items()]
-        rooms = rooms.annotate(
-            live=Case(*whens, default=Value(0), output_field=IntegerField()) if whens else Value(0)
-        ).order_by("-live", "-created_at", "pk")
-    else:
-        rooms = rooms.order_by("-created_at", "pk")
-    return list(rooms[offset : offset + limit])
+    if order != "live":
+        return list(rooms.order_by("-created_at", "pk")[offset : offset + limit])
+    # Live first: the live rooms (few) are ranked here by listeners, then the page is filled
+    # with the newest idle rooms. Cheaper than ranking every room in SQL by a CASE.
+    live = presence.live_rooms()
+    live_rooms = sorted(
+        rooms.filter(pk__in=[uuid.UUID(room_id) for room_id in live]),
+        key=lambda room: (-live[str(room.pk)], -room.created_at.timestamp(), str(room.pk)),
+    )
+    page = live_rooms[offset : offset + limit]
+    idle_offset = max(0, offset - len(live_rooms))
+    wanted = limit - len(page)
+    if wanted > 0:
+        idle = rooms.exclude(pk__in=[room.pk for room in live_rooms]).order_by("-created_at", "pk")
+        page += list(idle[idle_offset : idle_offset + wanted])
+    return page
 
 
 def room_by_name(*, name: str, user: User | None) -> Room:

@@ -17,7 +17,7 @@ from music.models import Track
 from music.services import genres_get_or_create
 from rooms import events
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
-from social.services import notify
+from social.services import notify, notify_friends
 from tunewave.exceptions import Conflict
 from tunewave.realtime import send_on_commit
 
@@ -77,6 +77,13 @@ def room_create(
     Membership.objects.create(room=room, user=owner, role=Role.OWNER)
     if genres:
         room.genres.set(genres_get_or_create(names=genres))
+    if not is_private:
+        notify_friends(
+            user=owner,
+            kind="friend_room",
+            text=f"{owner.name} started a room: {room.name}.",
+            data={"room_id": str(room.pk), "user": str(owner.pk)},
+        )
     return room
 
 
@@ -481,3 +488,31 @@ def playback_ended(*, room: Room, user: User, version: int) -> PlaybackState:
     if _membership(room, user) is None:
         raise PermissionDenied("Only members can report the end of a track.")
     return playback_advance_if_over(room=room, version=version, tolerance_ms=END_TOLERANCE_MS)
+
+
+def invites_prune(*, now=None, dry_run: bool = False) -> int:
+    """Invites that expired unanswered."""
+    rows = Invite.objects.filter(accepted_at__isnull=True, expires_at__lt=now or timezone.now())
+    return rows.count() if dry_run else rows.delete()[0]
+
+
+def prune(*, notification_days: int = 30, email_days: int = 7, dry_run: bool = False) -> dict[str, int]:
+    """Data maintenance (manage.py prune and the periodic task). Returns counts per kind."""
+    from datetime import timedelta
+
+    from accounts.services import oauth_leftovers_prune
+    from rooms import presence
+    from social.services import emails_prune, notifications_prune
+
+    now = timezone.now()
+    with transaction.atomic():
+        counts = {
+            "expired_invites": invites_prune(now=now, dry_run=dry_run),
+            "read_notifications": notifications_prune(
+                older_than=now - timedelta(days=notification_days), dry_run=dry_run
+            ),
+            "sent_emails": emails_prune(older_than=now - timedelta(days=email_days), dry_run=dry_run),
+            "oauth_leftovers": oauth_leftovers_prune(older_than=now - timedelta(days=1), dry_run=dry_run),
+        }
+    counts["stale_presence"] = presence.prune_stale(dry_run=dry_run)
+    return counts

@@ -11,3 +11,9 @@ def playback_advance_if_over(room_id: str, version: int) -> None:
     room = Room.objects.filter(pk=room_id, closed_at__isnull=True).first()
     if room is not None:
         services.playback_advance_if_over(room=room, version=version)
+
+
+@shared_task(name="rooms.tasks.prune", ignore_result=True)
+def prune() -> dict:
+    """Periodic data maintenance; see rooms.services.prune."""
+    return services.prune()

@@ -1,14 +1,189 @@
-"""Telling people about things. Other apps call `notify`; this app decides how."""
+"""Friendships and notifications. Other apps tell people things through `notify`."""
 
+import logging
 from typing import Any
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from accounts.events import user_group
 from accounts.models import User
+from social import events
+from social.models import Friendship, Notification, OutgoingEmail
+from tunewave.exceptions import Conflict
+from tunewave.realtime import send_on_commit
+
+logger = logging.getLogger(__name__)
+
+Status = Friendship.Status
+Kind = Notification.Kind
+
+# Kinds that also go out by e-mail (when the person allows it).
+EMAIL_KINDS = {Kind.ROOM_INVITE: "You are invited to a room", Kind.FRIEND_REQUEST: "New friend request"}
 
 
-def notify(*, user: User, kind: str, text: str, data: dict[str, Any] | None = None) -> None:
-    """The single seam through which every app tells a person about a change.
+def notify(*, user: User, kind: str, text: str, data: dict[str, Any] | None = None) -> Notification:
+    """Writes a notification in the caller's transaction; pushes it live and e-mails it after commit."""
+    notification = Notification.objects.create(user=user, kind=kind, text=text[:500], data=data or {})
 
-    Called inside the caller's transaction. Notification rows, the live push and e-mail
-    are the social issue's work; until then nothing is stored or sent.
+    def live_payload():
+        unread = Notification.objects.filter(user_id=user.pk, is_read=False).count()
+        return events.notification_created(notification, unread_count=unread)
+
+    send_on_commit(user_group(user.pk), live_payload)
+    if kind in EMAIL_KINDS and user.email_notifications and user.email:
+        email_queue(user=user, kind=kind, subject=f"TuneWave: {EMAIL_KINDS[kind]}", body=_email_body(text))
+    return notification
+
+
+def notify_friends(*, user: User, kind: str, text: str, data: dict[str, Any] | None = None) -> int:
+    friends = list(User.objects.filter(pk__in=friend_ids(user=user), is_active=True))
+    for friend in friends:
+        notify(user=friend, kind=kind, text=text, data=data)
+    return len(friends)
+
+
+def _email_body(text: str) -> str:
+    return f"{text}\n\nOpen TuneWave: {settings.FRONTEND_URL}\n\nYou can turn these e-mails off in your profile."
+
+
+def email_queue(*, user: User, kind: str, subject: str, body: str) -> OutgoingEmail:
+    """Adds an e-mail to the outbox (same transaction) and asks a worker to send it after commit.
+
+    If the broker is down, enqueueing fails quietly: the row stays unsent and the periodic
+    sweep (social.tasks.emails_requeue) sends it later. No API call fails because of mail.
     """
-    return None
+    email = OutgoingEmail.objects.create(user=user, to_email=user.email, subject=subject, body=body, kind=kind)
+    transaction.on_commit(lambda: email_enqueue(email_id=email.pk))
+    return email
+
+
+def email_enqueue(*, email_id) -> bool:
+    from social.tasks import email_send
+
+    try:
+        email_send.apply_async(args=[str(email_id)], retry=False)
+        return True
+    except Exception:  # noqa: BLE001 - a broker outage only delays mail (the sweep retries)
+        logger.warning("could not enqueue e-mail %s; the sweep will retry", email_id)
+        return False
+
+
+def friend_ids(*, user: User) -> set:
+    rows = Friendship.objects.filter(Q(from_user=user) | Q(to_user=user), status=Status.ACCEPTED).values_list(
+        "from_user_id", "to_user_id"
+    )
+    return {b if a == user.pk else a for a, b in rows}
+
+
+@transaction.atomic
+def friendship_request(*, from_user: User, to_user: User) -> Friendship:
+    if from_user.pk == to_user.pk:
+        raise ValidationError({"user_id": ["You cannot send a friend request to yourself."]})
+    live = (
+        Friendship.objects.select_for_update()
+        .filter(
+            Q(from_user=from_user, to_user=to_user) | Q(from_user=to_user, to_user=from_user),
+            status__in=[Status.PENDING, Status.ACCEPTED],
+        )
+        .first()
+    )
+    if live is not None:
+        if live.status == Status.ACCEPTED:
+            raise Conflict("You are already friends.")
+        if live.from_user_id == from_user.pk:
+            raise Conflict("You already sent this person a friend request.")
+        raise Conflict(
+            f"{to_user.name} already sent you a friend request: accept it instead (PUT /friendships/{live.pk}/accept)."
+        )
+    try:
+        with transaction.atomic():
+            friendship = Friendship.objects.create(from_user=from_user, to_user=to_user)
+    except IntegrityError as exc:  # the other side asked at the same moment
+        raise Conflict("A friend request between you two already exists.") from exc
+    notify(
+        user=to_user,
+        kind=Kind.FRIEND_REQUEST,
+        text=f"{from_user.name} wants to be your friend.",
+        data={"friendship_id": str(friendship.pk), "from_user": str(from_user.pk)},
+    )
+    return friendship
+
+
+def _mine_or_404(friendship_id, user: User) -> Friendship:
+    friendship = (
+        Friendship.objects.select_for_update()
+        .filter(Q(from_user=user) | Q(to_user=user), pk=friendship_id)
+        .select_related("from_user", "to_user")
+        .first()
+    )
+    if friendship is None:
+        raise Http404("No such friendship.")
+    return friendship
+
+
+def _respond(friendship_id, user: User, status: str) -> Friendship:
+    friendship = _mine_or_404(friendship_id, user)
+    if friendship.to_user_id != user.pk:
+        raise PermissionDenied("Only the person who received the request can answer it.")
+    if friendship.status != Status.PENDING:
+        raise Conflict(f"This request was already {friendship.status}.")
+    friendship.status = status
+    friendship.responded_at = timezone.now()
+    friendship.save(update_fields=["status", "responded_at"])
+    return friendship
+
+
+@transaction.atomic
+def friendship_accept(*, friendship_id, user: User) -> Friendship:
+    friendship = _respond(friendship_id, user, Status.ACCEPTED)
+    notify(
+        user=friendship.from_user,
+        kind=Kind.FRIEND_ACCEPTED,
+        text=f"{user.name} accepted your friend request.",
+        data={"friendship_id": str(friendship.pk), "user": str(user.pk)},
+    )
+    return friendship
+
+
+@transaction.atomic
+def friendship_decline(*, friendship_id, user: User) -> Friendship:
+    return _respond(friendship_id, user, Status.DECLINED)
+
+
+@transaction.atomic
+def friendship_delete(*, friendship_id, user: User) -> None:
+    """Either side ends a friendship (or withdraws or discards a request)."""
+    _mine_or_404(friendship_id, user).delete()
+
+
+def notification_mark_read(*, notification_id, user: User) -> Notification:
+    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        raise Http404("No such notification.")
+    if not notification.is_read:
+        notification.is_read = True
+        notification.save(update_fields=["is_read"])
+    return notification
+
+
+def notification_delete(*, notification_id, user: User) -> None:
+    deleted, _ = Notification.objects.filter(pk=notification_id, user=user).delete()
+    if not deleted:
+        raise Http404("No such notification.")
+
+
+def notifications_prune(*, older_than, dry_run: bool = False) -> int:
+    """Read notifications older than `older_than` (unread ones are kept)."""
+    rows = Notification.objects.filter(is_read=True, created_at__lt=older_than)
+    return rows.count() if dry_run else rows.delete()[0]
+
+
+def emails_prune(*, older_than, dry_run: bool = False) -> int:
+    """Sent outbox rows older than `older_than` (unsent ones are never pruned)."""
+    rows = OutgoingEmail.objects.filter(sent_at__isnull=False, sent_at__lt=older_than)
+    return rows.count() if dry_run else rows.delete()[0]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("music.urls")),
     path("", include("rooms.urls")),
     path("", include("chat.urls")),
+    path("", include("social.urls")),
 ]
 
 

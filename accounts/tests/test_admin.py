@@ -41,3 +41,30 @@ def test_a_moderator_deactivates_a_user_and_their_tokens_stop(moderator_client, 
 
 def test_the_user_model_is_registered():
     assert User in site._registry
+
+
+def test_a_site_moderator_cannot_make_themself_superuser(client, alice):
+    from django.contrib.auth.models import Permission
+
+    moderator = UserFactory(username="mod", is_staff=True)
+    moderator.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(moderator)
+    url = reverse("admin:accounts_user_change", args=[moderator.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = {
+        "username": "mod",
+        "display_name": "Mod Changed",
+        "bio": "",
+        "favorite_genres": "[]",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content[:2000]
+    moderator.refresh_from_db()
+    assert moderator.display_name == "Mod Changed"  # the form was saved...
+    assert not moderator.is_superuser  # ...without the field a moderator may not touch

@@ -1,0 +1,66 @@
+"""/ws/notifications/: every open tab and device of a user hears their new notifications."""
+
+import asyncio
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.events import user_group
+from social import selectors
+
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.user = self.scope["user"]
+        self.group = None
+        self.expiry_task = None
+        await self.accept()
+        if not self.user.is_authenticated:
+            return await self.close(code=CLOSE_UNAUTHENTICATED)
+        self.group = user_group(self.user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        unread = await database_sync_to_async(selectors.unread_count)(user=self.user)
+        await self.send_json({"type": "notifications.hello", "unread_count": unread})
+        expires = self.scope.get("auth_expires_at")
+        if expires is not None:
+            self.expiry_task = asyncio.ensure_future(self._close_at(expires))
+
+    async def _close_at(self, expires: float):
+        try:
+            await asyncio.sleep(max(0.0, expires - time.time()))
+            await self.send_json({"type": "error", "code": "token_expired", "detail": "Sign in again."})
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        except asyncio.CancelledError:
+            pass
+
+    async def disconnect(self, code):
+        if self.expiry_task is not None:
+            self.expiry_task.cancel()
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type", "detail": "This socket only listens."})
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data) > 4096:
+            return await self.send_json({"type": "error", "code": "bad_request", "detail": "Send small JSON frames."})
+        try:
+            return await super().receive(text_data=text_data)
+        except ValueError:
+            return await self.send_json({"type": "error", "code": "bad_json", "detail": "Not JSON."})
+
+    async def notification_created(self, event):
+        await self.send_json(event)
+
+    async def account_deactivated(self, event):
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def room_access_revoked(self, event):
+        """Room sockets act on this; the notification socket has nothing to close."""
