@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.services import normalize_genres, user_create
 from music import selectors, spotify
 from music.models import Artist, FavoriteTrack, Genre, ListeningEvent, Track, TrackArtist
+from tunewave.celery import enqueue
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 
@@ -255,13 +256,12 @@ def _artists_enrich_later(*, track: Track) -> None:
     if not artist_ids:
         return
 
-    def enqueue() -> None:
-        enrich_artists.delay(artist_ids)
+    def enqueue_enrichment() -> None:
+        enqueue(enrich_artists, args=[artist_ids])
 
-    # Not delay_on_commit: robust=True keeps a broker outage (or an eager run that fails)
-    # from failing the request that stored the track; enrich_pending catches up later.
-    # A named function, not a partial: Django logs a robust callback's __qualname__.
-    transaction.on_commit(enqueue, robust=True)
+    # robust=True as well: an eager run that fails must not fail the request that stored the
+    # track; enrich_pending catches up later. (A named function: Django logs its name.)
+    transaction.on_commit(enqueue_enrichment, robust=True)
 
 
 def artists_pending_enrichment(*, limit: int) -> list[int]:

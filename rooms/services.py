@@ -18,6 +18,7 @@ from music.services import genres_get_or_create
 from rooms import events
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
 from social.services import notify, notify_friends
+from tunewave.celery import enqueue
 from tunewave.exceptions import Conflict
 from tunewave.realtime import send_on_commit
 
@@ -387,7 +388,8 @@ def _broadcast_state(state: PlaybackState) -> None:
         def schedule():
             from rooms.tasks import playback_advance_if_over
 
-            playback_advance_if_over.apply_async(args=[room_id, version], countdown=remaining / 1000 + 0.25)
+            # If the broker is down the room's sockets and the next read still advance it.
+            enqueue(playback_advance_if_over, args=[room_id, version], countdown=remaining / 1000 + 0.25)
 
         transaction.on_commit(schedule)
 

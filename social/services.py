@@ -14,6 +14,7 @@ from accounts.events import user_group
 from accounts.models import User
 from social import events
 from social.models import Friendship, Notification, OutgoingEmail
+from tunewave.celery import enqueue
 from tunewave.exceptions import Conflict
 from tunewave.realtime import send_on_commit
 
@@ -65,12 +66,7 @@ def email_queue(*, user: User, kind: str, subject: str, body: str) -> OutgoingEm
 def email_enqueue(*, email_id) -> bool:
     from social.tasks import email_send
 
-    try:
-        email_send.apply_async(args=[str(email_id)], retry=False)
-        return True
-    except Exception:  # noqa: BLE001 - a broker outage only delays mail (the sweep retries)
-        logger.warning("could not enqueue e-mail %s; the sweep will retry", email_id)
-        return False
+    return enqueue(email_send, args=[str(email_id)])
 
 
 def friend_ids(*, user: User) -> set:

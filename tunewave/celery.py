@@ -20,3 +20,25 @@ app.autodiscover_tasks()
 def ping() -> str:
     """Health check: proves a worker is consuming from the broker."""
     return "pong"
+
+
+def enqueue(task, *, args: list | None = None, countdown: float | None = None) -> bool:
+    """Sends a task without letting a broker outage stall or fail the caller.
+
+    One connection attempt, no publish retries: during an outage this returns False in
+    milliseconds (kombu would otherwise retry for seconds inside an API call). Callers
+    use it for work that a periodic sweep or a later read also covers.
+    """
+    import logging
+
+    try:
+        if app.conf.task_always_eager:
+            task.apply_async(args=args or [], countdown=countdown)
+            return True
+        with app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=0)
+            task.apply_async(args=args or [], countdown=countdown, retry=False, producer=producer)
+        return True
+    except Exception:  # noqa: BLE001 - the broker being down must not break the caller
+        logging.getLogger(__name__).warning("could not enqueue %s; a sweep or a later read retries", task.name)
+        return False
