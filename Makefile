@@ -21,6 +21,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: migrate
+	$(PY) manage.py load_demo_data --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "TuneWave on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) tunewave.asgi:application
