@@ -1,4 +1,13 @@
 # TuneWave web/worker/beat image: one image, the command picks the role (see docker-compose.yml).
+
+# The web app (React + Vite) is built in its own stage; only its output reaches the image.
+FROM node:20-slim AS spa
+WORKDIR /build
+COPY frontend/package.json frontend/package-lock.json frontend/
+RUN npm --prefix frontend ci --no-audit --no-fund
+COPY frontend/ frontend/
+RUN npm --prefix frontend run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,10 +24,10 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 COPY . .
+COPY --from=spa /build/static/app/ static/app/
 
 # Static files are collected at build time with a throwaway key (DEBUG off needs one to import
-# settings; nothing signed here survives the build). The SPA build (frontend/ → static/) will
-# become an earlier Node stage once the front end exists.
+# settings; nothing signed here survives the build). The SPA arrives from the spa stage.
 RUN DEBUG=0 SECRET_KEY=build-time-only-collectstatic-key-not-used-at-runtime-0123456789 \
         python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p media \

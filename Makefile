@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install frontend-install lint format migrate worker beat ci clean
+.PHONY: run spa test install frontend-install lint format migrate worker beat ci clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,12 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+spa: frontend-install
+	npm --prefix frontend run build
+
 run: migrate
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory spa; \
+	else echo "Node.js not found: the API runs, and /app/ says how to build the web app."; fi
 	$(PY) manage.py load_demo_data --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "TuneWave on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"

@@ -151,6 +151,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs; beat copies them into django-celery-beat's tables, where admins can edit them.
 CELERY_BEAT_SCHEDULE = {
     "music-enrich-pending": {"task": "music.tasks.enrich_pending", "schedule": 15 * 60},
+    "recommendations-recompute": {"task": "recommendations.tasks.recompute", "schedule": 60 * 60},
     "social-emails-requeue": {"task": "social.tasks.emails_requeue", "schedule": 60},
     "prune": {"task": "rooms.tasks.prune", "schedule": 6 * 60 * 60},
 }

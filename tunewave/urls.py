@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView, TemplateView
+from django.views.generic import RedirectView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tunewave import health
+from tunewave import health, views_spa
 from tunewave.routes import route
 
 handler500 = "tunewave.middleware.json_server_error"
@@ -18,11 +18,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *route("healthz", health.healthz, "healthz"),
     *route("readyz", health.readyz, "readyz"),
-    re_path(r"^app(?:/.*)?$", TemplateView.as_view(template_name="app.html"), name="app"),
+    re_path(r"^app(?:/.*)?$", views_spa.spa, name="app"),
     path("", include("accounts.urls")),
     path("", include("music.urls")),
     path("", include("rooms.urls")),
     path("", include("chat.urls")),
+    path("", include("recommendations.urls")),
     path("", include("social.urls")),
 ]
 

@@ -230,9 +230,14 @@ def test_it_builds_the_image_from_existing_files():
     for name, *rest in instructions:
         by_name.setdefault(name.upper(), []).append(rest[0] if rest else "")
 
-    assert by_name["FROM"] == ["python:3.11-slim"]
+    assert by_name["FROM"] == ["node:20-slim AS spa", "python:3.11-slim"]
     copied = [args.split()[0] for args in by_name["COPY"]]
     assert "requirements.txt" in copied
+    # The SPA stage builds from the lockfile and hands only its output to the final image.
+    assert "frontend/package-lock.json" in by_name["COPY"][0]
+    assert (BASE_DIR / "frontend" / "package-lock.json").exists()
+    assert any("npm --prefix frontend run build" in run for run in by_name["RUN"])
+    assert "--from=spa /build/static/app/ static/app/" in by_name["COPY"]
     assert (BASE_DIR / "requirements.txt").exists()
     assert any("pip install -r requirements.txt" in run for run in by_name["RUN"])
     assert any("collectstatic" in run for run in by_name["RUN"])

@@ -1,0 +1,101 @@
+"""A bare Channels relay for bench/ws_fanout.py: the floor under the room socket's figures.
+
+    RELAY_LAYER=core|pubsub REDIS_URL=redis://127.0.0.1:6379/12 daphne bench.relay:application
+
+One WebSocket route, `/ws/relay`, whose consumer joins one group and group_sends every text
+frame it receives to it, unchanged. No authentication, no database, no presence, no rate
+limit: the same Daphne, Channels and channel layer as TuneWave, and nothing else. HTTP
+answers `/healthz` so the bench can wait for the server.
+"""
+
+import os
+
+import django
+from django.conf import settings
+
+GROUP = "bench.relay"
+
+if not settings.configured:
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
+    layer = os.environ.get("RELAY_LAYER", "core")
+    if layer == "pubsub":
+        config = {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": "twbench"},
+        }
+    elif layer == "core":
+        # tunewave.settings' options, with the socket timeout of bench/settings_core.py.
+        config = {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": redis_url, "socket_timeout": 10}],
+                "prefix": "tw:asgi",
+                "capacity": 1000,
+                "expiry": 30,
+            },
+        }
+    else:
+        raise RuntimeError(f"RELAY_LAYER must be core or pubsub, not {layer!r}")
+    settings.configure(INSTALLED_APPS=["channels"], CHANNEL_LAYERS={"default": config}, USE_TZ=True)
+    django.setup()
+
+from channels.consumer import get_handler_name  # noqa: E402
+from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+
+class RelayConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.channel_layer.group_add(GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is not None:
+            await self.channel_layer.group_send(GROUP, {"type": "relay.frame", "text": text_data})
+
+    async def relay_frame(self, event):
+        await self.send(text_data=event["text"])
+
+
+class DirectRelayConsumer(RelayConsumer):
+    """The same relay without Channels' per-message `aclose_old_connections()`: since
+    Channels 4.2, `dispatch` hops to the sync thread before every handler, which a consumer
+    that never touches the database can skip."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+async def healthz(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await receive()
+    found = scope["path"].rstrip("/") == "/healthz"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200 if found else 404,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"status": "ok"}' if found else b"{}"})
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": healthz,
+        "websocket": URLRouter(
+            [
+                re_path(r"^ws/relay/?$", RelayConsumer.as_asgi()),
+                re_path(r"^ws/relay-direct/?$", DirectRelayConsumer.as_asgi()),
+            ]
+        ),
+    }
+)

@@ -1,0 +1,22 @@
+/** TanStack Query keys, in one place so invalidations match. */
+export const keys = {
+  config: ["config"] as const,
+  me: ["me"] as const,
+  user: (id: string) => ["user", id] as const,
+  history: (userId: string) => ["history", userId] as const,
+  favorites: ["favorites"] as const,
+  userFavorites: (id: string) => ["favorites", id] as const,
+  rooms: (params: object) => ["rooms", params] as const,
+  roomsAll: ["rooms"] as const,
+  myRooms: ["my-rooms"] as const,
+  room: (id: string) => ["room", id] as const,
+  members: (id: string) => ["room", id, "members"] as const,
+  queue: (id: string) => ["room", id, "queue"] as const,
+  chat: (id: string) => ["room", id, "chat"] as const,
+  friends: ["friends"] as const,
+  sentRequests: ["friends", "sent"] as const,
+  receivedRequests: ["friends", "received"] as const,
+  notifications: ["notifications"] as const,
+  recommendedRooms: ["recommendations", "rooms"] as const,
+  recommendedTracks: ["recommendations", "tracks"] as const,
+};

@@ -1,0 +1,69 @@
+import { useQuery } from "@tanstack/react-query";
+import { Navigate, useParams } from "react-router";
+
+import { isApiError } from "../../api/client";
+import { useApi, useAuth } from "../../app/context";
+import { keys } from "../../app/queryKeys";
+import { Avatar, Badge, Card, EmptyState, ErrorNote, Spinner, TrackArt } from "../../components/ui";
+import { AddFriendButton } from "../friends/AddFriendButton";
+import { HISTORY_PAGE, HistoryList } from "./HistoryList";
+
+/** Someone else's public profile: bio, genres, favorites, history (if public). */
+export function UserPage() {
+  const { userId = "" } = useParams();
+  const api = useApi();
+  const { userId: me } = useAuth();
+  const user = useQuery({ queryKey: keys.user(userId), queryFn: () => api.user(userId), enabled: userId !== me });
+  const favorites = useQuery({ queryKey: keys.userFavorites(userId), queryFn: () => api.userFavorites(userId), enabled: userId !== me });
+
+  if (userId === me) return <Navigate to="/profile" replace />;
+  if (user.isPending) return <Spinner />;
+  if (user.isError) return isApiError(user.error, 404) ? <EmptyState title="No such user." /> : <ErrorNote error={user.error} />;
+  const u = user.data;
+  const genres = Array.isArray(u.favorite_genres) ? (u.favorite_genres as string[]) : [];
+  return (
+    <div className="space-y-5">
+      <Card>
+        <div className="flex flex-wrap items-center gap-4">
+          <Avatar user={u} size={16} />
+          <div className="min-w-0 flex-1">
+            <h1 className="truncate text-2xl font-semibold text-white">{u.display_name || u.username}</h1>
+            <p className="text-sm text-zinc-400">@{u.username}</p>
+          </div>
+          <AddFriendButton userId={u.id} />
+        </div>
+        {u.bio ? <p className="mt-3 whitespace-pre-wrap text-sm text-zinc-300">{u.bio}</p> : null}
+        {genres.length ? (
+          <div className="mt-3 flex flex-wrap gap-1.5">
+            {genres.map((genre) => (
+              <Badge key={genre} tone="violet">
+                {genre}
+              </Badge>
+            ))}
+          </div>
+        ) : null}
+      </Card>
+      <div className="grid gap-5 lg:grid-cols-2">
+        <Card>
+          <h2 className="mb-3 text-lg font-semibold text-white">Favorites</h2>
+          {favorites.isError ? <ErrorNote error={favorites.error} /> : null}
+          {favorites.data?.length === 0 ? <p className="text-sm text-zinc-500">No favorites yet.</p> : null}
+          <ul className="space-y-2">
+            {favorites.data?.map((fav) => (
+              <li key={fav.track.spotify_id} className="flex items-center gap-3 text-sm">
+                <TrackArt track={fav.track} size="sm" />
+                <span className="min-w-0 flex-1 truncate text-zinc-200">
+                  {fav.track.name} <span className="text-zinc-500">— {fav.track.artists.join(", ")}</span>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+        <Card>
+          <h2 className="mb-3 text-lg font-semibold text-white">Listening history</h2>
+          <HistoryList queryKey={keys.history(userId)} load={(before) => api.userHistory(userId, { limit: HISTORY_PAGE, before_timestamp: before })} />
+        </Card>
+      </div>
+    </div>
+  );
+}

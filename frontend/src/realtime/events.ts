@@ -1,0 +1,42 @@
+/** Frames of the room socket (DESIGN.md "Real-time protocol"). */
+import type { Message, QueueItem, Track, UserBrief } from "../api/types";
+
+export type PlaybackStatus = "playing" | "paused" | "idle";
+
+export interface PlaybackState {
+  type: "playback.state";
+  room_id?: string;
+  track: Track | null;
+  status: PlaybackStatus;
+  position_ms: number;
+  server_time: number;
+  track_started_at?: number | null;
+  version: number;
+}
+
+export type ChatMessageEvent = { type: "chat.message" } & Message;
+
+export type ServerEvent =
+  | ChatMessageEvent
+  | { type: "chat.history"; messages: Message[]; complete?: boolean }
+  | { type: "chat.deleted"; room_id: string; id: number }
+  | { type: "time.pong"; t0: number; server_time: number }
+  | PlaybackState
+  | { type: "queue.updated"; room_id: string; queue: QueueItem[] }
+  | { type: "member.joined"; room_id: string; user: UserBrief }
+  | { type: "member.left"; room_id: string; user: UserBrief }
+  | { type: "member.role_changed"; room_id: string; user_id: string; role: string }
+  | { type: "presence"; room_id: string; online: UserBrief[] }
+  | { type: "room.updated"; room_id: string }
+  | { type: "error"; code: string; detail: string; retry_after?: number };
+
+export type ClientFrame =
+  | { type: "chat.message"; text: string; client_msg_id?: string }
+  | { type: "time.ping"; t0: number }
+  | { type: "sync" }
+  | { type: "chat.resync"; after_id: number }
+  | { type: "playback.play" }
+  | { type: "playback.pause" }
+  | { type: "playback.skip"; version?: number }
+  | { type: "playback.seek"; position_ms: number }
+  | { type: "playback.ended"; version: number };

@@ -1,0 +1,92 @@
+"""Recommendations for the caller and suggestions for a room's queue. Thin: parse, select, render."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from recommendations import selectors
+from recommendations.serializers import RoomRecommendationSerializer, TrackRecommendationSerializer
+from rooms import presence
+from rooms import selectors as room_selectors
+from tunewave.pagination import limit_param
+from tunewave.ratelimit import rate_limit
+
+LIMIT = [OpenApiParameter("limit", OpenApiTypes.INT, description="How many (default 10, at most 50).")]
+
+
+def _limit(request) -> int:
+    return limit_param(request, default=10, maximum=50)
+
+
+def room_context(request, rooms) -> dict:
+    """What RoomSerializer reads (as rooms.views.room_context), minus the caller's roles: rooms
+    they belong to are left out of recommendations, so they have none in these."""
+    ids = [room.pk for room in rooms]
+    return {
+        "request": request,
+        "online": presence.online_counts(ids),
+        "roles": {},
+        "now_playing": room_selectors.now_playing_tracks(room_ids=ids),
+    }
+
+
+class RoomRecommendationsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=LIMIT,
+        responses=RoomRecommendationSerializer(many=True),
+        summary="Rooms for me",
+        description=(
+            "Rooms you may see and are not banned from, ranked by how their music fits your taste, friends "
+            "and people with taste like yours in them, and live listeners; rooms playing now come before idle "
+            "ones of equal fit. Rooms you already belong to are left out. Each comes with a score and reasons."
+        ),
+    )
+    @rate_limit("10/m")
+    def get(self, request):
+        recommendations = selectors.room_recommendations(user=request.user, limit=_limit(request))
+        context = room_context(request, [r.item for r in recommendations])
+        return Response(RoomRecommendationSerializer(recommendations, many=True, context=context).data)
+
+
+class TrackRecommendationsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=LIMIT,
+        responses=TrackRecommendationSerializer(many=True),
+        summary="Tracks for me",
+        description=(
+            "Tracks people with your listening habits play, tracks like your favorites and genres, and popular "
+            "ones last. Never your favorites or what you heard in the last day, unless nothing else is left."
+        ),
+    )
+    @rate_limit("10/m")
+    def get(self, request):
+        recommendations = selectors.track_recommendations(user=request.user, limit=_limit(request))
+        return Response(TrackRecommendationSerializer(recommendations, many=True, context={"request": request}).data)
+
+
+class RoomSuggestionsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=LIMIT,
+        responses=TrackRecommendationSerializer(many=True),
+        summary="Tracks for a room's queue",
+        description=(
+            "Tracks that fit the people in the room (online, else its members) and its music; never one "
+            "already queued or playing, and those played here in the last hours only when nothing else is left."
+        ),
+    )
+    @rate_limit("10/m")
+    def get(self, request, room_id):
+        room = room_selectors.room_get_for_user(room_id=room_id, user=request.user)
+        if room_selectors.is_banned(room=room, user=request.user):
+            raise PermissionDenied("You are banned from this room.")
+        suggestions = selectors.room_suggestions(room=room, limit=_limit(request))
+        return Response(TrackRecommendationSerializer(suggestions, many=True, context={"request": request}).data)

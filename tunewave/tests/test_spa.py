@@ -1,0 +1,34 @@
+import pytest
+from django.contrib.staticfiles import finders
+
+
+@pytest.fixture
+def static_dir(settings, tmp_path):
+    settings.STATICFILES_DIRS = [tmp_path]
+    settings.STATIC_ROOT = tmp_path / "collected"
+    finders.get_finder.cache_clear()
+    yield tmp_path
+    finders.get_finder.cache_clear()
+
+
+def test_the_root_redirects_to_the_app(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/app/"
+
+
+def test_without_a_build_the_app_page_says_how_to_make_one(client, static_dir):
+    response = client.get("/app/")
+    assert response.status_code == 200
+    assert b"npm --prefix frontend" in response.content
+
+
+def test_the_built_shell_is_served_for_every_app_path(client, static_dir):
+    (static_dir / "app").mkdir()
+    (static_dir / "app" / "index.html").write_text('<div id="root"></div><script src="/static/app/assets/x.js">')
+    for path in ["/app/", "/app/rooms/123", "/app/auth/callback"]:
+        response = client.get(path)
+        assert response.status_code == 200
+        assert b'<div id="root">' in response.content
+        assert response["Cache-Control"] == "no-cache"
+    assert client.post("/app/").status_code == 405

@@ -1,0 +1,38 @@
+"""The SPA shell at /app/…: the index.html that `npm --prefix frontend run build` writes.
+
+Vite emits static/app/index.html next to the hashed bundles it references
+(`/static/app/assets/…`), so serving that file as it is keeps Django out of the build's
+details. Without a build (a fresh checkout) templates/app.html says how to make one.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+SHELL = "app/index.html"
+BUILD_COMMAND = "npm --prefix frontend ci && npm --prefix frontend run build"
+
+
+def _shell_path() -> Path | None:
+    # STATICFILES_DIRS (static/app/ after a build), then STATIC_ROOT (after collectstatic).
+    found = finders.find(SHELL)
+    if found:
+        return Path(found)
+    collected = Path(settings.STATIC_ROOT) / SHELL
+    return collected if collected.is_file() else None
+
+
+@require_safe
+def spa(request: HttpRequest) -> HttpResponse:
+    path = _shell_path()
+    if path is None:
+        response = render(request, "app.html", {"build_command": BUILD_COMMAND})
+    else:
+        response = HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
+    # The shell names the current bundle: always revalidate it (the bundles are immutable).
+    response["Cache-Control"] = "no-cache"
+    return response
