@@ -320,8 +320,9 @@ def normalize_rows(M):
         norms = np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
         scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ M)
-    norms = np.linalg.norm(M, axis=1, keepdims=True)
-    return np.divide(M, norms, out=np.zeros_like(M, dtype=np.float32), where=norms > 0)
+    M = np.asarray(M, dtype=np.float32)
+    norms = np.sqrt(np.square(M).sum(axis=1, keepdims=True))
+    return np.divide(M, norms, out=np.zeros_like(M), where=norms > 0)
 
 
 def scale_rows_to_unit_max(M: np.ndarray) -> np.ndarray:
@@ -360,12 +361,16 @@ def blend(
 
 @dataclass
 class Catalog:
-    """Item features for content similarity: items x genres and items x artists (binary)."""
+    """Item features for content similarity: items x genres and items x artists (binary).
 
-    genres: sp.csr_matrix
-    artists: sp.csr_matrix
+    Sparse for a whole catalogue; a request's few hundred candidates use dense arrays, which
+    every function here takes alike (a small dense product costs less than building sparse ones).
+    """
 
-    def profiles(self, seeds: sp.csr_matrix, extra_genres: sp.csr_matrix | None = None):
+    genres: sp.csr_matrix | np.ndarray
+    artists: sp.csr_matrix | np.ndarray
+
+    def profiles(self, seeds, extra_genres=None):
         """Users' unit genre and artist profiles from their seed weights (plus declared genres)."""
         g = seeds @ self.genres
         if extra_genres is not None:
@@ -373,9 +378,13 @@ class Catalog:
         return normalize_rows(g), normalize_rows(seeds @ self.artists)
 
 
+def _dense(M) -> np.ndarray:
+    return M.toarray() if sp.issparse(M) else np.asarray(M)
+
+
 def score_items(
-    seeds: sp.csr_matrix,
-    neighbors: sp.csr_matrix,
+    seeds: sp.csr_matrix | np.ndarray,
+    neighbors: sp.csr_matrix | np.ndarray,
     popularity: np.ndarray,
     catalog: Catalog | None,
     candidates: np.ndarray | None = None,
@@ -389,20 +398,16 @@ def score_items(
     (scores users x candidates, parts) where parts holds the raw cf, genre, artist and
     popularity arrays, for explaining results. This is the one scoring function: serving calls
     it with one user and a few hundred candidates (items renumbered locally), evaluation with
-    a batch of users and every item.
+    a batch of users and every item. Matrices may be sparse or dense (see Catalog).
     """
-    seeds = sp.csr_matrix(seeds, dtype=np.float32)
     item_neighbors = neighbors if candidates is None else neighbors[:, candidates]
     if candidates is None:
         candidates = np.arange(neighbors.shape[1])
-    if seeds.nnz:
-        cf = (seeds @ item_neighbors).toarray()
-    else:
-        cf = np.zeros((seeds.shape[0], candidates.size), dtype=np.float32)
+    cf = _dense(seeds @ item_neighbors).astype(np.float32)
     if catalog is not None:
         user_genres, user_artists = catalog.profiles(seeds, extra_genres)
-        genre = (user_genres @ normalize_rows(catalog.genres[candidates]).T).toarray()
-        artist = (user_artists @ normalize_rows(catalog.artists[candidates]).T).toarray()
+        genre = _dense(user_genres @ normalize_rows(catalog.genres[candidates]).T)
+        artist = _dense(user_artists @ normalize_rows(catalog.artists[candidates]).T)
     else:
         genre = artist = np.zeros_like(cf)
     pop = np.asarray(popularity, dtype=np.float32)[candidates][None, :]

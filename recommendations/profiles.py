@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, Window
+from django.db.models import CharField, F, IntegerField, Value, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -41,7 +41,7 @@ RECENT = timedelta(days=1)
 CHOSEN_SHARE = 0.15
 
 
-def _taste_seconds() -> int:
+def taste_seconds() -> int:
     """How long a computed taste is reused: fresh activity shows after at most this."""
     return int(getattr(settings, "RECOMMENDATIONS_TASTE_SECONDS", 30))
 
@@ -312,21 +312,37 @@ class _History:
 
 
 def _read_history(events, favorites) -> _History:
-    """The given listens and favorites (querysets of pks) in two queries, with their tracks' features."""
+    """The given listens and favorites (querysets of pks), with their tracks' features, in one
+    query: a UNION of both, marked by kind (a favorite's "plays" are 0, its time when it was added)."""
     now = timezone.now()
-    listens = list(
-        ListeningEvent.objects.filter(pk__in=events).values_list("user_id", "track_id", "play_count", "listened_at")
+    kind = CharField()
+    listen_rows = (
+        ListeningEvent.objects.filter(pk__in=events)
+        .order_by()
+        .annotate(kind=Value("listen", kind))
+        .values_list("kind", "user_id", "track_id", "play_count", "listened_at")
     )
-    favs = list(FavoriteTrack.objects.filter(pk__in=favorites).values_list("user_id", "track_id"))
+    favorite_rows = (
+        FavoriteTrack.objects.filter(pk__in=favorites)
+        .order_by()
+        .annotate(kind=Value("favorite", kind), plays=Value(0, IntegerField()))
+        .values_list("kind", "user_id", "track_id", "plays", "added_at")
+    )
+    listens, favs = [], []
+    for what, user_id, track_id, plays, moment in listen_rows.union(favorite_rows, all=True):
+        if what == "listen":
+            listens.append((str(user_id), track_id, plays, (now - moment).total_seconds() / 86400.0))
+        else:
+            favs.append((str(user_id), track_id))
     tracks = np.asarray([row[1] for row in listens], dtype=np.int64)
     favorite_tracks = np.asarray([row[1] for row in favs], dtype=np.int64)
     genre_t, genre_g, artist_t, artist_a = track_features(np.r_[tracks, favorite_tracks])
     return _History(
-        users=np.asarray([str(row[0]) for row in listens], dtype=object),
+        users=np.asarray([row[0] for row in listens], dtype=object),
         tracks=tracks,
         plays=np.asarray([row[2] for row in listens], dtype=np.float64),
-        ages_days=np.asarray([(now - row[3]).total_seconds() / 86400.0 for row in listens], dtype=np.float64),
-        favorite_users=np.asarray([str(row[0]) for row in favs], dtype=object),
+        ages_days=np.asarray([row[3] for row in listens], dtype=np.float64),
+        favorite_users=np.asarray([row[0] for row in favs], dtype=object),
         favorite_tracks=favorite_tracks,
         genre_pairs=(genre_t, genre_g),
         artist_pairs=(artist_t, artist_a),
@@ -381,7 +397,7 @@ def user_taste(user: User) -> Taste:
         excluded={int(t) for t in favorite_ids.tolist()} | {int(t) for t in recent.tolist()},
         known={int(t) for t in track_ids.tolist()},
     )
-    cache.set(key, taste, timeout=_taste_seconds())
+    cache.set(key, taste, timeout=taste_seconds())
     return taste
 
 

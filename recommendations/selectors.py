@@ -20,12 +20,13 @@ import numpy as np
 import scipy.sparse as sp
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import CharField, Q, Value
 from django.utils import timezone
 
 from accounts.models import User
 from music.models import Artist, ListeningEvent, Track, TrackArtist
-from music.selectors import track_queryset
+from music.selectors import track_prefetches, track_queryset
 from recommendations import engine, profiles
 from recommendations.models import (
     TrackList,
@@ -90,6 +91,17 @@ def friend_ids(user: User) -> set[str]:
     )
     me = str(user.pk)
     return {str(b) if str(a) == me else str(a) for a, b in pairs}
+
+
+def _social(user: User) -> tuple[set[str], dict[str, float]]:
+    """The user's friends and similar users, reused as briefly as their taste (a new friend shows
+    within half a minute)."""
+    key = f"rec:social:{user.pk}"
+    found = cache.get(key)
+    if found is None:
+        found = (friend_ids(user), similar_users(user))
+        cache.set(key, found, timeout=profiles.taste_seconds())
+    return found
 
 
 def similar_users(user: User) -> dict[str, float]:
@@ -194,7 +206,9 @@ def _vector(weights: dict[int, float], width: int) -> np.ndarray:
         values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
         inside = keys < width
         v[keys[inside]] = values[inside]
-    norm = np.linalg.norm(v)
+    # Not np.linalg.norm: on a vector that is a BLAS call, whose thread pool then spins on every
+    # core for a while after each request (measured: more CPU than the request itself).
+    norm = math.sqrt(float(np.square(v).sum()))
     return v / norm if norm > 0 else v
 
 
@@ -260,8 +274,8 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
         if p is not None:
             live[p] = count
 
-    friends = friend_ids(user)
-    similar = {k: v for k, v in similar_users(user).items() if k not in friends}
+    friends, similar = _social(user)
+    similar = {k: v for k, v in similar.items() if k not in friends}
     online_people, member_people = _people_present(friends | set(similar), live_by_room)
     signals = {name: np.zeros(n) for name in ("friends_online", "friends_member", "similar_online", "similar_member")}
     for rooms, kind in ((online_people, "online"), (member_people, "member")):
@@ -284,16 +298,22 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     score = sum(ROOM_WEIGHTS[name] * part for name, part in parts.items())
     score = np.where(allowed, score, -np.inf)
     order = np.argsort(-score, kind="stable")
-    order = order[np.isfinite(score[order])][: limit * 2 + 5]
-    if not order.size:
-        return []
-    # The final word on visibility is the rooms app's own rule, read now (the index may be a minute old).
-    visible = room_selectors.with_listing(room_selectors.visible_rooms(user)).filter(
-        pk__in=[index.room_ids[p] for p in order.tolist()]
-    )
+    order = order[np.isfinite(score[order])].tolist()
     excluded = access["member"] | access["banned"]
-    rooms = {str(r.pk): r for r in visible if str(r.pk) not in excluded}
-    chosen = [p for p in order.tolist() if index.room_ids[p] in rooms][:limit]
+    rooms: dict[str, Room] = {}
+    chosen: list[int] = []
+    start = 0
+    while len(chosen) < limit and start < len(order):
+        # Usually one round: the index already left out what the user may not see, and this
+        # only catches what changed within the last minute.
+        batch = order[start : start + (limit + 3 if not start else 2 * limit)]
+        start += len(batch)
+        found = {str(room.pk): room for room in _visible_rooms(user, [index.room_ids[p] for p in batch])}
+        for p in batch:
+            room_id = index.room_ids[p]
+            if room_id in found and room_id not in excluded and len(chosen) < limit:
+                rooms[room_id] = found[room_id]
+                chosen.append(p)
 
     def friends_at(p: int, kind: str) -> list[str]:
         room_id = index.room_ids[p]
@@ -346,8 +366,23 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
         if not reasons:
             declared = sorted(index.genre_names.get(int(g), "") for g in index.declared[p].indices)[:2]
             reasons.append(f"Plays {_and(declared)}" if declared else "A room you haven't tried yet")
-        results.append(Recommendation(item=rooms[room_id], score=round(float(score[p]), 4), reasons=reasons))
+        room = rooms[room_id]
+        room.index_genres = sorted(index.genre_names.get(int(g), "") for g in index.declared[p].indices)
+        results.append(Recommendation(item=room, score=round(float(score[p]), 4), reasons=reasons))
     return results
+
+
+def _visible_rooms(user: User, room_ids: list[str]) -> list[Room]:
+    """These rooms if the user may see them, by the rooms app's own rule, read now (the index may
+    be a minute old). Each comes with what it plays now (one query less than
+    rooms.selectors.now_playing_tracks); its genres come from the index instead of a prefetch."""
+    return list(
+        room_selectors.with_listing(room_selectors.visible_rooms(user))
+        .prefetch_related(None)
+        .select_related("playback__track")
+        .prefetch_related(*track_prefetches("playback__track__"))
+        .filter(pk__in=room_ids)
+    )
 
 
 def _positions(index: profiles.RoomIndex, room_ids) -> np.ndarray:
@@ -459,42 +494,39 @@ def _score_tracks(
     u_seed = np.searchsorted(universe, seeds)
     u_cand = np.searchsorted(universe, candidates)
 
-    # The seeds' neighbour rows, restricted to the universe and renumbered locally.
+    # The seeds' neighbour rows, restricted to the universe and renumbered locally. Dense: a few
+    # hundred tracks, where numpy's products cost less than building sparse matrices.
     inside = np.isin(dst, universe)
-    neighbors = sp.csr_matrix(
-        (val[inside], (u_seed[src[inside]], np.searchsorted(universe, dst[inside]))),
-        shape=(size, size),
-        dtype=np.float32,
-    )
-    seed_vec = sp.csr_matrix((weights, (np.zeros(seeds.size, np.int64), u_seed)), shape=(1, size), dtype=np.float32)
+    neighbors = np.zeros((size, size), dtype=np.float32)
+    neighbors[u_seed[src[inside]], np.searchsorted(universe, dst[inside])] = val[inside]
+    seed_vec = np.zeros((1, size), dtype=np.float32)
+    seed_vec[0, u_seed] = weights
 
     genre_t, genre_g, artist_t, artist_a = profiles.track_features(universe)
     extra_keys = np.fromiter(extra_genres.keys(), np.int64, len(extra_genres))
     genre_cols, g_inv = np.unique(np.r_[genre_g, extra_keys], return_inverse=True)
     artist_cols, a_inv = np.unique(artist_a, return_inverse=True)
-    g_width, a_width = max(genre_cols.size, 1), max(artist_cols.size, 1)
-    catalog = engine.Catalog(
-        genres=sp.csr_matrix(
-            (np.ones(genre_t.size, np.float32), (np.searchsorted(universe, genre_t), g_inv[: genre_t.size])),
-            shape=(size, g_width),
-        ),
-        artists=sp.csr_matrix(
-            (np.ones(artist_t.size, np.float32), (np.searchsorted(universe, artist_t), a_inv)), shape=(size, a_width)
-        ),
-    )
+    item_genres = np.zeros((size, max(genre_cols.size, 1)), dtype=np.float32)
+    item_genres[np.searchsorted(universe, genre_t), g_inv[: genre_t.size]] = 1.0
+    item_artists = np.zeros((size, max(artist_cols.size, 1)), dtype=np.float32)
+    item_artists[np.searchsorted(universe, artist_t), a_inv] = 1.0
     extra = None
     if extra_genres:
-        values = np.fromiter(extra_genres.values(), np.float32, len(extra_genres))
-        extra = sp.csr_matrix(
-            (values, (np.zeros(values.size, np.int64), g_inv[genre_t.size :])), shape=(1, g_width), dtype=np.float32
-        )
+        extra = np.zeros((1, item_genres.shape[1]), dtype=np.float32)
+        extra[0, g_inv[genre_t.size :]] = np.fromiter(extra_genres.values(), np.float32, len(extra_genres))
     popularity = np.zeros(size, dtype=np.float32)
     known_ids = np.concatenate([dst, *[ids for ids, _ in lists.values()]]).astype(np.int64)
     known_listeners = np.concatenate([dst_listeners, *[scores for _, scores in lists.values()]]).astype(np.int64)
     popularity[u_cand] = _popularity(candidates, known_ids, known_listeners)
 
     scores, parts = engine.score_items(
-        seed_vec, neighbors, popularity, catalog, u_cand, blend_params=BLEND, extra_genres=extra
+        seed_vec,
+        neighbors,
+        popularity,
+        engine.Catalog(genres=item_genres, artists=item_artists),
+        u_cand,
+        blend_params=BLEND,
+        extra_genres=extra,
     )
     scores = scores[0].astype(np.float64)
     if taste.known:
@@ -506,9 +538,9 @@ def _score_tracks(
         scores = np.where(np.isin(candidates, np.fromiter(excluded, np.int64, len(excluded))), scores - 1000.0, scores)
 
     # Which seed gave each candidate most of its co-listening score (for "people who play X").
-    contrib = (sp.diags(np.asarray(seed_vec.todense()).ravel()) @ neighbors)[:, u_cand].tocsc()
-    best_local = np.asarray(contrib.argmax(axis=0)).ravel()
-    has = np.asarray(contrib.max(axis=0).todense()).ravel() > 0
+    contrib = seed_vec[0, u_seed][:, None] * neighbors[np.ix_(u_seed, u_cand)]
+    best_local = u_seed[np.argmax(contrib, axis=0)] if u_seed.size else np.zeros(u_cand.size, dtype=np.int64)
+    has = contrib.max(axis=0, initial=0.0) > 0
     return _Scored(
         track_ids=candidates,
         scores=scores,

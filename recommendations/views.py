@@ -1,5 +1,6 @@
 """Recommendations for the caller and suggestions for a room's queue. Thin: parse, select, render."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import PermissionDenied
@@ -11,6 +12,7 @@ from recommendations import selectors
 from recommendations.serializers import RoomRecommendationSerializer, TrackRecommendationSerializer
 from rooms import presence
 from rooms import selectors as room_selectors
+from rooms.models import PlaybackState
 from tunewave.pagination import limit_param
 from tunewave.ratelimit import rate_limit
 
@@ -21,15 +23,26 @@ def _limit(request) -> int:
     return limit_param(request, default=10, maximum=50)
 
 
+def _now_playing(room):
+    """The track of a room fetched with select_related("playback__track"), unless it is idle
+    (the rule of rooms.selectors.now_playing_tracks)."""
+    try:
+        state = room.playback
+    except ObjectDoesNotExist:
+        return None
+    return state.track if state.status != PlaybackState.Status.IDLE else None
+
+
 def room_context(request, rooms) -> dict:
-    """What RoomSerializer reads (as rooms.views.room_context), minus the caller's roles: rooms
-    they belong to are left out of recommendations, so they have none in these."""
-    ids = [room.pk for room in rooms]
+    """What RoomSerializer reads (as rooms.views.room_context), without queries: the caller has no
+    roles in recommended rooms (rooms they belong to are left out), and what each plays came
+    with it."""
+    playing = {str(room.pk): _now_playing(room) for room in rooms}
     return {
         "request": request,
-        "online": presence.online_counts(ids),
+        "online": presence.online_counts([room.pk for room in rooms]),
         "roles": {},
-        "now_playing": room_selectors.now_playing_tracks(room_ids=ids),
+        "now_playing": {room_id: track for room_id, track in playing.items() if track is not None},
     }
 
 
