@@ -9,7 +9,9 @@ class ModelBuildAdmin(admin.ModelAdmin):
 
     list_display = ["started_at", "status", "seconds", "users", "tracks", "interactions"]
     list_filter = ["status"]
-    readonly_fields = [f.name for f in ModelBuild._meta.fields]
+    # The catalog blob (megabytes of arrays) is not for reading in a browser.
+    exclude = ["catalog"]
+    readonly_fields = [f.name for f in ModelBuild._meta.fields if f.name != "catalog"]
 
     def has_add_permission(self, request):
         return False

@@ -54,7 +54,6 @@ def _room_index_seconds() -> int:
 INDEX_KEY = "rec:room-index"
 INDEX_VERSION_KEY = "rec:room-index:version"
 INDEX_REFRESH_LOCK = "rec:room-index:refreshing"
-MODEL_VERSION_KEY = "rec:model:version"
 
 
 # --- Track features ----------------------------------------------------------------------------
@@ -681,9 +680,9 @@ def room_index() -> RoomIndex:
 
 
 def model_changed() -> None:
-    """After a recompute: room tastes changed, so the room index is rebuilt on next use."""
-    cache.delete_many([INDEX_VERSION_KEY, INDEX_KEY])
-    cache.set(MODEL_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    """After a recompute (in the job that ran it): room tastes changed, so the room index is
+    rebuilt now, and requests swap to it without paying for the build."""
+    room_index_store(room_index_build())
 
 
 def reset_memos() -> None:

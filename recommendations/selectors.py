@@ -184,16 +184,13 @@ _SOURCE_WORDS = {
 
 
 def _genre_reason(names: list[str], source: str, *, verb: str = "Plays") -> str:
+    """ "Plays jazz and bebop, like your history", or without a verb "Jazz, like your favorites"."""
+    listed = _and(names)
+    subject = f"{verb} {listed}" if verb else listed[:1].upper() + listed[1:]
     if source == "chosen":
-        count = len(names)
-        tail = (
-            "one of your favorite genres"
-            if count == 1
-            else f"{('two', 'three')[min(count, 3) - 2]} of your favorite genres"
-        )
-        return f"{verb} {_and(names)}, {tail}" if verb else f"{_and(names).capitalize()}, {tail}"
-    words = _SOURCE_WORDS.get(source, "like your history")
-    return f"{verb} {_and(names)}, {words}" if verb else f"{_and(names)[:1].upper()}{_and(names)[1:]}, {words}"
+        count = ("one", "two", "three")[min(len(names), 3) - 1]
+        return f"{subject}, {count} of your favorite genres"
+    return f"{subject}, {_SOURCE_WORDS.get(source, _SOURCE_WORDS['history'])}"
 
 
 # --- Rooms for a user ----------------------------------------------------------------------------
