@@ -59,6 +59,17 @@ def mocked_responses():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A new channel layer per test: channels_redis binds its locks to the event loop that
+    first used them, and each async test runs on a loop of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and tickets must not leak from one test into the next."""
     cache.clear()
