@@ -24,7 +24,7 @@ if not settings.configured:
             "CONFIG": {"hosts": [redis_url], "prefix": "twbench"},
         }
     elif layer == "core":
-        # tunewave.settings' options, with the socket timeout of bench/settings_core.py.
+        # tunewave.settings' options for CHANNEL_LAYER_BACKEND=core.
         config = {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
@@ -60,13 +60,9 @@ class RelayConsumer(AsyncWebsocketConsumer):
     async def relay_frame(self, event):
         await self.send(text_data=event["text"])
 
-
-class DirectRelayConsumer(RelayConsumer):
-    """The same relay without Channels' per-message `aclose_old_connections()`: since
-    Channels 4.2, `dispatch` hops to the sync thread before every handler, which a consumer
-    that never touches the database can skip."""
-
     async def dispatch(self, message):
+        """Without Channels' per-event `aclose_old_connections()` (a hop to the sync thread
+        since Channels 4.2), as TuneWave's consumers do (tunewave.layers.ConsumerMixin)."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -94,7 +90,6 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(
             [
                 re_path(r"^ws/relay/?$", RelayConsumer.as_asgi()),
-                re_path(r"^ws/relay-direct/?$", DirectRelayConsumer.as_asgi()),
             ]
         ),
     }

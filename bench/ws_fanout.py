@@ -15,16 +15,13 @@ missing 8 s after the last send, lost or too late; a message TuneWave refused wi
 Daphne, Redis and this client process, its event-loop lag (p99, ms) and the machine's load.
 A configuration whose p99 passes 5 s (or that drops a fifth) skips its larger sizes.
 
-Configurations (the "-direct" ones are what-ifs, see bench/asgi_direct.py):
-  core                 TuneWave's room socket, channels_redis.core.RedisChannelLayer
-                       (bench/settings_core.py: tunewave.settings + a socket timeout fix)
-  pubsub               TuneWave's room socket, channels_redis.pubsub.RedisPubSubChannelLayer
-                       (bench/settings_pubsub.py)
-  core-direct          core, the consumer's dispatch without Channels' per-event thread hop
-  pubsub-direct        pubsub, likewise
-  relay, relay-pubsub  bench/relay.py: a bare consumer that group_sends every frame, no
-                       auth, database or presence, on either layer
-  relay-direct, relay-pubsub-direct   the bare relay without the thread hop
+Configurations:
+  core                 TuneWave's room socket (tunewave.asgi, DEBUG off) with
+                       CHANNEL_LAYER_BACKEND=core: channels_redis.core.RedisChannelLayer
+  pubsub               the same with CHANNEL_LAYER_BACKEND=pubsub (the default):
+                       tunewave.layers.WatchedPubSubChannelLayer
+  relay, relay-pubsub  bench/relay.py: a bare Channels consumer that group_sends every frame,
+                       no auth, database or presence, on channels_redis's core / pub/sub layer
 
 Data: PostgreSQL database `tunewave_wsbench` (created and migrated if missing; override with
 DATABASE_URL) and Redis db 12 (REDIS_URL), which is flushed before each configuration
@@ -68,24 +65,12 @@ SATURATED_P99_MS = 5000.0  # past this (or 20 % drops) a configuration skips its
 DRAIN_TIMEOUT = 8.0  # seconds after the last send for deliveries to arrive
 # name: (ASGI application, extra environment, WebSocket path; "{room}" is the room id)
 CONFIGS = {
-    "core": ("tunewave.asgi:application", {"DJANGO_SETTINGS_MODULE": "bench.settings_core"}, "/ws/chat/{room}"),
-    "pubsub": ("tunewave.asgi:application", {"DJANGO_SETTINGS_MODULE": "bench.settings_pubsub"}, "/ws/chat/{room}"),
-    "core-direct": (
-        "bench.asgi_direct:application",
-        {"DJANGO_SETTINGS_MODULE": "bench.settings_core"},
-        "/ws/chat/{room}",
-    ),
-    "pubsub-direct": (
-        "bench.asgi_direct:application",
-        {"DJANGO_SETTINGS_MODULE": "bench.settings_pubsub"},
-        "/ws/chat/{room}",
-    ),
+    "core": ("tunewave.asgi:application", {"CHANNEL_LAYER_BACKEND": "core"}, "/ws/chat/{room}"),
+    "pubsub": ("tunewave.asgi:application", {"CHANNEL_LAYER_BACKEND": "pubsub"}, "/ws/chat/{room}"),
     "relay": ("bench.relay:application", {"RELAY_LAYER": "core"}, "/ws/relay"),
     "relay-pubsub": ("bench.relay:application", {"RELAY_LAYER": "pubsub"}, "/ws/relay"),
-    "relay-direct": ("bench.relay:application", {"RELAY_LAYER": "core"}, "/ws/relay-direct"),
-    "relay-pubsub-direct": ("bench.relay:application", {"RELAY_LAYER": "pubsub"}, "/ws/relay-direct"),
 }
-DEFAULT_CONFIGS = "core,pubsub,relay,relay-pubsub,core-direct,pubsub-direct"
+DEFAULT_CONFIGS = "core,pubsub,relay,relay-pubsub"
 
 
 def ensure_database(url: str) -> None:

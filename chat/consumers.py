@@ -31,6 +31,7 @@ from rooms import events as room_events
 from rooms import presence
 from rooms import services as room_services
 from rooms.models import Ban, Invite, Membership, PlaybackState, Room
+from tunewave.layers import ConsumerMixin
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def heard_enough(duration_ms: int, heard_ms: int) -> bool:
     return duration_ms > MIN_TRACK_MS and heard_ms >= min(duration_ms // 2, MAX_REQUIRED_MS)
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     room: Room | None = None
 
     # --- connection lifecycle -------------------------------------------------------
@@ -381,10 +382,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def _error(self, code: str, detail: str):
         await self.send_json({"type": "error", "code": code, "detail": detail})
-
-    @classmethod
-    async def encode_json(cls, content):
-        return json.dumps(content, default=str)
 
 
 def _first_message(detail) -> str:

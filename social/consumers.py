@@ -8,11 +8,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.events import user_group
 from social import selectors
+from tunewave.layers import ConsumerMixin
 
 CLOSE_UNAUTHENTICATED = 4401
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.user = self.scope["user"]
         self.group = None

@@ -121,12 +121,32 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "tw:asgi", "capacity": 1000, "expiry": 30},
+    # "pubsub" (default): one PUBLISH per broadcast, watched for a Redis restart
+    # (tunewave/layers.py); "core": channels_redis's list-based layer.
+    CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="pubsub")
+    if CHANNEL_LAYER_BACKEND == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "tunewave.layers.WatchedPubSubChannelLayer",
+                "CONFIG": {"hosts": [REDIS_URL], "prefix": "tw:asgi", "probe_interval": 2, "probe_timeout": 5},
+            }
         }
-    }
+    elif CHANNEL_LAYER_BACKEND == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    # Longer than the layer's 5 s blocking pop: redis-py's default 5 s socket
+                    # timeout would kill an idle consumer (1011) every ~5 s.
+                    "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                    "prefix": "tw:asgi",
+                    "capacity": 1000,
+                    "expiry": 30,
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'.")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tunewave"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

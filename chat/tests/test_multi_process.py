@@ -13,11 +13,10 @@ resync and hold every message exactly once.
 """
 
 import asyncio
+import copy
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from chat.models import Message
 from music.tests.factories import TrackFactory
 from rooms import services as room_services
 from rooms.models import Membership, PlaybackState
+from tunewave.testing.redis_server import RedisServer, free_port
 
 websockets = pytest.importorskip("websockets", reason="websockets is a dev requirement (requirements-dev.txt)")
 from websockets.asyncio.client import connect as ws_connect  # noqa: E402
@@ -53,12 +53,6 @@ db = database_sync_to_async
 
 
 # --- processes -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -84,15 +78,14 @@ class Cluster:
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        self.redis_port = free_port()
-        self.redis: subprocess.Popen | None = None
+        self.redis = RedisServer(workdir)
         self.servers: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}
         self.database_url = ""
 
     @property
     def redis_url(self) -> str:
-        return f"redis://{HOST}:{self.redis_port}/0"
+        return self.redis.url
 
     def url(self, name: str, path: str) -> str:
         return f"http://{HOST}:{self.ports[name]}{path}"
@@ -102,34 +95,10 @@ class Cluster:
 
     # redis-server, on the same port every time so a restart is a restart
     def start_redis(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed here")
-        log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - owned by the child
-        self.redis = subprocess.Popen(
-            [binary, "--bind", HOST, "--port", str(self.redis_port), "--save", "", "--appendonly", "no"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.redis.poll() is not None:
-                pytest.fail(f"redis-server exited:\n{_tail(self.workdir / 'redis.log')}")
-            try:
-                with socket.create_connection((HOST, self.redis_port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        pytest.fail("redis-server did not answer PING within 10 s")
+        self.redis.start()
 
     def kill_redis(self) -> None:
-        _kill(self.redis)
-        self.redis = None
+        self.redis.kill()
 
     # Daphne
     def _spawn(self, name: str) -> None:
@@ -175,7 +144,7 @@ class Cluster:
         if database_url != self.database_url:
             self.stop_servers()
             self.database_url = database_url
-        if self.redis is None or self.redis.poll() is not None:
+        if not self.redis.running:
             self.start_redis()
         started = [n for n in ("A", "B") if n not in self.servers or self.servers[n].poll() is not None]
         for name in started:
@@ -218,12 +187,10 @@ def _database_url() -> str:
 def cluster(services_mode, transactional_db, _cluster, settings):
     _cluster.ensure_running(_database_url())
     # This process's broadcasts (services called from the tests) go through the same Redis.
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_cluster.redis_url], "prefix": "tw:asgi", "capacity": 1000, "expiry": 30},
-        }
-    }
+    # Same layer as the servers' (CHANNEL_LAYER_BACKEND), pointed at the private Redis.
+    layer = copy.deepcopy(django_settings.CHANNEL_LAYERS["default"])
+    layer["CONFIG"]["hosts"] = [_cluster.redis_url]
+    settings.CHANNEL_LAYERS = {"default": layer}
     return _cluster
 
 

@@ -2,12 +2,14 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from accounts import services as account_services
 from accounts.tests.factories import UserFactory
 from chat.models import Message
 from chat.tests.conftest import closed_with, join
 from music.tests.factories import TrackFactory
+from rooms import events as room_events
 from rooms import services as room_services
 from rooms.models import Membership
 from rooms.tests.factories import make_room
@@ -280,3 +282,11 @@ async def test_a_client_reporting_the_end_too_early_changes_nothing(stage):
     state = await ear.receive_type("playback.state")
     assert (state["version"], state["track"]["name"]) == (1, "Song 0")
     await ear.close()
+
+
+async def test_a_broken_channel_layer_closes_sockets_with_1012_so_clients_reconnect(world):
+    """What WatchedPubSubChannelLayer sends every local channel when it lost Redis."""
+    socket = await join(world["people"]["member"], world["public"].pk)
+    layer = get_channel_layer()
+    await layer.group_send(room_events.room_group(world["public"].pk), {"type": "layer.broken"})
+    assert await socket.ws.receive_output(timeout=3) == {"type": "websocket.close", "code": 1012}

@@ -226,16 +226,24 @@ def test_a_ban_removes_the_member_and_keeps_them_out(people, public_room, client
 
 
 def test_a_ban_tells_the_users_sockets_to_close(people, public_room, client_as, django_capture_on_commit_callbacks):
-    from asgiref.sync import async_to_sync
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
     from channels.layers import get_channel_layer
 
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"user.{people['member'].pk}", channel)
-    with django_capture_on_commit_callbacks(execute=True):
-        client_as("owner").post(f"/rooms/{public_room.pk}/members/{people['member'].pk}/ban")
-    message = async_to_sync(layer.receive)(channel)
-    assert message == {
+    def ban():
+        with django_capture_on_commit_callbacks(execute=True):
+            client_as("owner").post(f"/rooms/{public_room.pk}/members/{people['member'].pk}/ban")
+
+    async def a_socket_of_theirs_hears():
+        # One event loop throughout, as in a server process (the pub/sub layer is per loop).
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(f"user.{people['member'].pk}", channel)
+        await sync_to_async(ban)()
+        return await asyncio.wait_for(layer.receive(channel), 5)
+
+    assert async_to_sync(a_socket_of_theirs_hears)() == {
         "type": "room.access_revoked",
         "room_id": str(public_room.pk),
         "user_id": str(people["member"].pk),

@@ -79,10 +79,19 @@ def test_it_switches_to_real_services_with_the_three_urls():
     mode = describe_mode(**SERVICES)
 
     assert mode["engine"] == "django.db.backends.postgresql"
-    assert mode["channel_layer"] == "channels_redis.core.RedisChannelLayer"
+    assert mode["channel_layer"] == "tunewave.layers.WatchedPubSubChannelLayer"
     assert mode["cache"] == "django_redis.cache.RedisCache"
     assert mode["eager"] is False
     assert mode["broker"].startswith("amqp://")
+
+
+def test_the_core_redis_layer_can_be_chosen_and_a_typo_refuses_to_start():
+    assert describe_mode(**SERVICES, CHANNEL_LAYER_BACKEND="core")["channel_layer"] == (
+        "channels_redis.core.RedisChannelLayer"
+    )
+    result = run_python(DESCRIBE_MODE, clean_env(**SERVICES, CHANNEL_LAYER_BACKEND="redis"))
+    assert result.returncode != 0
+    assert "CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'" in result.stderr
 
 
 def test_it_refuses_to_start_without_secret_key_when_debug_is_off():

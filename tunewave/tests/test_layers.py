@@ -1,0 +1,109 @@
+"""The pub/sub channel layer notices when it stops hearing Redis, and says so to every channel.
+
+Each test runs its own `redis-server` (so it can kill it) and two layer objects, standing in
+for two server processes. Runs in both modes: it needs the redis-server binary, not settings.
+"""
+
+import asyncio
+
+import pytest
+import redis
+
+from tunewave.layers import BROKEN_EVENT, WatchedPubSubChannelLayer
+from tunewave.testing.redis_server import RedisServer
+
+GROUP = "room.test"
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+def make_layer(server: RedisServer, **probe) -> WatchedPubSubChannelLayer:
+    probe = {"probe_interval": 0.2, "probe_timeout": 0.5, **probe}
+    return WatchedPubSubChannelLayer(hosts=[server.url], prefix="tw:test", **probe)
+
+
+async def listener(layer) -> str:
+    channel = await layer.new_channel()
+    await layer.group_add(GROUP, channel)
+    return channel
+
+
+async def receive(layer, channel, timeout: float = 3.0) -> dict:
+    return await asyncio.wait_for(layer.receive(channel), timeout)
+
+
+async def flush(*layers) -> None:
+    for layer in layers:
+        await layer.flush()
+
+
+async def test_a_broadcast_from_one_process_reaches_the_others_channels(redis_server):
+    here, there = make_layer(redis_server), make_layer(redis_server)
+    try:
+        channels = [await listener(here) for _ in range(3)]
+        await there.group_send(GROUP, {"type": "chat.message", "text": "hi"})
+        for channel in channels:
+            assert await receive(here, channel) == {"type": "chat.message", "text": "hi"}
+    finally:
+        await flush(here, there)
+
+
+async def test_a_redis_restart_tells_every_channel_and_new_channels_work_after(redis_server):
+    here, there = make_layer(redis_server), make_layer(redis_server)
+    try:
+        channels = [await listener(here) for _ in range(2)]
+        redis_server.kill()
+        for channel in channels:
+            assert await receive(here, channel) == BROKEN_EVENT
+        redis_server.start()
+
+        fresh = await listener(here)  # a reconnecting client's new socket
+        await there.group_send(GROUP, {"type": "chat.message", "text": "back"})
+        assert await receive(here, fresh) == {"type": "chat.message", "text": "back"}
+    finally:
+        await flush(here, there)
+
+
+async def test_a_connection_that_came_back_by_itself_is_reported(redis_server):
+    """redis-py reconnects and resubscribes on its own; what was published meanwhile is lost,
+    so the channels are told all the same."""
+    here = make_layer(redis_server, probe_interval=60)  # the probe is not what finds this
+    try:
+        channel = await listener(here)
+        await asyncio.sleep(0.2)
+        client = redis.Redis.from_url(redis_server.url)
+        assert client.client_kill_filter(_type="pubsub") == 1
+        client.close()
+        assert await receive(here, channel) == BROKEN_EVENT
+    finally:
+        await flush(here)
+
+
+async def test_a_deaf_subscription_is_found_by_the_probe(redis_server):
+    here, there = make_layer(redis_server), make_layer(redis_server)
+    try:
+        channel = await listener(here)
+        await asyncio.sleep(0.6)  # a probe round or two: the probe's own channel is subscribed
+        # Lose every subscription behind the layer's back: the connection stays up, silent.
+        shard = here._get_layer()._shards[0]
+        await shard._pubsub.unsubscribe()
+        await there.group_send(GROUP, {"type": "chat.message", "text": "unheard"})
+        assert await receive(here, channel) == BROKEN_EVENT
+    finally:
+        await flush(here, there)
+
+
+async def test_a_quiet_healthy_layer_raises_no_alarm(redis_server):
+    here = make_layer(redis_server)
+    try:
+        channel = await listener(here)
+        with pytest.raises(TimeoutError):
+            await receive(here, channel, timeout=1.5)  # several probe rounds, no event
+    finally:
+        await flush(here)
