@@ -221,6 +221,7 @@ class Servers:
 class Phase:
     name: str = ""
     latencies_ms: list[float] = field(default_factory=list)
+    first_ms: dict[int, float] = field(default_factory=dict)  # per message: its earliest delivery
     rejected: int = 0
 
 
@@ -257,7 +258,10 @@ class Bench:
         if phase != self.phase.name:
             return  # late from an earlier size: already counted as a drop there
         got.add(int(seq))
-        self.phase.latencies_ms.append((now - int(sent_ns)) / 1e6)
+        latency = (now - int(sent_ns)) / 1e6
+        self.phase.latencies_ms.append(latency)
+        first = self.phase.first_ms
+        first[int(seq)] = min(latency, first.get(int(seq), latency))
 
     async def _read(self, ws, got: set) -> None:
         try:
@@ -345,6 +349,7 @@ class Bench:
         expected = sent & await asyncio.to_thread(saved_seqs, name) if self.phase.rejected else sent
         drops = sum(len(expected - listener["got"]) for listener in self.listeners)
         lat = sorted(self.phase.latencies_ms)
+        first = sorted(self.phase.first_ms.values())
         return {
             "senders": len(senders),
             "sent": len(sent),
@@ -355,6 +360,8 @@ class Bench:
             "p95": percentile(lat, 95),
             "p99": percentile(lat, 99),
             "max": lat[-1] if lat else float("nan"),
+            "first_p50": percentile(first, 50),
+            "first_max": first[-1] if first else float("nan"),
             "daphne_cpu": 100 * (cpu_end[0] - cpu_start[0]) / wall,
             "redis_cpu": 100 * (cpu_end[1] - cpu_start[1]) / wall,
             "client_cpu": 100 * (cpu_end[2] - cpu_start[2]) / wall,
@@ -447,7 +454,7 @@ async def run_config(config: str, args, room_id: str, tokens: list[str], logdir:
 
 HEADER = (
     f"{'config':<14}{'N':>5}{'conn s':>7}{'settle':>7}{'sent':>5}{'rej':>4}{'p50 ms':>8}{'p95 ms':>8}"
-    f"{'p99 ms':>8}{'max ms':>8}{'drops':>7}{'daphne%':>8}{'redis%':>7}{'client%':>8}{'lag99':>6}{'load':>6}"
+    f"{'p99 ms':>8}{'max ms':>8}{'1st50':>6}{'1stmx':>6}{'drops':>7}{'daphne%':>8}{'redis%':>7}{'client%':>8}{'lag99':>6}{'load':>6}"
 )
 
 
@@ -455,7 +462,7 @@ def print_row(row: dict) -> None:
     print(
         f"{row['config']:<14}{row['n']:>5}{row['connect_s']:>7.1f}{row['settle_s']:>7.1f}{row['sent']:>5}"
         f"{row['rejected']:>4}{row['p50']:>8.1f}{row['p95']:>8.1f}{row['p99']:>8.1f}{row['max']:>8.1f}"
-        f"{row['drops']:>7}{row['daphne_cpu']:>8.0f}{row['redis_cpu']:>7.0f}{row['client_cpu']:>8.0f}"
+        f"{row['first_p50']:>6.1f}{row['first_max']:>6.0f}{row['drops']:>7}{row['daphne_cpu']:>8.0f}{row['redis_cpu']:>7.0f}{row['client_cpu']:>8.0f}"
         f"{row['client_lag_p99']:>6.1f}{row['load']:>6.1f}",
         flush=True,
     )

@@ -9,7 +9,7 @@ from chat import events
 from chat.models import Message
 from rooms import events as room_events
 from rooms import services as room_services
-from rooms.models import Ban, Membership, Room
+from rooms.models import Membership, Room
 from tunewave.ratelimit import describe, hit
 from tunewave.realtime import send_on_commit
 
@@ -36,35 +36,25 @@ def clean_client_msg_id(value) -> str | None:
     return str(value)
 
 
-def ensure_member(*, room: Room, user: User) -> Membership:
-    """Chatting in a public room makes you a member; private rooms need membership or an invite."""
-    if Ban.objects.filter(room=room, user=user).exists():
-        raise PermissionDenied("You are banned from this room.")
-    membership, _ = room_services.room_join(room=room, user=user)
-    return membership
-
-
 def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[Message, bool]:
     """Saves a message and broadcasts it after commit. Returns (message, created).
 
-    A repeated `client_msg_id` returns the stored message and counts against no limit.
+    Chatting in a public room makes you a member; private rooms need membership or an invite,
+    and the banned are refused. A repeated `client_msg_id` returns the stored message and
+    counts against no limit (the unique constraint finds it: no lookup before every insert).
     """
     text = clean_text(text)
     client_msg_id = clean_client_msg_id(client_msg_id)
-    if client_msg_id is not None:
-        existing = Message.objects.filter(room=room, user=user, client_msg_id=client_msg_id).first()
-        if existing is not None:
-            return existing, False
-    wait = hit(group="chat.send", key=f"user:{user.pk}", rate=CHAT_RATE)
-    if wait is not None:
-        raise Throttled(wait=wait, detail=f"Slow down: at most {describe(CHAT_RATE)} in chat.")
     with transaction.atomic():
-        ensure_member(room=room, user=user)
+        room_services.room_join(room=room, user=user)
         try:
             with transaction.atomic():
                 message = Message.objects.create(room=room, user=user, text=text, client_msg_id=client_msg_id)
-        except IntegrityError:  # the same client_msg_id raced in from another socket
+        except IntegrityError:  # this client_msg_id was stored before (a retry, or another socket)
             return Message.objects.get(room=room, user=user, client_msg_id=client_msg_id), False
+        wait = hit(group="chat.send", key=f"user:{user.pk}", rate=CHAT_RATE)
+        if wait is not None:  # raising rolls the insert back
+            raise Throttled(wait=wait, detail=f"Slow down: at most {describe(CHAT_RATE)} in chat.")
         send_on_commit(room_events.room_group(room.pk), events.chat_message(message))
     return message, True
 

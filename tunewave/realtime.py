@@ -5,21 +5,67 @@ down never fails the write that caused the event (the database is the source of 
 clients resync from it).
 """
 
+import asyncio
 import logging
+import os
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+# Per server event loop: the queue of broadcasts handed over by worker threads.
+_outboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue]" = weakref.WeakKeyDictionary()
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the server process when called from one of its sync_to_async
+    threads (a view, a socket's database work); None elsewhere (Celery, commands, shells)."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    if loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+def _post(layer, group: str, event: dict[str, Any]) -> None:
+    """Runs on the server loop: queues the broadcast for that loop's one sender task."""
+    loop = asyncio.get_running_loop()
+    queue = _outboxes.get(loop)
+    if queue is None:
+        queue = _outboxes[loop] = asyncio.Queue()
+        loop.create_task(_send_in_order(queue))
+    queue.put_nowait((layer, group, event))
+
+
+async def _send_in_order(queue: asyncio.Queue) -> None:
+    while True:
+        layer, group, event = await queue.get()
+        try:
+            await layer.group_send(group, event)
+        except Exception:  # noqa: BLE001 - a broken layer loses this broadcast; clients resync
+            logger.warning("group_send to %s failed", group, exc_info=True)
+
 
 def group_send_now(group: str, event: dict[str, Any]) -> None:
+    """Broadcasts `event`. In a server process the send is handed to its event loop and this
+    returns at once: the thread (and the request or socket frame it serves) does not wait
+    while the loop is busy fanning out earlier events; one task per loop sends them in order."""
     layer = get_channel_layer()
     if layer is None:
         return
+    loop = _server_loop()
+    if loop is not None:
+        try:
+            loop.call_soon_threadsafe(_post, layer, group, event)
+            return
+        except RuntimeError:  # the loop closed in between
+            pass
     try:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # noqa: BLE001 - a broken layer must not break the request that wrote
