@@ -9,27 +9,43 @@ PORT   ?= 8000
 
 .PHONY: run spa test install frontend-install lint format migrate worker beat ci clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Runtime packages (what `make run` needs), then the test and lint tools on top.
+$(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
 
-migrate: install
+migrate: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 
 spa: frontend-install
 	npm --prefix frontend run build
 
-run: migrate
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory spa; \
-	else echo "Node.js not found: the API runs, and /app/ says how to build the web app."; fi
-	$(PY) manage.py load_demo_data --verbosity 0
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "TuneWave on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) tunewave.asgi:application
+# The web app builds in the background (log: frontend/build.log) while Python installs,
+# migrates and loads the demo data; Daphne starts without waiting for it. Until the build is
+# done, /app/ says it is being built (frontend/.building); DEBUG serves new files at once.
+SPA_LOG  := frontend/build.log
+SPA_MARK := frontend/.building
+
+run:
+	@if command -v npm >/dev/null 2>&1; then \
+		touch $(SPA_MARK); \
+		echo "Building the web app in the background (log: $(SPA_LOG))"; \
+		( if $(MAKE) --no-print-directory spa > $(SPA_LOG) 2>&1; \
+		  then echo "Web app ready: http://$(HOST):$(PORT)/app/"; \
+		  else echo "Web app build failed: see $(SPA_LOG)"; fi; rm -f $(SPA_MARK) ) & \
+	else echo "Node.js not found: the API runs, and /app/ says how to build the web app."; fi; \
+	$(MAKE) --no-print-directory $(VENV)/.runtime && \
+	$(PY) manage.py migrate --noinput --verbosity 0 && \
+	$(PY) manage.py load_demo_data --verbosity 0 && \
+	echo "TuneWave on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)" && \
+	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) tunewave.asgi:application
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_safe
 
 SHELL = "app/index.html"
 BUILD_COMMAND = "npm --prefix frontend ci && npm --prefix frontend run build"
+# `make run` builds the web app in the background and holds this file while it does.
+BUILDING_MARKER = Path(settings.BASE_DIR) / "frontend" / ".building"
 
 
 def _shell_path() -> Path | None:
@@ -30,7 +32,8 @@ def _shell_path() -> Path | None:
 def spa(request: HttpRequest) -> HttpResponse:
     path = _shell_path()
     if path is None:
-        response = render(request, "app.html", {"build_command": BUILD_COMMAND})
+        context = {"build_command": BUILD_COMMAND, "building": BUILDING_MARKER.exists()}
+        response = render(request, "app.html", context)
     else:
         response = HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
     # The shell names the current bundle: always revalidate it (the bundles are immutable).

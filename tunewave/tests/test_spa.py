@@ -23,6 +23,18 @@ def test_without_a_build_the_app_page_says_how_to_make_one(client, static_dir):
     assert b"npm --prefix frontend" in response.content
 
 
+def test_while_make_run_builds_it_the_app_page_says_so(client, static_dir, monkeypatch, tmp_path):
+    from tunewave import views_spa
+
+    marker = tmp_path / ".building"
+    marker.touch()
+    monkeypatch.setattr(views_spa, "BUILDING_MARKER", marker)
+    response = client.get("/app/")
+    assert response.status_code == 200
+    assert b"is being built" in response.content
+    assert b"/api/docs/" in response.content
+
+
 def test_the_built_shell_is_served_for_every_app_path(client, static_dir):
     (static_dir / "app").mkdir()
     (static_dir / "app" / "index.html").write_text('<div id="root"></div><script src="/static/app/assets/x.js">')
