@@ -11,7 +11,7 @@ watches each connection three ways: the receive loop failing, the Redis client r
 underneath it (messages published in the gap are gone), and a probe it publishes to itself
 every `probe_interval` seconds that must come back within `probe_timeout`. When any of them
 trips, every channel of the process is sent a local `layer.broken` event (consumers close
-with 1012 so clients reconnect and resync from the database), and the connection is dropped;
+with 4503 so clients reconnect and resync from the database), and the connection is dropped;
 the next subscriber opens a fresh one.
 """
 
@@ -29,8 +29,9 @@ from redis.asyncio.client import PubSub
 logger = logging.getLogger(__name__)
 
 BROKEN_EVENT = {"type": "layer.broken"}
-# Close code for "the server lost its link to the others: reconnect" (RFC 6455 "Service Restart").
-CLOSE_RECONNECT = 1012
+# Close code for "this server lost its link to the others: reconnect and resync". In the
+# application range (autobahn refuses to send 1012 "Service Restart"); like HTTP 503.
+CLOSE_RECONNECT = 4503
 # (event, its JSON) of the last event a consumer sent; see ConsumerMixin.encode_json.
 _last_encoded: tuple[object, str] = (None, "")
 
@@ -44,7 +45,7 @@ class ConsumerMixin:
     consumers do all database work through `database_sync_to_async`, which closes stale
     connections around each call already.
 
-    `layer_broken` (sent by `WatchedPubSubChannelLayer`) closes the socket with 1012: the
+    `layer_broken` (sent by `WatchedPubSubChannelLayer`) closes the socket with 4503: the
     client reconnects, and its resync fills in whatever the broken layer dropped.
     """
 
@@ -96,6 +97,7 @@ class _WatchedShard(RedisSingleShardConnection):
         self._probe_reply: asyncio.Future | None = None
         self._watch_task: asyncio.Task | None = None
         self._resetting = False
+        self._received = 0  # messages read from Redis: proof of life between probes
 
     def _ensure_redis(self):
         if self._redis is None:
@@ -125,6 +127,8 @@ class _WatchedShard(RedisSingleShardConnection):
                 return
 
     def _receive_message(self, message):
+        if message is not None:
+            self._received += 1
         if message is not None and self._probe_reply is not None:
             name = message["channel"]
             if _text(name) == self.probe_channel:
@@ -134,9 +138,17 @@ class _WatchedShard(RedisSingleShardConnection):
         super()._receive_message(message)
 
     async def _watch(self):
-        """Every probe_interval: publish a nonce to our own probe channel and expect it back."""
+        """Every probe_interval: publish a nonce to our own probe channel and expect it back.
+
+        A probe that is late only counts when nothing else arrived meanwhile either: an
+        overloaded process (a join storm, a stalled loop) is slow, not deaf, and closing every
+        socket would only add a reconnect storm to the overload."""
+        loop = asyncio.get_running_loop()
         while True:
+            slept_from = loop.time()
             await asyncio.sleep(self.probe_interval)
+            if loop.time() - slept_from > self.probe_interval + 1:
+                continue  # the loop itself was stalled: nothing to conclude this round
             if not (self._subscribed_to - {self.probe_channel}):
                 continue  # nobody listening through this connection: nothing to lose
             if self._pubsub is not None and not self._still_subscribed():
@@ -144,17 +156,22 @@ class _WatchedShard(RedisSingleShardConnection):
                 self._lost()
                 continue
             nonce = uuid.uuid4().hex.encode()
-            self._probe_reply = asyncio.get_running_loop().create_future()
+            self._probe_reply = loop.create_future()
+            received_before = self._received
             try:
                 async with asyncio.timeout(self.probe_timeout):
                     await self.subscribe(self.probe_channel)
                     await self.publish(self.probe_channel, nonce)
                     while await asyncio.shield(self._probe_reply) != nonce:
-                        self._probe_reply = asyncio.get_running_loop().create_future()
+                        self._probe_reply = loop.create_future()
             except (asyncio.CancelledError, GeneratorExit):
                 raise
-            except Exception:  # noqa: BLE001 - a timeout or a Redis error: both mean deaf
-                logger.warning("channel layer: probe %s did not come back", self.probe_channel)
+            except TimeoutError:
+                if self._received == received_before:
+                    logger.warning("channel layer: probe %s did not come back", self.probe_channel)
+                    self._lost()
+            except Exception:  # noqa: BLE001 - Redis refused the probe: the connection is gone
+                logger.warning("channel layer: probe %s failed", self.probe_channel, exc_info=True)
                 self._lost()
             finally:
                 self._probe_reply = None

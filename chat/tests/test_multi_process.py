@@ -457,6 +457,7 @@ async def test_after_a_redis_restart_clients_resync_and_hold_every_message_once(
     # The servers close the sockets whose channel-layer receive failed; clients reconnect.
     for client in (alice, bob):
         await client.wait_closed(timeout=10)
+        assert client.ws.close_code == 4503, client.ws.close_code  # "reconnect", not a crash (1011)
     sessions = {}
     for name, old, server in (("alice", alice, "B"), ("bob", bob, "A")):  # and swap processes
         new = await clients.join(name, server, room_id, tokens[name], attempts=5)

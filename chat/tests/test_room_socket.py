@@ -284,9 +284,9 @@ async def test_a_client_reporting_the_end_too_early_changes_nothing(stage):
     await ear.close()
 
 
-async def test_a_broken_channel_layer_closes_sockets_with_1012_so_clients_reconnect(world):
+async def test_a_broken_channel_layer_closes_sockets_with_4503_so_clients_reconnect(world):
     """What WatchedPubSubChannelLayer sends every local channel when it lost Redis."""
     socket = await join(world["people"]["member"], world["public"].pk)
     layer = get_channel_layer()
     await layer.group_send(room_events.room_group(world["public"].pk), {"type": "layer.broken"})
-    assert await socket.ws.receive_output(timeout=3) == {"type": "websocket.close", "code": 1012}
+    assert await socket.ws.receive_output(timeout=3) == {"type": "websocket.close", "code": 4503}

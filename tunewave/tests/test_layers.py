@@ -107,3 +107,26 @@ async def test_a_quiet_healthy_layer_raises_no_alarm(redis_server):
             await receive(here, channel, timeout=1.5)  # several probe rounds, no event
     finally:
         await flush(here)
+
+
+async def test_a_late_probe_on_a_busy_connection_is_not_an_alarm(redis_server):
+    """Overloaded, not deaf: the probe doesn't come back in time, but other messages keep
+    arriving, so nobody is told to reconnect."""
+    here, there = make_layer(redis_server, probe_interval=0.1, probe_timeout=0.2), make_layer(redis_server)
+    try:
+        channel = await listener(here)
+        shard = here._get_layer()._shards[0]
+        read = shard._receive_message
+
+        def probe_replies_too_late(message):  # as if stuck behind a backlog
+            if message is not None and message["channel"].decode() == shard.probe_channel:
+                return None
+            return read(message)
+
+        shard._receive_message = probe_replies_too_late
+        for i in range(100):  # 2 s of traffic, about ten probe rounds
+            await there.group_send(GROUP, {"type": "chat.message", "text": str(i)})
+            assert await receive(here, channel) == {"type": "chat.message", "text": str(i)}
+            await asyncio.sleep(0.02)
+    finally:
+        await flush(here, there)
