@@ -116,6 +116,23 @@ describe("RoomSocket", () => {
     socket.stop();
   });
 
+  it("reconnects and resyncs after a 4503 close (the server lost its link to the other servers)", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await flush();
+    const first = FakeWebSocket.last;
+    first.open();
+    first.serverSend(STATE);
+    first.serverSend(message(7));
+    first.serverClose(4503);
+    await vi.advanceTimersByTimeAsync(1000);
+    await flush();
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    FakeWebSocket.last.open();
+    expect(FakeWebSocket.last.sentOfType("chat.resync")).toEqual([{ type: "chat.resync", after_id: 7 }]);
+    socket.stop();
+  });
+
   it("backs off exponentially while the server stays away, and starts over after a good connection", async () => {
     const delays: number[] = [];
     const socket = makeSocket();
