@@ -1,7 +1,7 @@
 """Recommendations at scale: loads 50,000 users, 200,000 tracks, 2,000 live rooms and 2,000,000
 listening events, then times the precompute and the endpoints.
 
-    .venv/bin/python bench/recommendations.py [--reload] [--requests 200] [--skip-precompute]
+    .venv/bin/python bench/recommendations.py [--reload] [--requests 200] [--skip-precompute] [--no-gc-freeze]
 
 The data lives in a PostgreSQL database of its own, `tunewave_recbench` on 127.0.0.1 (created
 if missing; DATABASE_URL overrides it), loaded with COPY in a few minutes and kept for later
@@ -13,8 +13,9 @@ online (the embedded mode's local presence, touched in this process).
 The precompute runs as `manage.py recompute_recommendations` in a child process, so its peak
 memory (ru_maxrss) is its own. The endpoints are called in this process through Django's test
 client with every middleware and a JWT each, rate limits off, DEBUG off; each request is for
-a different listener, so the per-user taste cache never helps. Prints p50/p99/max latency and
-queries per request.
+a different listener, so the per-user taste cache never helps. After warming up, the process
+calls gc.freeze() as the server does after start-up (tunewave/asgi.py); --no-gc-freeze leaves
+it out. Prints p50/p99/max latency and queries per request, and the load average.
 """
 
 import argparse
@@ -390,7 +391,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-precompute", action="store_true", help="Time the endpoints on the stored model.")
     parser.add_argument(
-        "--gc-freeze", action="store_true", help="gc.freeze() after warming up, as a tuned server would."
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="Leave out the gc.freeze() after warming up that the server does at start-up (tunewave/asgi.py).",
     )
     args = parser.parse_args()
     bench_started = time.perf_counter()
@@ -422,11 +426,12 @@ def main() -> None:
         for path in ("/recommendations/rooms", "/recommendations/tracks"):
             client.get(path, HTTP_AUTHORIZATION=f"Bearer {tokens[user.pk]}")
     if args.gc_freeze:
-        # What a tuned server does once it has started: objects alive now are never scanned by
-        # the cyclic GC again, whose full passes otherwise stall a request now and then (measured
-        # here: 200-450 ms once every 100-odd requests, a GC pass over Django's own objects).
+        # What the server does once it has started (tunewave/asgi.py): objects alive now are
+        # never scanned by the cyclic GC again, whose full passes otherwise stall a request now
+        # and then (measured here: 50-160 ms, 3-9 times a run, over Django's and numpy's objects).
         gc.collect()
         gc.freeze()
+    log(f"timing; load average {_load()} (1, 5, 15 min), gc.freeze() {'done' if args.gc_freeze else 'left out'}")
     # For scale: the rooms app's own list of the same size, on the same data and machine.
     time_endpoint("GET /rooms/?limit=10 (reference)", lambda user: "/rooms/?limit=10", users, tokens, explained=False)
     time_endpoint("GET /recommendations/rooms", lambda user: "/recommendations/rooms", users, tokens)
@@ -438,7 +443,11 @@ def main() -> None:
         users[:100],
         tokens,
     )
-    log(f"bench done in {time.perf_counter() - bench_started:.0f}s")
+    log(f"bench done in {time.perf_counter() - bench_started:.0f}s; load average {_load()} (1, 5, 15 min)")
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

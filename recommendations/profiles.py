@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections, router
 from django.db.models import CharField, F, IntegerField, Value, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -29,6 +30,7 @@ from accounts.models import User
 from music.models import FavoriteTrack, Genre, ListeningEvent, Track
 from recommendations import engine
 from recommendations.models import ModelBuild, RoomTaste, unpack_floats, unpack_ints
+from recommendations.reads import CompiledRead
 from rooms.models import PlaybackState, QueueItem, Room
 
 SEED_PARAMS = engine.SeedParams()
@@ -310,10 +312,9 @@ class _History:
         )
 
 
-def _read_history(events, favorites) -> _History:
-    """The given listens and favorites (querysets of pks), with their tracks' features, in one
-    query: a UNION of both, marked by kind (a favorite's "plays" are 0, its time when it was added)."""
-    now = timezone.now()
+def _history_rows(events, favorites):
+    """The given listens and favorites (querysets of pks) as one UNION, marked by kind (a
+    favorite's "plays" are 0, its time when it was added): (kind, user, track, plays, when)."""
     kind = CharField()
     listen_rows = (
         ListeningEvent.objects.filter(pk__in=events)
@@ -327,21 +328,74 @@ def _read_history(events, favorites) -> _History:
         .annotate(kind=Value("favorite", kind), plays=Value(0, IntegerField()))
         .values_list("kind", "user_id", "track_id", "plays", "added_at")
     )
-    listens, favs = [], []
-    for what, user_id, track_id, plays, moment in listen_rows.union(favorite_rows, all=True):
-        if what == "listen":
-            listens.append((str(user_id), track_id, plays, (now - moment).total_seconds() / 86400.0))
-        else:
-            favs.append((str(user_id), track_id))
-    tracks = np.asarray([row[1] for row in listens], dtype=np.int64)
-    favorite_tracks = np.asarray([row[1] for row in favs], dtype=np.int64)
+    return listen_rows.union(favorite_rows, all=True)
+
+
+def _user_history_rows(user_id):
+    listens = ListeningEvent.objects.filter(user_id=user_id).order_by("-listened_at")
+    favorites = FavoriteTrack.objects.filter(user_id=user_id).order_by("-added_at")
+    if not connections[router.db_for_read(ListeningEvent)].features.supports_slicing_ordering_in_compound:
+        return _history_rows(listens.values("pk")[:HISTORY_EVENTS], favorites.values("pk")[:FAVORITES])
+    # PostgreSQL takes the latest rows straight from the (user, time) index; the form above
+    # (for SQLite) looks each one up again by its random primary key, a page read apiece once
+    # the history is no longer in memory.
+    kind = CharField()
+    listen_rows = listens.annotate(kind=Value("listen", kind)).values_list(
+        "kind", "user_id", "track_id", "play_count", "listened_at"
+    )[:HISTORY_EVENTS]
+    favorite_rows = favorites.annotate(kind=Value("favorite", kind), plays=Value(0, IntegerField())).values_list(
+        "kind", "user_id", "track_id", "plays", "added_at"
+    )[:FAVORITES]
+    return listen_rows.union(favorite_rows, all=True)
+
+
+# One user's latest listens and favorites: the first read of every request for that user.
+_USER_HISTORY = CompiledRead(_user_history_rows, "uuid", model=ListeningEvent)
+
+
+def _group_history_rows(user_ids, per_user: int = 100):
+    events = (
+        ListeningEvent.objects.filter(user_id__in=user_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")], order_by=F("listened_at").desc()))
+        .filter(rank__lte=per_user)
+        .values("pk")
+    )
+    favorites = (
+        FavoriteTrack.objects.filter(user_id__in=user_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")], order_by=F("added_at").desc()))
+        .filter(rank__lte=per_user // 2)
+        .values("pk")
+    )
+    return _history_rows(events, favorites)
+
+
+# Each person's latest listens and favorites, for a group (a window function per person).
+_GROUP_HISTORY = CompiledRead(_group_history_rows, "uuid[]", model=ListeningEvent)
+
+
+def _read_history(rows) -> _History:
+    """Rows of _history_rows, with their tracks' features (looked up, not queried)."""
+    now = timezone.now()
+    names: dict = {}
+    listens = [row for row in rows if row[0] == "listen"]
+    favs = [row for row in rows if row[0] != "listen"]
+
+    def user_keys(column) -> np.ndarray:
+        return np.asarray([names.get(u) or names.setdefault(u, str(u)) for u in column], dtype=object)
+
+    if listens:
+        _, l_users, l_tracks, l_plays, l_moments = zip(*listens, strict=True)
+    else:
+        l_users, l_tracks, l_plays, l_moments = (), (), (), ()
+    tracks = np.asarray(l_tracks, dtype=np.int64)
+    favorite_tracks = np.asarray([row[2] for row in favs], dtype=np.int64)
     genre_t, genre_g, artist_t, artist_a = track_features(np.r_[tracks, favorite_tracks])
     return _History(
-        users=np.asarray([row[0] for row in listens], dtype=object),
+        users=user_keys(l_users),
         tracks=tracks,
-        plays=np.asarray([row[2] for row in listens], dtype=np.float64),
-        ages_days=np.asarray([row[3] for row in listens], dtype=np.float64),
-        favorite_users=np.asarray([row[0] for row in favs], dtype=object),
+        plays=np.asarray(l_plays, dtype=np.float64),
+        ages_days=np.asarray([(now - moment).total_seconds() for moment in l_moments], dtype=np.float64) / 86400.0,
+        favorite_users=user_keys([row[1] for row in favs]),
         favorite_tracks=favorite_tracks,
         genre_pairs=(genre_t, genre_g),
         artist_pairs=(artist_t, artist_a),
@@ -367,10 +421,7 @@ def user_taste(user: User) -> Taste:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    history = _read_history(
-        ListeningEvent.objects.filter(user=user).order_by("-listened_at").values("pk")[:HISTORY_EVENTS],
-        FavoriteTrack.objects.filter(user=user).order_by("-added_at").values("pk")[:FAVORITES],
-    )
+    history = _read_history(_USER_HISTORY(user.pk))
     track_ids, plays, ages, favorite_ids = history.for_user(str(user.pk))
     tracks, total, from_history, from_favorites = _seeds_from_rows(track_ids, plays, ages, favorite_ids)
     genre_t, genre_g = history.genre_pairs
@@ -403,23 +454,10 @@ def user_taste(user: User) -> Taste:
 def group_taste(*, user_ids: list, extra_tracks: list[int], declared_genre_ids: list[int]) -> Taste:
     """What a group likes: each person's latest listens and favorites, each person counting once.
 
-    `extra_tracks` (a room's current and queued tracks) count as one more person. Two queries
+    `extra_tracks` (a room's current and queued tracks) count as one more person. One query
     for any group size: each person's latest rows come from a window function.
     """
-    per_user = 100
-    events = (
-        ListeningEvent.objects.filter(user_id__in=user_ids)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")], order_by=F("listened_at").desc()))
-        .filter(rank__lte=per_user)
-        .values("pk")
-    )
-    favorites = (
-        FavoriteTrack.objects.filter(user_id__in=user_ids)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")], order_by=F("added_at").desc()))
-        .filter(rank__lte=per_user // 2)
-        .values("pk")
-    )
-    history = _read_history(events, favorites)
+    history = _read_history(_GROUP_HISTORY(user_ids) if user_ids else [])
     # Each person's weights are scaled to sum to one, so a heavy listener is one voice.
     track_parts, weight_parts = [], []
     for person in sorted(set(history.users.tolist()) | set(history.favorite_users.tolist())):  # the people present

@@ -4,6 +4,10 @@ A request reads, it does not train: the learned parts (track and user neighbours
 lists, room tastes) come from the precompute's tables; what changes by the second (the
 user's latest listens and favorites, who is online, bans, memberships, queues) is read
 fresh and combined with them here.
+
+Requests answer in a few milliseconds (bench/recommendations.py), so the hot reads are
+`reads.CompiledRead`s (the ORM's SQL, compiled once per process) returning plain values, and
+results are cards (TrackCard, RoomCard) that serializers.py renders without model instances.
 """
 
 from __future__ import annotations
@@ -14,19 +18,19 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import CharField, Q, Value
+from django.db.models import BinaryField, CharField, Exists, IntegerField, OuterRef, UUIDField, Value
+from django.db.models.functions import Cast
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from music.models import Artist, ListeningEvent, Track, TrackArtist
-from music.selectors import track_prefetches, track_queryset
 from recommendations import engine, profiles
 from recommendations.models import (
     TrackList,
@@ -37,9 +41,11 @@ from recommendations.models import (
     unpack_ints,
     unpack_uuids,
 )
+from recommendations.reads import CompiledRead
 from rooms import presence
 from rooms import selectors as room_selectors
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
+from social.models import Friendship
 
 BLEND = engine.BlendParams()
 # Room ranking: each part is in [0, 1]; playing now breaks ties between rooms of equal fit.
@@ -66,7 +72,7 @@ def _presence_seconds() -> float:
 
 @dataclass
 class Recommendation:
-    item: object  # a Room or a Track
+    item: object  # a RoomCard or a TrackCard
     score: float
     reasons: list[str] = field(default_factory=list)
 
@@ -74,71 +80,20 @@ class Recommendation:
 # --- People ----------------------------------------------------------------------------------
 
 
-def friend_ids(user: User) -> set[str]:
-    """Ids (as strings) of the user's accepted friends, in either direction.
-
-    The social app's Friendship model is being written alongside this; until it exists
-    there are no friends. Switch to `social.selectors` once it offers this.
-    """
-    try:
-        friendship = apps.get_model("social", "Friendship")
-    except LookupError:
-        return set()
-    pairs = (
-        friendship.objects.filter(status="accepted")
-        .filter(Q(from_user=user) | Q(to_user=user))
-        .values_list("from_user_id", "to_user_id")
-    )
-    me = str(user.pk)
-    return {str(b) if str(a) == me else str(a) for a, b in pairs}
-
-
-def _social(user: User) -> tuple[set[str], dict[str, float]]:
-    """The user's friends and similar users, reused as briefly as their taste (a new friend shows
-    within half a minute)."""
-    key = f"rec:social:{user.pk}"
-    found = cache.get(key)
-    if found is None:
-        found = (friend_ids(user), similar_users(user))
-        cache.set(key, found, timeout=profiles.taste_seconds())
-    return found
-
-
-def similar_users(user: User) -> dict[str, float]:
-    """{user id: similarity} of the people whose histories are most like this user's."""
-    row = UserNeighbors.objects.filter(user=user).values_list("neighbor_ids", "scores").first()
-    if row is None:
-        return {}
-    ids, scores = unpack_uuids(row[0]), unpack_floats(row[1])
-    return {str(i): float(s) for i, s in zip(ids, scores.tolist(), strict=True)}
-
-
 class _LiveMemo:
     def __init__(self):
         self.lock = threading.Lock()
         self.at = 0.0
         self.counts: dict[str, int] = {}
+        # The counts laid out on one room index (its version, the vector), made once per both.
+        self.vector: tuple[str, np.ndarray] | None = None
 
     def clear(self) -> None:
         with self.lock:
-            self.at, self.counts = 0.0, {}
+            self.at, self.counts, self.vector = 0.0, {}, None
 
 
 _live = _LiveMemo()
-
-
-def _online_members(room_ids: list[str]) -> dict[str, set[str]]:
-    """{room id: online user ids} for several rooms in one round trip.
-
-    rooms.presence has no public call for this yet (online_user_ids takes one room, a round
-    trip each), so this uses its batched reader; a public `online_members(room_ids)` is
-    picked up as soon as rooms.presence offers one.
-    """
-    public = getattr(presence, "online_members", None)
-    if public is not None:
-        return {str(k): set(v) for k, v in public(room_ids).items()}
-    members = presence._members(room_ids)  # see the docstring
-    return {room_id: {m.split("|", 1)[0] for m in entries} for room_id, entries in members.items()}
 
 
 def live_counts() -> dict[str, int]:
@@ -152,13 +107,32 @@ def live_counts() -> dict[str, int]:
             return _live.counts
     counts = presence.live_rooms()
     with _live.lock:
-        _live.at, _live.counts = time.monotonic(), counts
+        _live.at, _live.counts, _live.vector = time.monotonic(), counts, None
     return counts
 
 
+def _live_vector(index: profiles.RoomIndex) -> tuple[dict[str, int], np.ndarray]:
+    """live_counts(), and the same as a vector over the index's rooms (read-only: shared)."""
+    counts = live_counts()
+    with _live.lock:
+        if _live.counts is counts and _live.vector is not None and _live.vector[0] == index.version:
+            return counts, _live.vector[1]
+    live = np.zeros(len(index.room_ids))
+    for room_id, count in counts.items():  # once per index and presence read, not per request
+        p = index.position.get(room_id)
+        if p is not None:
+            live[p] = count
+    live.setflags(write=False)
+    with _live.lock:
+        if _live.counts is counts:
+            _live.vector = (index.version, live)
+    return counts, live
+
+
 def reset_memos() -> None:
-    """Tests: forget this process's cached presence and room index."""
+    """Tests: forget this process's cached presence, ranked lists and room index."""
     _live.clear()
+    _lists.clear()
     profiles.reset_memos()
 
 
@@ -193,6 +167,130 @@ def _genre_reason(names: list[str], source: str, *, verb: str = "Plays") -> str:
     return f"{subject}, {_SOURCE_WORDS.get(source, _SOURCE_WORDS['history'])}"
 
 
+# --- What results show --------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class TrackCard:
+    """What TrackBase shows of a track, read as plain values (recommendations.serializers
+    renders it; no model instances or prefetches)."""
+
+    pk: int
+    spotify_id: str
+    name: str
+    album: str
+    duration_ms: int
+    image_url: str
+    audio_url: str
+    artists: list[tuple[int, str]] = field(default_factory=list)  # (artist pk, name) in credit order
+    genres: list[tuple[int, str]] = field(default_factory=list)  # (genre pk, name) by name
+
+
+class Owner(NamedTuple):
+    pk: uuid.UUID
+    username: str
+    display_name: str
+    avatar: str  # the file's name in storage, "" when none
+
+
+@dataclass(eq=False)
+class RoomCard:
+    """What the Room schema shows of a recommended room (the caller has no role in it)."""
+
+    pk: uuid.UUID
+    name: str
+    description: str
+    is_private: bool
+    queue_policy: str
+    playback_policy: str
+    created_at: datetime
+    member_count: int
+    owner: Owner
+    now_playing: TrackCard | None
+    genres: list[str] = field(default_factory=list)
+
+
+_TRACK_COLUMNS = ("id", "spotify_id", "name", "album", "duration_ms", "image_url", "audio_url")
+_ROOM_COLUMNS = (
+    "pk",
+    "name",
+    "description",
+    "is_private",
+    "queue_policy",
+    "playback_policy",
+    "created_at",
+    "member_count",
+    "owner_id",
+    "owner__username",
+    "owner__display_name",
+    "owner__avatar",
+    "playback__status",
+)
+
+
+_TRACKS = CompiledRead(
+    lambda track_ids: Track.objects.filter(pk__in=track_ids).order_by().values_list(*_TRACK_COLUMNS),
+    "int[]",
+    model=Track,
+)
+
+
+def _details_rows(track_ids, artist_ids):
+    number = IntegerField()
+    credits = (
+        TrackArtist.objects.filter(track_id__in=track_ids)
+        .annotate(rec_kind=Value(0, number))
+        .values_list("rec_kind", "track_id", "position", "artist_id", "artist__name")
+    )
+    genres = (
+        Track.genres.through.objects.filter(track_id__in=track_ids)
+        .annotate(rec_kind=Value(1, number), rec_position=Value(0, number))
+        .values_list("rec_kind", "track_id", "rec_position", "genre_id", "genre__name")
+    )
+    named = (
+        Artist.objects.filter(pk__in=artist_ids)
+        .annotate(rec_kind=Value(2, number), rec_track=Value(0, number), rec_position=Value(0, number))
+        .values_list("rec_kind", "rec_track", "rec_position", "pk", "name")
+    )
+    return credits.order_by().union(genres.order_by(), named.order_by(), all=True)
+
+
+# Tracks' credits (kind 0: track, position, artist, name) and genres (1: track, 0, genre, name),
+# and artists' names (2: 0, 0, artist, name).
+_DETAILS = CompiledRead(_details_rows, "int[]", "int[]", model=Track)
+
+
+def _track_cards(track_ids) -> dict[int, TrackCard]:
+    """{pk: TrackCard} without artists and genres (see _fill_cards); one query."""
+    return {row[0]: TrackCard(*row) for row in _TRACKS(sorted(set(track_ids)))}
+
+
+def _fill_cards(cards, *, artist_ids=frozenset()) -> dict[int, str]:
+    """Gives each card its artists (credit order) and genres (by name), and returns the names of
+    `artist_ids` ({pk: name}, for reasons): one query for all of it, a UNION of the three."""
+    by_track: dict[int, list[TrackCard]] = {}
+    for card in cards:
+        by_track.setdefault(card.pk, []).append(card)
+    if not by_track and not artist_ids:
+        return {}
+    credits: dict[int, list[tuple[int, int, str]]] = {}
+    genres: dict[int, list[tuple[int, str]]] = {}
+    names: dict[int, str] = {}
+    for kind, track_id, position, ref, name in _DETAILS(sorted(by_track), sorted(artist_ids)):
+        if kind == 0:
+            credits.setdefault(track_id, []).append((position, ref, name))
+        elif kind == 1:
+            genres.setdefault(track_id, []).append((ref, name))
+        else:
+            names[ref] = name
+    for track_id, same in by_track.items():
+        track_artists = [(ref, name) for _, ref, name in sorted(credits.get(track_id, []), key=lambda c: c[0])]
+        track_genres = sorted(genres.get(track_id, []), key=lambda g: g[1])
+        for card in same:
+            card.artists, card.genres = track_artists, track_genres
+    return names
+
+
 # --- Rooms for a user ----------------------------------------------------------------------------
 
 
@@ -209,23 +307,58 @@ def _vector(weights: dict[int, float], width: int) -> np.ndarray:
     return v / norm if norm > 0 else v
 
 
-def _room_access(user: User) -> dict[str, set[str]]:
-    """{"member" | "banned" | "invited": room ids} for this user, fresh, in one query."""
+def _access_rows(user_id, now):
     kind = CharField()
-    member = Membership.objects.filter(user=user).order_by().annotate(kind=Value("member", kind))
-    banned = Ban.objects.filter(user=user).order_by().annotate(kind=Value("banned", kind))
-    invited = (
-        Invite.objects.filter(user=user, accepted_at__isnull=True, expires_at__gt=timezone.now())
-        .order_by()
-        .annotate(kind=Value("invited", kind))
+    # Rows: (room or user id, kind, None, None), and one ("similar") row with the precompute's
+    # neighbours of the user (None, "similar", packed ids, packed scores), first: it fixes the
+    # column types of the UNION.
+    blob = [Cast(Value(None), BinaryField()), Cast(Value(None), BinaryField())]
+    accepted = Friendship.Status.ACCEPTED
+    similar = (
+        UserNeighbors.objects.filter(user_id=user_id)
+        .annotate(rec_ref=Cast(Value(None), UUIDField()), kind=Value("similar", kind))
+        .values_list("rec_ref", "kind", "neighbor_ids", "scores")
     )
-    found: dict[str, set[str]] = {"member": set(), "banned": set(), "invited": set()}
-    rows = member.values_list("room_id", "kind").union(
-        banned.values_list("room_id", "kind"), invited.values_list("room_id", "kind"), all=True
-    )
-    for room_id, what in rows:
-        found[what].add(str(room_id))
-    return found
+    parts = [
+        (Membership.objects.filter(user_id=user_id), "room_id", "member"),
+        (Ban.objects.filter(user_id=user_id), "room_id", "banned"),
+        (Invite.objects.filter(user_id=user_id, accepted_at__isnull=True, expires_at__gt=now), "room_id", "invited"),
+        (Friendship.objects.filter(from_user_id=user_id, status=accepted), "to_user_id", "friend"),
+        (Friendship.objects.filter(to_user_id=user_id, status=accepted), "from_user_id", "friend"),
+    ]
+    rest = [
+        rows.order_by()
+        .annotate(kind=Value(name, kind), rec_ids=blob[0], rec_scores=blob[1])
+        .values_list(ref, "kind", "rec_ids", "rec_scores")
+        for rows, ref, name in parts
+    ]
+    return similar.order_by().union(*rest, all=True)
+
+
+_ACCESS = CompiledRead(_access_rows, "uuid", "datetime", model=Membership)
+
+
+def _room_access(user: User) -> tuple[dict[str, set[str]], dict[str, float]]:
+    """What the user's rooms and people are, fresh, in one query: {"member" | "banned" |
+    "invited": room ids, "friend": user ids} (rooms they belong to, are banned from or hold an
+    open invitation to, by the rooms app's rule for private rooms; accepted friends, whoever
+    asked), and {user id: similarity} of the people whose histories are most like theirs (the
+    precompute's neighbours)."""
+    found: dict[str, set[str]] = {"member": set(), "banned": set(), "invited": set(), "friend": set()}
+    similar: dict[str, float] = {}
+    for ref, what, ids, scores in _ACCESS(user.pk, timezone.now()):
+        if what == "similar":
+            similar = dict(zip(map(str, unpack_uuids(ids)), unpack_floats(scores).tolist(), strict=True))
+        else:
+            found[what].add(str(ref))
+    return found, similar
+
+
+_MEMBERSHIPS = CompiledRead(
+    lambda user_ids: Membership.objects.filter(user_id__in=user_ids).order_by().values_list("room_id", "user_id"),
+    "uuid[]",
+    model=Membership,
+)
 
 
 def _people_present(people: set[str], live: dict[str, int]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
@@ -238,24 +371,23 @@ def _people_present(people: set[str], live: dict[str, int]) -> tuple[dict[str, s
     members: dict[str, set[str]] = {}
     if not people:
         return {}, members
-    rows = Membership.objects.filter(user_id__in=list(people), room__closed_at__isnull=True).values_list(
-        "room_id", "user_id"
-    )
-    for room_id, user_id in rows:
+    # Closed rooms are not in the index, and _room_cards reads whether a room is open now.
+    for room_id, user_id in _MEMBERSHIPS(sorted(people)):
         members.setdefault(str(room_id), set()).add(str(user_id))
     watched = [room_id for room_id in members if room_id in live]
-    online = _online_members(watched) if watched else {}
+    online = presence.online_members(watched) if watched else {}
     return {room_id: members[room_id] & users for room_id, users in online.items() if members[room_id] & users}, members
 
 
 def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
-    """Rooms the user may see and is not banned from, best first; rooms they belong to are left out."""
+    """Rooms the user may see and is not banned from, best first; rooms they belong to are left
+    out. Each item is a RoomCard."""
     index = profiles.room_index()
     n = len(index.room_ids)
     if not n:
         return []
     taste = profiles.user_taste(user)
-    access = _room_access(user)
+    access, similar = _room_access(user)
     allowed = ~index.private
     allowed[_positions(index, access["invited"])] = True
     allowed[_positions(index, access["member"] | access["banned"])] = False
@@ -264,14 +396,8 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     user_artists = _vector(taste.artist_vector(), index.artists.shape[1])
     taste_part = 0.75 * (index.genres @ user_genres) + 0.25 * (index.artists @ user_artists)
 
-    live_by_room = live_counts()
-    live = np.zeros(n)
-    for room_id, count in live_by_room.items():
-        p = index.position.get(room_id)
-        if p is not None:
-            live[p] = count
-
-    friends, similar = _social(user)
+    live_by_room, live = _live_vector(index)
+    friends = access["friend"]
     similar = {k: v for k, v in similar.items() if k not in friends}
     online_people, member_people = _people_present(friends | set(similar), live_by_room)
     signals = {name: np.zeros(n) for name in ("friends_online", "friends_member", "similar_online", "similar_member")}
@@ -297,7 +423,7 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     order = np.argsort(-score, kind="stable")
     order = order[np.isfinite(score[order])].tolist()
     excluded = access["member"] | access["banned"]
-    rooms: dict[str, Room] = {}
+    rooms: dict[str, RoomCard] = {}
     chosen: list[int] = []
     start = 0
     while len(chosen) < limit and start < len(order):
@@ -305,7 +431,7 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
         # only catches what changed within the last minute.
         batch = order[start : start + (limit + 3 if not start else 2 * limit)]
         start += len(batch)
-        found = {str(room.pk): room for room in _visible_rooms(user, [index.room_ids[p] for p in batch])}
+        found = _room_cards([index.room_ids[p] for p in batch], invited=access["invited"])
         for p in batch:
             room_id = index.room_ids[p]
             if room_id in found and room_id not in excluded and len(chosen) < limit:
@@ -323,15 +449,16 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
         ids[0] for p in chosen for ids in (friends_at(p, "online"), friends_at(p, "member")) if len(ids) == 1
     }
     names = {str(pk): name for pk, name in _display_names(lone_friends).items()}
-    top_artists = {p: _best_matches(index.artists[p], user_artists, 0.05) for p in chosen}
-    artist_ids = {a for found in top_artists.values() for a in found}
-    artist_names = dict(Artist.objects.filter(pk__in=artist_ids).values_list("pk", "name")) if artist_ids else {}
+    top_artists = {p: _best_matches(index.artists, p, user_artists, 0.05) for p in chosen}
+    # What the rooms play and the artists the reasons name, in one read.
+    playing = {room.now_playing for room in rooms.values() if room.now_playing is not None}
+    artist_names = _fill_cards(playing, artist_ids={a for found in top_artists.values() for a in found})
 
     results = []
     for p in chosen:  # at most `limit` rooms, explained from what was already read
         room_id = index.room_ids[p]
         reasons = []
-        genres_hit = _best_matches(index.genres[p], user_genres, 0.02)
+        genres_hit = _best_matches(index.genres, p, user_genres, 0.02)
         if genres_hit:
             source = taste.source_of_genre(genres_hit[0])
             reasons.append(_genre_reason([index.genre_names.get(g, "") for g in genres_hit], source))
@@ -360,39 +487,71 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
             reasons.append("Playing now")
         if room_id in access["invited"]:
             reasons.append("You're invited")
+        declared = sorted(index.genre_names.get(int(g), "") for g in _row(index.declared, p)[0])
         if not reasons:
-            declared = sorted(index.genre_names.get(int(g), "") for g in index.declared[p].indices)[:2]
-            reasons.append(f"Plays {_and(declared)}" if declared else "A room you haven't tried yet")
+            reasons.append(f"Plays {_and(declared[:2])}" if declared else "A room you haven't tried yet")
         room = rooms[room_id]
-        room.index_genres = sorted(index.genre_names.get(int(g), "") for g in index.declared[p].indices)
+        room.genres = declared
         results.append(Recommendation(item=room, score=round(float(score[p]), 4), reasons=reasons))
     return results
 
 
-def _visible_rooms(user: User, room_ids: list[str]) -> list[Room]:
-    """These rooms if the user may see them, by the rooms app's own rule, read now (the index may
-    be a minute old). Each comes with what it plays now (one query less than
-    rooms.selectors.now_playing_tracks); its genres come from the index instead of a prefetch."""
-    return list(
-        room_selectors.with_listing(room_selectors.visible_rooms(user))
+_ROOMS = CompiledRead(
+    lambda room_ids: (
+        room_selectors.with_listing(Room.objects.filter(pk__in=room_ids, closed_at__isnull=True))
         .prefetch_related(None)
-        .select_related("playback__track")
-        .prefetch_related(*track_prefetches("playback__track__"))
-        .filter(pk__in=room_ids)
-    )
+        .order_by()
+        .values_list(*_ROOM_COLUMNS, *(f"playback__track__{name}" for name in _TRACK_COLUMNS))
+    ),
+    "uuid[]",
+    model=Room,
+)
+
+
+def _room_cards(room_ids: list[str], *, invited: set[str]) -> dict[str, RoomCard]:
+    """{room id: RoomCard} of these rooms that are open and that a caller who belongs to none
+    of them may see (public, or with an open invitation: the rooms app's rule), read now (the
+    index may be a minute old). One query: each room comes with its owner, member count and
+    what it plays now; the tracks' artists and genres are left to _fill_cards, the room's
+    genres to the index."""
+    cards = {}
+    for row in _ROOMS(room_ids):
+        room = dict(zip(_ROOM_COLUMNS, row[: len(_ROOM_COLUMNS)], strict=True))
+        room_id = str(room["pk"])
+        if room["is_private"] and room_id not in invited:
+            continue
+        track = row[len(_ROOM_COLUMNS) :]
+        status = room.pop("playback__status")  # None: the room has no playback state yet
+        playing = track[0] is not None and status != PlaybackState.Status.IDLE
+        owner = Owner(
+            room.pop("owner_id"),
+            room.pop("owner__username"),
+            room.pop("owner__display_name"),
+            room.pop("owner__avatar"),
+        )
+        cards[room_id] = RoomCard(**room, owner=owner, now_playing=TrackCard(*track) if playing else None)
+    return cards
 
 
 def _positions(index: profiles.RoomIndex, room_ids) -> np.ndarray:
     return np.asarray([index.position[r] for r in room_ids if r in index.position], dtype=np.int64)
 
 
-def _best_matches(row: sp.csr_matrix, user: np.ndarray, threshold: float, count: int = 2) -> list[int]:
-    """The (at most `count`) features of a room's row that add most to its match with the user."""
-    if not row.nnz:
+def _row(matrix: sp.csr_matrix, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """(column indices, values) of one row of a CSR matrix, as views (scipy's row slicing
+    builds a new matrix, which costs more than the rest of the row's use)."""
+    start, end = matrix.indptr[p], matrix.indptr[p + 1]
+    return matrix.indices[start:end], matrix.data[start:end]
+
+
+def _best_matches(matrix: sp.csr_matrix, p: int, user: np.ndarray, threshold: float, count: int = 2) -> list[int]:
+    """The (at most `count`) features of room `p`'s row that add most to its match with the user."""
+    indices, data = _row(matrix, p)
+    if not indices.size:
         return []
-    contrib = row.data * user[row.indices]
+    contrib = data * user[indices]
     top = np.argsort(-contrib, kind="stable")[:count]
-    return [int(row.indices[i]) for i in top if contrib[i] > threshold]
+    return [int(indices[i]) for i in top if contrib[i] > threshold]
 
 
 def _display_names(user_ids) -> dict:
@@ -420,6 +579,65 @@ class _Scored:
     artist_pairs: tuple[np.ndarray, np.ndarray]
 
 
+_NEIGHBORS = CompiledRead(
+    lambda track_ids: (
+        TrackNeighbors.objects.filter(track_id__in=track_ids)
+        .order_by()
+        .values_list("track_id", "neighbor_ids", "scores", "neighbor_listeners")
+    ),
+    "int[]",
+    model=TrackNeighbors,
+)
+# Newest first: the tracks with little history, which co-listening cannot reach yet.
+_ARTIST_TRACKS = CompiledRead(
+    lambda artist_ids: (
+        TrackArtist.objects.filter(artist_id__in=artist_ids)
+        .order_by("-track_id")
+        .values_list("track_id", flat=True)[:ARTIST_TRACKS]
+    ),
+    "int[]",
+    model=TrackArtist,
+)
+_LISTS = CompiledRead(
+    lambda keys: TrackList.objects.filter(key__in=keys).order_by().values_list("key", "track_ids", "scores"),
+    "str[]",
+    model=TrackList,
+)
+
+
+class _ListsMemo:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.build_id: int | None = None
+        self.lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def clear(self) -> None:
+        with self.lock:
+            self.build_id, self.lists = None, {}
+
+
+_lists = _ListsMemo()
+
+
+def _track_lists(keys: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{key: (track pks, scores)} of the ranked lists asked for that exist.
+
+    The lists change only with a build, so a process reads them all once per build (when its
+    catalog() moves to that build, as the catalog features do); before any build they are
+    read each time."""
+    build_id = profiles.catalog().build_id
+    if build_id is None:
+        return {key: (unpack_ints(ids), unpack_floats(scores)) for key, ids, scores in _LISTS(keys)}
+    with _lists.lock:
+        if _lists.build_id == build_id:
+            return {key: _lists.lists[key] for key in keys if key in _lists.lists}
+    rows = TrackList.objects.values_list("key", "track_ids", "scores")
+    found = {key: (unpack_ints(ids), unpack_floats(scores)) for key, ids, scores in rows}
+    with _lists.lock:
+        _lists.build_id, _lists.lists = build_id, found
+    return {key: found[key] for key in keys if key in found}
+
+
 def _neighbor_rows(seeds: np.ndarray) -> tuple[np.ndarray, ...]:
     """The seeds' stored neighbours as (seed position, neighbour pk, similarity, neighbour listeners)
     arrays; one query."""
@@ -428,10 +646,9 @@ def _neighbor_rows(seeds: np.ndarray) -> tuple[np.ndarray, ...]:
         return empty
     seed_pos = {int(t): i for i, t in enumerate(seeds.tolist())}
     src, dst, val, pop = [], [], [], []
-    rows = TrackNeighbors.objects.filter(track_id__in=seeds.tolist()).values_list(
-        "track_id", "neighbor_ids", "scores", "neighbor_listeners"
-    )
-    for track_id, ids, scores, listeners in rows:  # at most max_seeds rows, each decoded by frombuffer
+    for track_id, ids, scores, listeners in _NEIGHBORS(
+        seeds.tolist()
+    ):  # at most max_seeds rows, each decoded by frombuffer
         ids = unpack_ints(ids)
         src.append(np.full(ids.size, seed_pos[int(track_id)], dtype=np.int64))
         dst.append(ids)
@@ -466,14 +683,9 @@ def _score_tracks(
     top_artists = _top_keys(taste.artist_vector(), 3)
     artist_tracks = np.zeros(0, np.int64)
     if top_artists:
-        # Newest first: the tracks with little history, which co-listening cannot reach yet.
-        credits = TrackArtist.objects.filter(artist_id__in=top_artists).order_by("-track_id")
-        artist_tracks = np.asarray(credits.values_list("track_id", flat=True)[:ARTIST_TRACKS], dtype=np.int64)
+        artist_tracks = np.asarray([row[0] for row in _ARTIST_TRACKS(top_artists)], dtype=np.int64)
     keys = ["popular", *[f"genre:{g}" for g in top_genres]]
-    lists = {
-        key: (unpack_ints(ids), unpack_floats(scores))
-        for key, ids, scores in TrackList.objects.filter(key__in=keys).values_list("key", "track_ids", "scores")
-    }
+    lists = _track_lists(keys)
     listed = [lists[f"genre:{g}"][0][:GENRE_TRACKS] for g in top_genres if f"genre:{g}" in lists]
     if "popular" in lists:
         popular = lists["popular"][0][:POPULAR_TRACKS]
@@ -567,10 +779,12 @@ def _track_results(scored: _Scored | None, taste: profiles.Taste, *, limit: int,
     if scored is None:
         return []
     order = np.argsort(-scored.scores, kind="stable")[:limit]
-    # The results and the seeds that explain them, in one read (seeds only need their names).
+    # The results and the seeds that explain them, in one read (seeds only need their names),
+    # then the results' artists and genres in another.
     seeds = {int(scored.best_seed[i]) for i in order.tolist() if scored.best_seed[i] >= 0}
-    tracks = {t.pk: t for t in track_queryset().filter(pk__in=[*scored.track_ids[order].tolist(), *seeds])}
+    tracks = _track_cards([*scored.track_ids[order].tolist(), *seeds])
     order = [i for i in order.tolist() if int(scored.track_ids[i]) in tracks]
+    _fill_cards(tracks[int(scored.track_ids[i])] for i in order)
     seed_names = {pk: tracks[pk].name for pk in seeds if pk in tracks}
     genre_vec = taste.genre_vector()
     artist_vec = taste.artist_vector()
@@ -583,17 +797,17 @@ def _track_results(scored: _Scored | None, taste: profiles.Taste, *, limit: int,
         seed = int(scored.best_seed[i])
         if cf > 0.05 and seed in seed_names:
             reasons.append(f"People who play {seed_names[seed]} also play this")
-        liked_artists = [c.artist for c in track.credits.all() if artist_vec.get(c.artist_id, 0) > 0]
+        liked_artists = [(pk, name) for pk, name in track.artists if artist_vec.get(pk, 0) > 0]
         if liked_artists and len(reasons) < 2:
-            artist = max(liked_artists, key=lambda a: artist_vec[a.pk])
-            source = "room" if context == "room" else taste.source_of_artist(artist.pk)
-            reasons.append(f"By {artist.name}, {_SOURCE_WORDS.get(source, _SOURCE_WORDS['history'])}")
+            artist, artist_name = max(liked_artists, key=lambda a: artist_vec[a[0]])
+            source = "room" if context == "room" else taste.source_of_artist(artist)
+            reasons.append(f"By {artist_name}, {_SOURCE_WORDS.get(source, _SOURCE_WORDS['history'])}")
         liked_genres = sorted(
-            (g for g in track.genres.all() if genre_vec.get(g.pk, 0) > 0), key=lambda g: (-genre_vec[g.pk], g.name)
+            (g for g in track.genres if genre_vec.get(g[0], 0) > 0), key=lambda g: (-genre_vec[g[0]], g[1])
         )[:2]
         if liked_genres and len(reasons) < 2:
-            source = taste.source_of_genre(liked_genres[0].pk)
-            reasons.append(_genre_reason([g.name for g in liked_genres], source, verb=""))
+            source = taste.source_of_genre(liked_genres[0][0])
+            reasons.append(_genre_reason([name for _, name in liked_genres], source, verb=""))
         # Popularity comes last: named when nothing else explains a track, or next to a lone reason.
         if not reasons or (len(reasons) == 1 and float(scored.parts["popularity"][i]) >= 0.8):
             reasons.append("Popular on TuneWave")
@@ -608,31 +822,90 @@ def track_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     return _track_results(scored, taste, limit=limit, context="user")
 
 
-def room_suggestions(*, room: Room, limit: int) -> list[Recommendation]:
+def suggestions_room(*, room_id, user: User) -> tuple[uuid.UUID, bool]:
+    """(room pk, whether the user is banned from it) for a room the user may see, by the rooms
+    app's rule, in one query; 404 for any other room or id."""
+    try:
+        pk = uuid.UUID(str(room_id))
+    except ValueError as exc:
+        raise Http404("No such room.") from exc
+    banned = Ban.objects.filter(room=OuterRef("pk"), user=user)
+    found = (
+        room_selectors.visible_rooms(user)
+        .filter(pk=pk)
+        .annotate(banned=Exists(banned))
+        .values_list("pk", "banned")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such room.")
+    return found
+
+
+def _room_music_rows(room_id):
+    number = IntegerField()
+    queued = QueueItem.objects.filter(room_id=room_id).annotate(rec_kind=Value(0, number))
+    playing = PlaybackState.objects.filter(room_id=room_id, track__isnull=False).annotate(
+        rec_kind=Value(1, number), rec_position=Value(0, number)
+    )
+    declared = Room.genres.through.objects.filter(room_id=room_id).annotate(
+        rec_kind=Value(2, number), rec_position=Value(0, number)
+    )
+    return (
+        queued.order_by()
+        .values_list("rec_kind", "track_id", "position")
+        .union(
+            playing.order_by().values_list("rec_kind", "track_id", "rec_position"),
+            declared.order_by().values_list("rec_kind", "genre_id", "rec_position"),
+            all=True,
+        )
+    )
+
+
+# A room's queue (kind 0: track, position), current track (1: track, 0) and declared genres (2: genre, 0).
+_ROOM_MUSIC = CompiledRead(_room_music_rows, "uuid", model=Room)
+_LATEST_MEMBERS = CompiledRead(
+    lambda room_id: (
+        Membership.objects.filter(room_id=room_id).order_by("-joined_at").values_list("user_id", flat=True)[:GROUP_SIZE]
+    ),
+    "uuid",
+    model=Membership,
+)
+# By track (indexed), not by room (a room_id index would scan): the candidates' recent plays here.
+_PLAYED_HERE = CompiledRead(
+    lambda track_ids, since, room_id: (
+        ListeningEvent.objects.filter(track_id__in=track_ids, listened_at__gte=since, room_id=room_id)
+        .order_by()
+        .values_list("track_id", flat=True)
+    ),
+    "int[]",
+    "datetime",
+    "uuid",
+    model=ListeningEvent,
+)
+
+
+def room_suggestions(*, room_id, limit: int) -> list[Recommendation]:
     """Tracks for the room's queue, fitting the people present (online, else the members) and the
     room's music. Queued and playing tracks never come; those played here lately come last."""
-    online = presence.online_user_ids(room.pk)
+    online = presence.online_user_ids(room_id)
     if online:
         people = sorted(online)[:GROUP_SIZE]
     else:
-        members = Membership.objects.filter(room=room).order_by("-joined_at").values_list("user_id", flat=True)
-        people = [str(u) for u in members[:GROUP_SIZE]]
-    queued = list(QueueItem.objects.filter(room=room).order_by("position").values_list("track_id", flat=True))
-    current = PlaybackState.objects.filter(room=room, track__isnull=False).values_list("track_id", flat=True).first()
-    room_tracks = ([current] if current else []) + queued
+        people = [str(row[0]) for row in _LATEST_MEMBERS(room_id)]
+    queued, current, declared = [], [], []
+    for kind, ref, position in _ROOM_MUSIC(room_id):
+        (queued if kind == 0 else current if kind == 1 else declared).append((position, ref))
+    room_tracks = [ref for _, ref in current[:1]] + [ref for _, ref in sorted(queued)]
     taste = profiles.group_taste(
         user_ids=[uuid.UUID(p) for p in people],
         extra_tracks=room_tracks,
-        declared_genre_ids=[g.pk for g in room.genres.all()],
+        declared_genre_ids=[ref for _, ref in declared],
     )
     since = timezone.now() - ROOM_RECENT
 
     def played_here(candidates: np.ndarray) -> set[int]:
-        # By track (indexed), not by room (a room_id index would scan): the candidates' recent plays here.
-        recent = ListeningEvent.objects.filter(
-            track_id__in=candidates.tolist(), listened_at__gte=since, room_id=room.pk
-        )
-        return set(recent.values_list("track_id", flat=True))
+        return {row[0] for row in _PLAYED_HERE(candidates.tolist(), since, room_id)}
 
     scored = _score_tracks(
         taste, extra_genres=taste.genres.get("declared", {}), exclude=played_here, drop=set(room_tracks)

@@ -1,45 +1,99 @@
-from functools import cached_property
+"""Recommended rooms and tracks as the API shows them.
 
-from drf_spectacular.utils import extend_schema_field
+The Room and TrackBase schemas belong to the rooms and music apps. Recommendations render them
+from the selectors' cards (plain values read in two queries, see selectors.TrackCard and
+RoomCard) instead of model instances with prefetches and a nested serializer per object, which
+cost more than the recommending itself; tests/test_rendering.py checks that a recommended room
+or track reads exactly as the rooms and music endpoints show it.
+"""
+
 from rest_framework import serializers
 
+from accounts.models import User
+from accounts.serializers import avatar_url
 from music.serializers import TrackBaseSerializer
+from recommendations.selectors import RoomCard, TrackCard
 from rooms.serializers import RoomSerializer
 
+# DRF's own rendering of a datetime (timezone, ISO 8601 with "Z"), as RoomSerializer does it.
+_DATETIME = serializers.DateTimeField()
 
-class _RecommendedRoomSerializer(RoomSerializer):
-    """RoomSerializer, with one TrackBase serializer for every room's now_playing, and genres
-    from the room index when the selector put them there (no prefetch query).
 
-    RoomSerializer builds a new TrackBaseSerializer per room, and building a ModelSerializer's
-    fields costs more than rendering a track; recommendations answer within a few milliseconds.
-    """
+def track_data(track: TrackCard, request=None) -> dict:
+    """A TrackBase, as music.serializers.TrackBaseSerializer renders it."""
+    audio_url = track.audio_url or None
+    if audio_url and request is not None and audio_url.startswith("/"):
+        audio_url = request.build_absolute_uri(audio_url)
+    return {
+        "spotify_id": track.spotify_id,
+        "name": track.name,
+        "artists": [name for _, name in track.artists],
+        "album": track.album,
+        "duration_ms": track.duration_ms,
+        "genres": [name for _, name in track.genres],
+        "image_url": track.image_url,
+        "audio_url": audio_url,
+    }
 
-    def get_genres(self, room) -> list[str]:
-        genres = getattr(room, "index_genres", None)
-        return genres if genres is not None else super().get_genres(room)
 
-    @cached_property
-    def _track(self) -> TrackBaseSerializer:
-        return TrackBaseSerializer(context=self.context)
-
-    @extend_schema_field(TrackBaseSerializer(allow_null=True))
-    def get_now_playing(self, room):
-        track = self.context.get("now_playing", {}).get(str(room.pk))
-        return self._track.to_representation(track) if track is not None else None
+def room_data(room: RoomCard, *, online: int, request=None) -> dict:
+    """A Room, as rooms.serializers.RoomSerializer renders it for a caller with no role in it."""
+    owner = room.owner
+    return {
+        "id": str(room.pk),
+        "name": room.name,
+        "description": room.description,
+        "is_private": room.is_private,
+        "genres": list(room.genres),
+        "owner": {
+            "id": str(owner.pk),
+            "username": owner.username,
+            "display_name": owner.display_name,
+            "avatar_url": avatar_url(User(pk=owner.pk, avatar=owner.avatar), request) if owner.avatar else None,
+        },
+        "member_count": room.member_count,
+        "online_count": online,
+        "now_playing": track_data(room.now_playing, request) if room.now_playing is not None else None,
+        "queue_policy": room.queue_policy,
+        "playback_policy": room.playback_policy,
+        "my_role": None,
+        "created_at": _DATETIME.to_representation(room.created_at),
+    }
 
 
 class RoomRecommendationSerializer(serializers.Serializer):
-    """A recommended room. Context: what RoomSerializer needs (see views.room_context)."""
+    """A recommended room, with its score and the reasons it was picked."""
 
-    room = _RecommendedRoomSerializer(source="item")
+    # The fields describe the schema; to_representation renders a RoomCard through room_data.
+    # Context: `request`, and `online` {room id: listeners} for the rooms shown.
+
+    room = RoomSerializer(source="item")
     score = serializers.FloatField()
     reasons = serializers.ListField(child=serializers.CharField())
 
+    def to_representation(self, instance) -> dict:
+        room = instance.item
+        online = self.context.get("online", {}).get(str(room.pk), 0)
+        return {
+            "room": room_data(room, online=online, request=self.context.get("request")),
+            "score": float(instance.score),
+            "reasons": [str(reason) for reason in instance.reasons],
+        }
+
 
 class TrackRecommendationSerializer(serializers.Serializer):
-    """A recommended track (for the caller, or for a room's queue)."""
+    """A recommended track (for the caller, or for a room's queue), with its score and reasons."""
+
+    # The fields describe the schema; to_representation renders a TrackCard through track_data.
+    # Context: `request`.
 
     track = TrackBaseSerializer(source="item")
     score = serializers.FloatField()
     reasons = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance) -> dict:
+        return {
+            "track": track_data(instance.item, self.context.get("request")),
+            "score": float(instance.score),
+            "reasons": [str(reason) for reason in instance.reasons],
+        }

@@ -1,6 +1,5 @@
 """Recommendations for the caller and suggestions for a room's queue. Thin: parse, select, render."""
 
-from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import PermissionDenied
@@ -11,8 +10,6 @@ from rest_framework.views import APIView
 from recommendations import selectors
 from recommendations.serializers import RoomRecommendationSerializer, TrackRecommendationSerializer
 from rooms import presence
-from rooms import selectors as room_selectors
-from rooms.models import PlaybackState
 from tunewave.pagination import limit_param
 from tunewave.ratelimit import rate_limit
 
@@ -21,29 +18,6 @@ LIMIT = [OpenApiParameter("limit", OpenApiTypes.INT, description="How many (defa
 
 def _limit(request) -> int:
     return limit_param(request, default=10, maximum=50)
-
-
-def _now_playing(room):
-    """The track of a room fetched with select_related("playback__track"), unless it is idle
-    (the rule of rooms.selectors.now_playing_tracks)."""
-    try:
-        state = room.playback
-    except ObjectDoesNotExist:
-        return None
-    return state.track if state.status != PlaybackState.Status.IDLE else None
-
-
-def room_context(request, rooms) -> dict:
-    """What RoomSerializer reads (as rooms.views.room_context), without queries: the caller has no
-    roles in recommended rooms (rooms they belong to are left out), and what each plays came
-    with it."""
-    playing = {str(room.pk): _now_playing(room) for room in rooms}
-    return {
-        "request": request,
-        "online": presence.online_counts([room.pk for room in rooms]),
-        "roles": {},
-        "now_playing": {room_id: track for room_id, track in playing.items() if track is not None},
-    }
 
 
 class RoomRecommendationsView(APIView):
@@ -62,7 +36,8 @@ class RoomRecommendationsView(APIView):
     @rate_limit("10/m")
     def get(self, request):
         recommendations = selectors.room_recommendations(user=request.user, limit=_limit(request))
-        context = room_context(request, [r.item for r in recommendations])
+        # Who is online in the rooms shown, read now (the ranking's counts may be seconds old).
+        context = {"request": request, "online": presence.online_counts([r.item.pk for r in recommendations])}
         return Response(RoomRecommendationSerializer(recommendations, many=True, context=context).data)
 
 
@@ -98,8 +73,8 @@ class RoomSuggestionsView(APIView):
     )
     @rate_limit("10/m")
     def get(self, request, room_id):
-        room = room_selectors.room_get_for_user(room_id=room_id, user=request.user)
-        if room_selectors.is_banned(room=room, user=request.user):
+        room_pk, banned = selectors.suggestions_room(room_id=room_id, user=request.user)
+        if banned:
             raise PermissionDenied("You are banned from this room.")
-        suggestions = selectors.room_suggestions(room=room, limit=_limit(request))
+        suggestions = selectors.room_suggestions(room_id=room_pk, limit=_limit(request))
         return Response(TrackRecommendationSerializer(suggestions, many=True, context={"request": request}).data)

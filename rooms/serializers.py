@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -43,10 +45,16 @@ class RoomSerializer(serializers.ModelSerializer):
     def get_online_count(self, room) -> int:
         return self.context.get("online", {}).get(str(room.pk), 0)
 
+    @cached_property
+    def _track(self) -> TrackBaseSerializer:
+        # One for every room of a response: building a ModelSerializer's fields costs more than
+        # rendering a track with them.
+        return TrackBaseSerializer(context=self.context)
+
     @extend_schema_field(TrackBaseSerializer(allow_null=True))
     def get_now_playing(self, room):
         track = self.context.get("now_playing", {}).get(str(room.pk))
-        return TrackBaseSerializer(track, context=self.context).data if track is not None else None
+        return self._track.to_representation(track) if track is not None else None
 
     @extend_schema_field(serializers.ChoiceField(choices=Membership.Role.choices, allow_null=True))
     def get_my_role(self, room) -> str | None:
