@@ -151,7 +151,9 @@ class _WatchedShard(RedisSingleShardConnection):
                 continue  # the loop itself was stalled: nothing to conclude this round
             if not (self._subscribed_to - {self.probe_channel}):
                 continue  # nobody listening through this connection: nothing to lose
-            if self._pubsub is not None and not self._still_subscribed():
+            async with self._lock:  # not while a (un)subscribe is half done
+                intact = self._pubsub is None or self._still_subscribed()
+            if not intact:
                 logger.warning("channel layer: Redis subscriptions were lost")
                 self._lost()
                 continue

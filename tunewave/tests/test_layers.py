@@ -130,3 +130,19 @@ async def test_a_late_probe_on_a_busy_connection_is_not_an_alarm(redis_server):
             await asyncio.sleep(0.02)
     finally:
         await flush(here, there)
+
+
+async def test_channels_coming_and_going_raise_no_alarm(redis_server):
+    """Subscriptions change all the time (sockets join and leave); the watch must not take a
+    half-done unsubscribe for a lost subscription."""
+    here = make_layer(redis_server, probe_interval=0.005, probe_timeout=0.5)
+    try:
+        steady = await listener(here)
+        for i in range(300):
+            channel = await here.new_channel()
+            await here.group_add(f"room.churn{i % 3}", channel)
+            await here.group_discard(f"room.churn{i % 3}", channel)
+        with pytest.raises(TimeoutError):
+            await receive(here, steady, timeout=0.3)  # no layer.broken
+    finally:
+        await flush(here)
