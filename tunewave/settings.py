@@ -128,7 +128,13 @@ if REDIS_URL:
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "tunewave.layers.WatchedPubSubChannelLayer",
-                "CONFIG": {"hosts": [REDIS_URL], "prefix": "tw:asgi", "probe_interval": 2, "probe_timeout": 5},
+                "CONFIG": {
+                    # A Redis that vanishes without refusing (a dead host) fails a connect in 2 s.
+                    "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                    "prefix": "tw:asgi",
+                    "probe_interval": 2,
+                    "probe_timeout": 5,
+                },
             }
         }
     elif CHANNEL_LAYER_BACKEND == "core":
