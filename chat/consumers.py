@@ -10,10 +10,12 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from datetime import UTC, datetime, timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -55,6 +57,65 @@ def heard_enough(duration_ms: int, heard_ms: int) -> bool:
     return duration_ms > MIN_TRACK_MS and heard_ms >= min(duration_ms // 2, MAX_REQUIRED_MS)
 
 
+class PresenceNews:
+    """The joins and leaves of this process's sockets, told to each room at most once per
+    `ROOM_PRESENCE_BATCH_SECONDS` (default 0.2): a change in a quiet room goes out at once,
+    changes that follow within the window go out together at its end.
+
+    A lone change is `member.joined` / `member.left`; several are one `members.changed`
+    {joined, left}. Every announcement reaches every socket of the room, so a room filling up
+    at k joins a second would otherwise cost each listener k frames a second (bench/README.md,
+    "ws_fanout.py"). Per event loop; within a window, a user's latest change wins.
+    """
+
+    def __init__(self):
+        self.pending: dict[str, dict[str, tuple[str, dict]]] = {}
+        self.last_sent: dict[str, float] = {}
+
+    def announce(self, layer, room_id: str, kind: str, user: dict) -> None:
+        loop = asyncio.get_running_loop()
+        window = getattr(settings, "ROOM_PRESENCE_BATCH_SECONDS", 0.2)
+        room = self.pending.get(room_id)
+        if room is None:
+            room = self.pending[room_id] = {}
+            wait = self.last_sent.get(room_id, -window) + window - loop.time()
+            loop.call_later(max(0.0, wait), lambda: asyncio.ensure_future(self._flush(layer, room_id)))
+        room.pop(user["id"], None)
+        room[user["id"]] = (kind, user)
+
+    async def _flush(self, layer, room_id: str) -> None:
+        changes = list(self.pending.pop(room_id, {}).values())
+        now = asyncio.get_running_loop().time()
+        self.last_sent[room_id] = now
+        if len(self.last_sent) > 1000:  # forget rooms whose window is long over
+            self.last_sent = {room: at for room, at in self.last_sent.items() if now - at < 60}
+        if len(changes) == 1:
+            kind, user = changes[0]
+            event = {"type": f"member.{kind}", "room_id": room_id, "user": user}
+        else:
+            event = {
+                "type": "members.changed",
+                "room_id": room_id,
+                "joined": [user for kind, user in changes if kind == "joined"],
+                "left": [user for kind, user in changes if kind == "left"],
+            }
+        try:
+            await layer.group_send(room_events.room_group(room_id), event)
+        except Exception:  # noqa: BLE001 - presence news is best effort; clients resync presence
+            logger.warning("announcing presence in room %s failed", room_id, exc_info=True)
+
+
+_presence_news: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceNews]" = weakref.WeakKeyDictionary()
+
+
+def presence_news() -> PresenceNews:
+    loop = asyncio.get_running_loop()
+    news = _presence_news.get(loop)
+    if news is None:
+        news = _presence_news[loop] = PresenceNews()
+    return news
+
+
 class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     room: Room | None = None
 
@@ -86,10 +147,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await self.send_json(await self._presence_payload())
         first = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if first == 1:
-            await self.channel_layer.group_send(
-                room_events.room_group(self.room.pk),
-                {"type": "member.joined", "room_id": str(self.room.pk), "user": self._brief},
-            )
+            presence_news().announce(self.channel_layer, str(self.room.pk), "joined", self._brief)
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
     @database_sync_to_async
@@ -134,10 +192,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         )
         left = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if left == 0:
-            await self.channel_layer.group_send(
-                room_events.room_group(self.room.pk),
-                {"type": "member.left", "room_id": str(self.room.pk), "user": self._brief},
-            )
+            presence_news().announce(self.channel_layer, str(self.room.pk), "left", self._brief)
 
     async def _heartbeat(self):
         """Keeps this socket's presence alive and closes it when its credential expires."""
@@ -272,6 +327,18 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     async def member_left(self, event):
         if event["user"]["id"] != str(self.user.pk):
             await self.send_json(event)
+
+    async def members_changed(self, event):
+        me = str(self.user.pk)
+        if any(user["id"] == me for user in event["joined"] + event["left"]):
+            event = {
+                **event,
+                "joined": [user for user in event["joined"] if user["id"] != me],
+                "left": [user for user in event["left"] if user["id"] != me],
+            }
+            if not (event["joined"] or event["left"]):
+                return
+        await self.send_json(event)
 
     async def queue_updated(self, event):
         await self.send_json(event)

@@ -156,6 +156,36 @@ async def test_presence_and_member_events(world):
     await alice.close()
 
 
+async def test_joins_in_quick_succession_are_told_together(world, settings):
+    settings.ROOM_PRESENCE_BATCH_SECONDS = 1.0
+    people, room_id = world["people"], world["public"].pk
+    watcher = await join(people["owner"], room_id)
+    await asyncio.sleep(1.1)  # the room is quiet: the next join is told at once
+    first = await join(people["member"], room_id)
+    assert (await watcher.receive_type("member.joined", timeout=0.5))["user"]["username"] == "member"
+
+    second = await join(people["moderator"], room_id)  # within the window: held back...
+    third = await join(people["outsider"], room_id)
+    together = await watcher.receive_type("members.changed", timeout=3)  # ...and told together
+    assert sorted(u["username"] for u in together["joined"]) == ["moderator", "outsider"]
+    assert together["left"] == []
+    # Nobody is told of their own arrival: the second sees only the third.
+    seen = await second.receive_type("members.changed", timeout=3)
+    assert [u["username"] for u in seen["joined"]] == ["outsider"]
+
+    await second.close()
+    await third.close()
+    gone: set[str] = set()
+    while gone != {"moderator", "outsider"}:
+        frame = await first.receive(timeout=3)
+        if frame["type"] == "member.left":
+            gone.add(frame["user"]["username"])
+        elif frame["type"] == "members.changed":
+            gone.update(u["username"] for u in frame["left"])
+    await first.close()
+    await watcher.close()
+
+
 async def test_a_ban_closes_the_users_open_socket_at_once(world):
     people = world["people"]
     socket = await join(people["member"], world["public"].pk)

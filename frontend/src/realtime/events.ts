@@ -25,6 +25,8 @@ export type ServerEvent =
   | { type: "queue.updated"; room_id: string; queue: QueueItem[] }
   | { type: "member.joined"; room_id: string; user: UserBrief }
   | { type: "member.left"; room_id: string; user: UserBrief }
+  /** several joins and leaves at once (a busy room's presence news, sent at most every 0.2 s) */
+  | { type: "members.changed"; room_id: string; joined: UserBrief[]; left: UserBrief[] }
   | { type: "member.role_changed"; room_id: string; user_id: string; role: string }
   | { type: "presence"; room_id: string; online: UserBrief[] }
   | { type: "room.updated"; room_id: string }

@@ -8,6 +8,7 @@ import { useApi, useMe } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Badge, Button, Card, displayName, EmptyState, ErrorNote, Spinner } from "../../components/ui";
 import type { PlaybackState } from "../../realtime/events";
+import { applyPresence, newcomers } from "../../realtime/presence";
 import type { SocketStatus } from "../../realtime/roomSocket";
 import { ChatPanel } from "../chat/ChatPanel";
 import { FavoriteButton } from "../profile/FavoriteButton";
@@ -75,15 +76,16 @@ function RoomView({ room }: { room: Room }) {
         queryClient.setQueryData<QueueItem[]>(keys.queue(room.id), event.queue);
         break;
       case "presence":
-        setOnline(event.online);
+      case "member.left":
+        setOnline((current) => applyPresence(current, event));
         break;
       case "member.joined":
-        setOnline((current) => (current.some((u) => u.id === event.user.id) ? current : [...current, event.user]));
-        if (!queryClient.getQueryData<Member[]>(keys.members(room.id))?.some((m) => m.user.id === event.user.id)) refetchMembersSoon();
+      case "members.changed": {
+        setOnline((current) => applyPresence(current, event));
+        const listed = queryClient.getQueryData<Member[]>(keys.members(room.id)) ?? [];
+        if (newcomers(listed.map((m) => m.user), event).length) refetchMembersSoon();
         break;
-      case "member.left":
-        setOnline((current) => current.filter((u) => u.id !== event.user.id));
-        break;
+      }
       case "member.role_changed":
         queryClient.setQueryData<Member[]>(keys.members(room.id), (list) =>
           list?.map((m) => (m.user.id === event.user_id ? { ...m, role: event.role as Member["role"] } : m)),
