@@ -454,7 +454,7 @@ async def test_after_a_redis_restart_clients_resync_and_hold_every_message_once(
         assert status == 201, f"POST /chat during the Redis outage: {status} {body}"
     cluster.start_redis()
 
-    # The servers close the sockets whose channel-layer receive failed; clients reconnect.
+    # Each server notices its channel layer went deaf and closes its sockets (4503); clients reconnect.
     for client in (alice, bob):
         await client.wait_closed(timeout=10)
         assert client.ws.close_code == 4503, client.ws.close_code  # "reconnect", not a crash (1011)
