@@ -39,13 +39,17 @@ if not settings.configured:
     settings.configure(INSTALLED_APPS=["channels"], CHANNEL_LAYERS={"default": config}, USE_TZ=True)
     django.setup()
 
-from channels.consumer import get_handler_name  # noqa: E402
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from tunewave.layers import ConsumerMixin  # noqa: E402
 
-class RelayConsumer(AsyncWebsocketConsumer):
+
+class RelayConsumer(ConsumerMixin, AsyncWebsocketConsumer):
+    """ConsumerMixin: dispatch without Channels' per-event hop to the sync thread, as
+    TuneWave's consumers do."""
+
     async def connect(self):
         await self.channel_layer.group_add(GROUP, self.channel_name)
         await self.accept()
@@ -59,14 +63,6 @@ class RelayConsumer(AsyncWebsocketConsumer):
 
     async def relay_frame(self, event):
         await self.send(text_data=event["text"])
-
-    async def dispatch(self, message):
-        """Without Channels' per-event `aclose_old_connections()` (a hop to the sync thread
-        since Channels 4.2), as TuneWave's consumers do (tunewave.layers.ConsumerMixin)."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
 
 async def healthz(scope, receive, send):

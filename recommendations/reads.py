@@ -103,7 +103,7 @@ class CompiledRead:
         params = list(plan.params)
         for position, arg, item, kind in plan.slots:
             value = args[arg] if item is None else args[arg][item]
-            params[position] = _FIELDS[kind].get_db_prep_value(value, connection, prepared=False)
+            params[position] = self._adapt(kind, value, connection)
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
@@ -160,8 +160,7 @@ class CompiledRead:
 
     @staticmethod
     def _adapt(kind: str, value, connection):
-        adapted = _FIELDS[kind].get_db_prep_value(value, connection, prepared=False)
-        return adapted
+        return _FIELDS[kind].get_db_prep_value(value, connection, prepared=False)
 
     def clear(self) -> None:
         with self._lock:

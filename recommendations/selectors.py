@@ -28,6 +28,7 @@ from django.db.models import BinaryField, CharField, Exists, IntegerField, Outer
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from music.models import Artist, ListeningEvent, Track, TrackArtist
@@ -822,9 +823,9 @@ def track_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     return _track_results(scored, taste, limit=limit, context="user")
 
 
-def suggestions_room(*, room_id, user: User) -> tuple[uuid.UUID, bool]:
-    """(room pk, whether the user is banned from it) for a room the user may see, by the rooms
-    app's rule, in one query; 404 for any other room or id."""
+def suggestions_room(*, room_id, user: User) -> uuid.UUID:
+    """The pk of a room the user may see (the rooms app's rule) and is not banned from, in one
+    query; 404 for any other room or id, 403 for the banned."""
     try:
         pk = uuid.UUID(str(room_id))
     except ValueError as exc:
@@ -839,7 +840,10 @@ def suggestions_room(*, room_id, user: User) -> tuple[uuid.UUID, bool]:
     )
     if found is None:
         raise Http404("No such room.")
-    return found
+    pk, banned = found
+    if banned:
+        raise PermissionDenied("You are banned from this room.")
+    return pk
 
 
 def _room_music_rows(room_id):

@@ -2,7 +2,6 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -73,8 +72,6 @@ class RoomSuggestionsView(APIView):
     )
     @rate_limit("10/m")
     def get(self, request, room_id):
-        room_pk, banned = selectors.suggestions_room(room_id=room_id, user=request.user)
-        if banned:
-            raise PermissionDenied("You are banned from this room.")
+        room_pk = selectors.suggestions_room(room_id=room_id, user=request.user)
         suggestions = selectors.room_suggestions(room_id=room_pk, limit=_limit(request))
         return Response(TrackRecommendationSerializer(suggestions, many=True, context={"request": request}).data)
