@@ -1,26 +1,35 @@
 """Writes for accounts: profiles, avatars, tokens, tickets, deactivation."""
 
 import io
+import logging
+import math
 import re
 import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from accounts import events
+from accounts.selectors import access_token_deny_key
 from tunewave.exceptions import Conflict, PayloadTooLarge
 from tunewave.realtime import send_on_commit
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 _TICKET_PREFIX = "ws-ticket:"
@@ -135,19 +144,168 @@ def user_avatar_set(*, user: User, upload) -> User:
     return user
 
 
+# --- JWTs: logins (families), rotation, reuse detection, logout -------------------------
+#
+# Every login starts a *family*: its refresh token carries a `fam` claim that each rotation
+# copies into the next one, so all the refresh tokens descended from one sign-in can be
+# found and revoked together. Each refresh token also names (`ajti`) the access token
+# minted with it, so revoking a family can deny those access tokens too (by `jti`, in the
+# cache, until they expire). Tokens from before families existed are their own family.
+
+_FAMILY_CLAIM = "fam"
+_ACCESS_JTI_CLAIM = "ajti"
+_SPENT_OR_INVALID = "The refresh token is invalid, expired or already used."
+
+
+def _tokens_mint(*, user: User, family: str) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)  # also records its OutstandingToken
+    refresh[_FAMILY_CLAIM] = family
+    access = refresh.access_token
+    refresh[_ACCESS_JTI_CLAIM] = access[jwt_settings.JTI_CLAIM]
+    pair = {"access": str(access), "refresh": str(refresh)}
+    # The stored copy must carry the claims above: family revocation reads them back.
+    OutstandingToken.objects.filter(jti=refresh[jwt_settings.JTI_CLAIM]).update(token=pair["refresh"])
+    return pair
+
+
 def tokens_issue(*, user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    """A new sign-in: an access token and a refresh token that starts a new family."""
+    return _tokens_mint(user=user, family=uuid.uuid4().hex)
+
+
+def _refresh_token_decode(token: str) -> UntypedToken:
+    """Signature, expiry and type of a presented refresh token; whether it was used is
+    the caller's question (UntypedToken skips simplejwt's blacklist lookup)."""
+    try:
+        presented = UntypedToken(token)
+    except TokenError as exc:
+        raise AuthenticationFailed(_SPENT_OR_INVALID, "token_not_valid") from exc
+    if presented.get(jwt_settings.TOKEN_TYPE_CLAIM) != "refresh":
+        raise AuthenticationFailed(_SPENT_OR_INVALID, "token_not_valid")
+    return presented
+
+
+def _outstanding_record(presented: UntypedToken, token: str, user: User | None) -> OutstandingToken:
+    jti = presented[jwt_settings.JTI_CLAIM]
+    record, _ = OutstandingToken.objects.get_or_create(
+        jti=jti,
+        defaults={
+            "user": user,
+            "token": token,
+            "created_at": timezone.now(),
+            "expires_at": datetime.fromtimestamp(presented["exp"], tz=UTC),
+        },
+    )
+    return record
+
+
+def _refresh_token_use(record: OutstandingToken) -> bool:
+    """Marks a refresh token used. True for exactly one caller, however many race: the
+    blacklist row is unique per token, so every other insert fails (PostgreSQL and SQLite)."""
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=record)
+    except IntegrityError:
+        return False
+    return True
+
+
+def tokens_refresh(*, token: str) -> dict[str, str]:
+    """Rotates a refresh token: a new pair in the same family, and the old token spent.
+
+    Of concurrent uses exactly one wins. A loser within JWT_REFRESH_REUSE_GRACE_SECONDS of
+    the winning use (another tab of the same person) only gets a 401. A token spent longer
+    ago and presented again was copied: its whole family is revoked, the copy's holder and
+    the rightful one both lose that sign-in, and the user's other sign-ins go on.
+    """
+    presented = _refresh_token_decode(token)
+    user = User.objects.filter(pk=presented.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None:
+        raise AuthenticationFailed("The account behind this token no longer exists.", "token_not_valid")
+    if not user.is_active:
+        raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+    family = presented.get(_FAMILY_CLAIM) or presented[jwt_settings.JTI_CLAIM]
+    record = _outstanding_record(presented, token, user)
+    if not _refresh_token_use(record):
+        used_at = BlacklistedToken.objects.filter(token=record).values_list("blacklisted_at", flat=True).first()
+        grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS)
+        if used_at is None or timezone.now() - used_at > grace:
+            revoked = refresh_token_family_revoke(user=user, family=family)
+            logger.warning(
+                "A spent refresh token of user %s was presented again: its sign-in is revoked "
+                "(%d refresh tokens still outstanding in it).",
+                user.pk,
+                revoked,
+            )
+        raise AuthenticationFailed(_SPENT_OR_INVALID, "token_not_valid")
+    return _tokens_mint(user=user, family=family)
 
 
 def refresh_token_revoke(*, token: str) -> None:
-    """Blacklists a refresh token (logout). An invalid or already-revoked token is a 401."""
+    """Logout: ends the presented token's sign-in (its refresh token and the access tokens
+    minted in it). An invalid or already spent token is a 401."""
+    presented = _refresh_token_decode(token)
+    user = User.objects.filter(pk=presented.get(jwt_settings.USER_ID_CLAIM)).first()
+    record = _outstanding_record(presented, token, user)
+    if not _refresh_token_use(record):
+        raise AuthenticationFailed("The refresh token is invalid, expired or already revoked.", "token_not_valid")
+    if user is not None:
+        refresh_token_family_revoke(user=user, family=presented.get(_FAMILY_CLAIM) or presented[jwt_settings.JTI_CLAIM])
+
+
+def refresh_token_family_revoke(*, user: User, family: str) -> int:
+    """Revokes one sign-in: blacklists its outstanding refresh tokens and denies the access
+    tokens minted with its recent ones. Returns how many refresh tokens were outstanding."""
+    now = timezone.now()
+    access_lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME
+    # Access tokens minted before this horizon have expired already (leeway for clock skew).
+    horizon = now - access_lifetime - timedelta(seconds=60)
+    rows = OutstandingToken.objects.filter(user=user, expires_at__gt=now).filter(
+        Q(blacklistedtoken__isnull=True) | Q(created_at__gte=horizon)
+    )
+    outstanding: list[OutstandingToken] = []
+    deny: dict[str, datetime] = {}
+    for row in rows.annotate(spent=Exists(BlacklistedToken.objects.filter(token=OuterRef("pk")))):
+        try:
+            claims = token_backend.decode(row.token, verify=False)
+        except TokenBackendError:
+            continue
+        if (claims.get(_FAMILY_CLAIM) or row.jti) != family:
+            continue
+        if not row.spent:
+            outstanding.append(row)
+        if claims.get(_ACCESS_JTI_CLAIM) and row.created_at and row.created_at >= horizon:
+            deny[claims[_ACCESS_JTI_CLAIM]] = row.created_at + access_lifetime
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=row) for row in outstanding], ignore_conflicts=True)
+    access_tokens_deny(expiry_by_jti=deny)
+    return len(outstanding)
+
+
+def access_tokens_deny(*, expiry_by_jti: dict[str, datetime]) -> bool:
+    """Puts access tokens on the deny-list (the shared cache) until each expires.
+
+    Returns False when the cache could not take them: those tokens then keep working
+    until they expire (at most ACCESS_TOKEN_LIFETIME), which the log says.
+    """
+    now = timezone.now()
     try:
-        RefreshToken(token).blacklist()
-    except TokenError as exc:
-        raise AuthenticationFailed(
-            "The refresh token is invalid, expired or already revoked.", "token_not_valid"
-        ) from exc
+        for jti, expires_at in expiry_by_jti.items():
+            seconds = math.ceil((expires_at - now).total_seconds()) + 1
+            if seconds <= 0:
+                continue
+            # django-redis answers None instead of raising when it ignores a Redis failure.
+            if cache.add(access_token_deny_key(jti), 1, timeout=seconds) is None:
+                raise ConnectionError("the cache did not answer")
+    except Exception as exc:  # whatever the cache backend raises, the answer is to fail open
+        logger.warning(
+            "The access-token deny-list is unavailable (%s): %d revoked access tokens keep working "
+            "until they expire (at most %s).",
+            type(exc).__name__,
+            len(expiry_by_jti),
+            jwt_settings.ACCESS_TOKEN_LIFETIME,
+        )
+        return False
+    return True
 
 
 def refresh_tokens_revoke_all(*, user: User) -> None:

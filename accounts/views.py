@@ -6,8 +6,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts import oauth, selectors, services
 from accounts.serializers import (
@@ -97,14 +95,9 @@ class TokenRefreshView(PublicView):
     @extend_schema(request=RefreshBodySerializer, responses={200: TokenPairSerializer, 401: _DETAIL})
     @rate_limit("30/m")
     def post(self, request):
-        body = TokenRefreshSerializer(data=request.data)
-        try:
-            body.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise InvalidToken(exc.args[0]) from exc
-        except services.User.DoesNotExist as exc:
-            raise InvalidToken("The account behind this token no longer exists.") from exc
-        return Response(body.validated_data)
+        body = RefreshBodySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(services.tokens_refresh(token=body.validated_data["refresh"]))
 
 
 class LogoutView(PublicView):

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts import services
+from accounts import selectors, services
 
 User = get_user_model()
 
@@ -25,6 +26,8 @@ def _user_from_jwt(raw: str):
     try:
         token = AccessToken(raw)
     except TokenError:
+        return None, None
+    if selectors.access_token_denied(jti=token.get(api_settings.JTI_CLAIM)):
         return None, None
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
     return user, token.get("exp")
