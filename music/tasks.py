@@ -8,7 +8,7 @@ import logging
 import secrets
 
 from music import services, spotify
-from tunewave.celery import app
+from tunewave.celery import app, enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -48,5 +48,6 @@ def enrich_pending(limit: int = 1000) -> int:
         return 0
     artist_ids = services.artists_pending_enrichment(limit=limit)
     for start in range(0, len(artist_ids), spotify.ARTISTS_PER_CALL):
-        enrich_artists.delay(artist_ids[start : start + spotify.ARTISTS_PER_CALL])
+        # A batch the broker did not take is still pending: the next sweep sends it.
+        enqueue(enrich_artists, args=[artist_ids[start : start + spotify.ARTISTS_PER_CALL]])
     return len(artist_ids)

@@ -32,6 +32,7 @@ from recommendations import engine
 from recommendations.models import ModelBuild, RoomTaste, unpack_floats, unpack_ints
 from recommendations.reads import CompiledRead
 from rooms.models import PlaybackState, QueueItem, Room
+from tunewave.celery import enqueue
 
 SEED_PARAMS = engine.SeedParams()
 # How much of a user's history a request reads: their latest listens and favorites.
@@ -711,9 +712,9 @@ def room_index() -> RoomIndex:
     elif time.time() - index.built_at > _room_index_seconds() and cache.add(
         INDEX_REFRESH_LOCK, "1", _room_index_seconds()
     ):
-        from recommendations.tasks import refresh_room_index  # tasks import services, which import this module
-
-        refresh_room_index.delay()
+        # By name: the tasks import services, which import this module. If the broker does not
+        # take it, the lock expires and a later request asks again; this one serves what it has.
+        enqueue("recommendations.tasks.refresh_room_index")
     return index
 
 

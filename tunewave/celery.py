@@ -1,19 +1,23 @@
 """The Celery app. Settings are the CELERY_* names in tunewave/settings.py.
 
 JSON only, time limits, late acks with reject-on-worker-lost: a task whose worker dies is
-redelivered, so every task must be idempotent. Tasks subclass DjangoTask, whose
-`delay_on_commit()` enqueues only once the surrounding transaction commits.
+redelivered, so every task must be idempotent. Project code enqueues only through
+`enqueue()` below (wrapped in `transaction.on_commit` where the task reads what the caller
+writes), never with `.delay()`, `.apply_async()` or `send_task()` directly.
 """
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunewave.settings")
 
 app = Celery("tunewave", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
 
 
 @app.task(name="tunewave.ping", ignore_result=False)
@@ -22,16 +26,24 @@ def ping() -> str:
     return "pong"
 
 
-def enqueue(task, *, args: list | None = None, countdown: float | None = None) -> bool:
-    """Sends a task without letting a broker outage stall or fail the caller.
+def enqueue(task: Task | str, *, args: list | None = None, countdown: float | None = None) -> bool:
+    """Sends a task without letting a broker outage stall or fail the caller. The one way
+    TuneWave enqueues (tunewave/tests/test_enqueue_guard.py refuses `.delay()` and the like
+    elsewhere); `task` is a task or its registered name, so a module can enqueue a task
+    without importing the module that defines it.
 
-    One connection attempt, no publish retries: during an outage this returns False in
-    milliseconds (kombu would otherwise retry for seconds inside an API call). Callers
-    use it for work that a periodic sweep or a later read also covers.
+    One connection attempt, no publish retries, and a connection (TCP and the AMQP handshake)
+    bounded by CELERY_BROKER_CONNECTION_TIMEOUT: during an outage, or while a broker accepts
+    connections and never answers, this returns False within that time (kombu would otherwise
+    retry for seconds inside an API call). Callers use it for work that a periodic sweep or a
+    later read also covers.
     """
-    import logging
-
+    name = task if isinstance(task, str) else task.name
     try:
+        if isinstance(task, str):
+            if task not in app.tasks:
+                app.loader.import_default_modules()  # Celery's autodiscovery: every app's tasks module
+            task = app.tasks[task]
         if app.conf.task_always_eager:
             task.apply_async(args=args or [], countdown=countdown)
             return True
@@ -39,6 +51,6 @@ def enqueue(task, *, args: list | None = None, countdown: float | None = None) -
             producer.connection.ensure_connection(max_retries=0)
             task.apply_async(args=args or [], countdown=countdown, retry=False, producer=producer)
         return True
-    except Exception:  # noqa: BLE001 - the broker being down must not break the caller
-        logging.getLogger(__name__).warning("could not enqueue %s; a sweep or a later read retries", task.name)
+    except Exception as exc:  # noqa: BLE001 - the broker being down must not break the caller
+        logger.warning("could not enqueue %s (%s: %s); a sweep or a later read retries", name, type(exc).__name__, exc)
         return False
