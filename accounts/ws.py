@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.http.request import split_domain_port, validate_host
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -58,31 +59,65 @@ class QueryTokenAuthMiddleware:
         return await self.app(scope, receive, send)
 
 
-def allowed_origins() -> set[str]:
-    """Hosts whose pages may open our sockets: ALLOWED_HOSTS and the front-end origins."""
-    hosts = {h.lower() for h in settings.ALLOWED_HOSTS}
-    for origin in [settings.FRONTEND_URL, *settings.FRONTEND_ORIGINS]:
-        hosts.add((urlsplit(origin).hostname or "").lower())
-    hosts.discard("")
-    return hosts
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]  # (scheme, host, port), the port filled in where it is the default
 
 
-def origin_allowed(origin: str | None) -> bool:
-    """Browsers always send Origin; a socket without one comes from a script or a CLI
-    client holding its own token, which is not what an origin check protects against."""
+def origin_parse(origin: str) -> Origin | None:
+    """An http(s) origin as (scheme, host, port); None for anything else ("null" included)."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def allowed_origins() -> set[Origin]:
+    """The configured front-end origins (FRONTEND_URL's and FRONTEND_ORIGINS); the server's
+    own origin is added per handshake (`own_origin`)."""
+    origins = {origin_parse(o) for o in [settings.FRONTEND_URL, *settings.FRONTEND_ORIGINS]}
+    return {o for o in origins if o is not None}
+
+
+def own_origin(scope) -> Origin | None:
+    """The origin this handshake was addressed to: its Host header (a host ALLOWED_HOSTS
+    accepts, any port) and scheme (`wss` or, behind the trusted proxy, its
+    X-Forwarded-Proto: https). A page the server itself serves, the SPA at /app/ on whatever
+    port Daphne listens, opens its socket from exactly this origin."""
+    headers = dict(scope.get("headers", []))
+    host = headers.get(b"host", b"").decode("latin-1")
+    domain, _port = split_domain_port(host)
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:  # as Django's HttpRequest.get_host
+        allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
+    if not domain or not validate_host(domain, allowed_hosts):
+        return None
+    secure = scope.get("scheme") == "wss"
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_header is not None:
+        name, value = proxy_header
+        header = name.removeprefix("HTTP_").replace("_", "-").lower().encode("latin-1")
+        forwarded = headers.get(header, b"").decode("latin-1").split(",")[0].strip()
+        secure = secure or forwarded == value
+    return origin_parse(f"{'https' if secure else 'http'}://{host}")
+
+
+def origin_allowed(origin: str | None, scope=None) -> bool:
+    """Scheme, host and port must all match an allowed origin (a page on another port of an
+    allowed host is another site). Browsers always send Origin; a socket without one comes
+    from a script or a CLI client holding its own token, which is not what an origin check
+    protects against."""
     if origin is None:
         return True
-    host = (urlsplit(origin).hostname or "").lower()
-    if not host:
+    parsed = origin_parse(origin)
+    if parsed is None:
         return False
-    for pattern in allowed_origins():
-        if (
-            pattern == "*"
-            or host == pattern
-            or (pattern.startswith(".") and (host.endswith(pattern) or host == pattern[1:]))
-        ):
-            return True
-    return False
+    return parsed in allowed_origins() or (scope is not None and parsed == own_origin(scope))
 
 
 class OriginCheckMiddleware:
@@ -94,7 +129,7 @@ class OriginCheckMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
             origin = dict(scope.get("headers", [])).get(b"origin")
-            if not origin_allowed(origin.decode("latin-1") if origin is not None else None):
+            if not origin_allowed(origin.decode("latin-1") if origin is not None else None, scope):
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 4403})
                 return None
