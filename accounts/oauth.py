@@ -7,9 +7,22 @@ a 500 here: every failure becomes `…/auth/callback#error=<code>`, one of `ERRO
 
 We sign people in with JWTs, not Django sessions; the session only carries social-auth's
 `state` and our own `next`/link values from `login` to `callback`.
+
+Linking a provider to a signed-in account takes three steps, all in one browser:
+1. the SPA asks `POST /auth/link` (Bearer) for a ticket; that request's session (an HttpOnly,
+   SameSite=Lax cookie) remembers who asked, for which provider, and the ticket's hash;
+2. the SPA sends the browser to `/auth/<provider>/login?link=<ticket>`: a ticket that this
+   browser's session did not ask for is refused, so a ticket sent to someone else is useless;
+3. after the provider, `callback` links nothing: it keeps the provider account in the session
+   and shows `/auth/link/confirm`, a page naming both accounts; only its CSRF-protected POST
+   ("Link") links them, and "Cancel" drops the request.
 """
 
+import hashlib
+import hmac
 import logging
+import secrets
+import time
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -17,9 +30,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
 from social_core.actions import do_auth
 from social_core.exceptions import (
     AuthAssociationError,
@@ -36,10 +51,12 @@ from social_core.exceptions import (
 from social_django.utils import load_backend, load_strategy
 
 from accounts import services
+from tunewave.exceptions import Conflict
 
 logger = logging.getLogger(__name__)
 
 PROVIDERS = {"google": "google-oauth2", "spotify": "spotify"}
+_PROVIDER_BY_BACKEND = {backend: name for name, backend in PROVIDERS.items()}
 
 # Backends whose profile response says whether the provider verified the e-mail. Google
 # puts `email_verified` in its userinfo; Spotify never does, so its e-mails count as
@@ -50,6 +67,7 @@ _VERIFIED_EMAIL_CLAIM = {"google-oauth2": "email_verified"}
 ERROR_CODES = (
     "provider_not_configured",
     "link_invalid",
+    "link_cancelled",
     "state_missing",
     "state_mismatch",
     "access_denied",
@@ -67,6 +85,14 @@ ERROR_CODES = (
 
 _SESSION_NEXT = "tunewave_oauth_next"
 _SESSION_LINK = "tunewave_oauth_link_user"
+# Set by POST /auth/link in the browser that asked: who, which provider, the ticket's hash.
+_SESSION_LINK_REQUEST = "tunewave_oauth_link_request"
+# Set by the callback of a link flow: the provider account waiting for the person's "Link".
+_SESSION_LINK_PENDING = "tunewave_oauth_link_pending"
+# A link ticket must be used within this many seconds (the SPA redirects at once).
+LINK_TICKET_TTL = 120
+# The confirmation page waits this long for an answer.
+_LINK_PENDING_TTL = 15 * 60
 # We validate and keep `next` ourselves (front-end origins only), so social-auth's own
 # `next` handling is pointed at a parameter nobody sends.
 _SOCIAL_REDIRECT_NAME = "social_auth_next_unused"
@@ -164,6 +190,98 @@ def _backend(request: HttpRequest, provider: str):
     return load_backend(strategy, PROVIDERS[provider], redirect_uri=_callback_uri(provider))
 
 
+# --- linking: bound to the browser that asked, confirmed on a page ----------------------
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def link_request_start(request: HttpRequest, *, user, provider: str) -> str:
+    """Remembers in this browser's session that `user` asked to link `provider`, and returns
+    the single-use ticket for `/auth/<provider>/login?link=`. Only this session can use it."""
+    ticket = secrets.token_urlsafe(32)
+    request.session[_SESSION_LINK_REQUEST] = {
+        "user_id": str(user.pk),
+        "provider": provider,
+        "ticket": _digest(ticket),
+        "expires": time.time() + LINK_TICKET_TTL,
+    }
+    return ticket
+
+
+def _link_request_user(link_request, *, ticket: str, provider: str):
+    """The active user behind `ticket` if this browser's session asked for it, else None."""
+    if not isinstance(link_request, dict) or not ticket or len(ticket) > 200:
+        return None
+    if link_request.get("provider") != provider or float(link_request.get("expires", 0)) < time.time():
+        return None
+    if not hmac.compare_digest(_digest(ticket), str(link_request.get("ticket", ""))):
+        return None
+    return services.User.objects.filter(pk=link_request.get("user_id"), is_active=True).first()
+
+
+def _pending_link(request: HttpRequest) -> dict | None:
+    pending = request.session.get(_SESSION_LINK_PENDING)
+    if not isinstance(pending, dict) or float(pending.get("expires", 0)) < time.time():
+        return None
+    return pending
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def link_confirm(request: HttpRequest) -> HttpResponse:
+    """The page that asks the signed-in person whether to link the provider account they just
+    used (GET), and their answer (POST, CSRF-protected): "link" links, anything else cancels.
+
+    What is waiting lives in this browser's session only: another browser finds nothing.
+    """
+    pending = _pending_link(request)
+    user = None
+    if pending is not None:
+        user = services.User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+    if pending is None or user is None:
+        request.session.pop(_SESSION_LINK_PENDING, None)
+        return _fail("link", "link_invalid")
+    provider = pending["provider"]
+    next_url = safe_next(pending.get("next"))
+
+    if request.method == "GET":
+        response = render(
+            request,
+            "accounts/link_confirm.html",
+            {
+                "account": user,
+                "provider_label": provider.title(),
+                "provider_email": pending.get("email") or "",
+                "provider_name": pending.get("name") or "",
+                "pending_id": pending["id"],
+            },
+        )
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    request.session.pop(_SESSION_LINK_PENDING, None)
+    if not hmac.compare_digest(str(request.POST.get("pending", "")), str(pending["id"])):
+        return _fail(provider, "link_invalid", next_url)
+    if request.POST.get("action") != "link":
+        logger.info("Linking %s to user %s cancelled", provider, user.pk)
+        return _redirect_with_fragment(next_url, {"error": "link_cancelled"})
+    try:
+        services.social_account_link(
+            user=user,
+            provider=pending["backend"],
+            uid=pending["uid"],
+            id_key=pending.get("id_key") or "",
+            extra_data=pending.get("extra_data") or {},
+        )
+    except Conflict:
+        return _fail(provider, "identity_in_use", next_url)
+    logger.info("Linked %s to user %s", provider, user.pk)
+    return _redirect_with_fragment(next_url, {"linked": provider})
+
+
 # --- views ----------------------------------------------------------------------------
 
 
@@ -173,8 +291,8 @@ def login(request: HttpRequest, provider: str) -> HttpResponse:
     """302 to the provider's consent screen.
 
     `?next=` is where the SPA wants to land afterwards (front-end origins only);
-    `?link=<ws ticket>` links this provider to the ticket's (signed-in) user instead of
-    signing in.
+    `?link=<ticket from POST /auth/link>` starts linking this provider to the signed-in user
+    who asked for the ticket, in this same browser, instead of signing in.
     """
     if provider not in PROVIDERS:
         return _unknown_provider()
@@ -188,8 +306,9 @@ def login(request: HttpRequest, provider: str) -> HttpResponse:
     if next_url:
         session[_SESSION_NEXT] = next_url
     ticket = request.GET.get("link")
+    link_request = session.pop(_SESSION_LINK_REQUEST, None)
     if ticket is not None:
-        user = services.ws_ticket_redeem(ticket=ticket)
+        user = _link_request_user(link_request, ticket=ticket, provider=provider)
         if user is None:
             return _fail(provider, "link_invalid", next_url)
         session[_SESSION_LINK] = str(user.pk)
@@ -215,7 +334,7 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
 
     try:
         backend = _backend(request, provider)
-        user = backend.complete(link_user_id=link_user_id)
+        user = backend.complete(link_user_id=link_user_id, link_next=next_url)
     except SocialAuthBaseException as exc:
         code = error_code_for(exc)
         logger.info(
@@ -236,10 +355,14 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
         logger.exception("OAuth callback from %s crashed", provider)
         return _fail(provider, "server_error", next_url)
 
+    if isinstance(user, HttpResponse):  # a link waiting for the person's confirmation
+        return user
     if not isinstance(user, services.User):
         return _fail(provider, "auth_failed", next_url)
     if not user.is_active:
         return _fail(provider, "account_disabled", next_url)
+    if link_user_id:  # the provider account was already linked to this user: nothing to ask
+        return _redirect_with_fragment(next_url, {"linked": provider})
     logger.info("OAuth sign-in with %s: user %s", provider, user.pk)
     return _redirect_with_fragment(next_url, services.tokens_issue(user=user))
 
@@ -280,11 +403,14 @@ def _ensure_active(backend, user) -> None:
         raise OAuthError(backend, "account_disabled")
 
 
-def link_current_user(backend, user=None, link_user_id=None, *args, **kwargs):
-    """Links the provider to the user who asked for it with `?link=<ticket>` on login.
+def link_current_user(backend, user=None, link_user_id=None, link_next=None, *args, **kwargs):
+    """A link flow (`?link=<ticket>` on login) stops here and asks before linking anything.
 
     Runs after `social_user`: if this provider account already belongs to someone else,
-    linking it would move another person's login, so that is refused.
+    linking it would move another person's login, so that is refused; if it already belongs
+    to the person asking, the pipeline goes on (fresh provider tokens), nothing to confirm.
+    Otherwise the provider account waits in the session and the browser goes to
+    `/auth/link/confirm`, which names both accounts.
     """
     _ensure_active(backend, user)
     if not link_user_id:
@@ -293,9 +419,29 @@ def link_current_user(backend, user=None, link_user_id=None, *args, **kwargs):
     if current is None:
         raise OAuthError(backend, "link_invalid")
     _ensure_active(backend, current)
-    if user is not None and user.pk != current.pk:
-        raise OAuthError(backend, "identity_in_use")
-    return {"user": current, "is_new": False}
+    if user is not None:
+        if user.pk != current.pk:
+            raise OAuthError(backend, "identity_in_use")
+        return {"user": current, "is_new": False}
+    uid, details, response = kwargs["uid"], kwargs.get("details") or {}, kwargs.get("response") or {}
+    backend.strategy.session_set(
+        _SESSION_LINK_PENDING,
+        {
+            "id": secrets.token_urlsafe(16),
+            "user_id": str(current.pk),
+            "provider": _PROVIDER_BY_BACKEND[backend.name],
+            "backend": backend.name,
+            "uid": str(uid),
+            "id_key": kwargs.get("id_key") or "",
+            "email": (details.get("email") or "").strip(),
+            "name": (details.get("fullname") or details.get("username") or "").strip(),
+            # The provider's tokens (Spotify's are used later), kept until the answer.
+            "extra_data": backend.extra_data(current, uid, response, details, kwargs),
+            "next": link_next,
+            "expires": time.time() + _LINK_PENDING_TTL,
+        },
+    )
+    return HttpResponseRedirect(reverse("oauth-link-confirm"))
 
 
 def associate_by_verified_email(backend, details, response=None, user=None, *args, **kwargs):

@@ -121,3 +121,13 @@ class FrontendConfigSerializer(serializers.Serializer):
     dev_login = serializers.BooleanField()
     ws_url = serializers.CharField()
     frontend_url = serializers.URLField()
+
+
+class LinkStartSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=["google", "spotify"])
+
+
+class LinkTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()
+    login_url = serializers.CharField(help_text="Send this browser here (same browser only).")

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+from social_django.models import UserSocialAuth
 
 from accounts import events
 from accounts.selectors import access_token_deny_key
@@ -359,6 +360,27 @@ def ws_ticket_redeem(*, ticket: str) -> User | None:
     if user_id is None or not cache.delete(key):
         return None
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def social_account_link(*, user: User, provider: str, uid: str, id_key: str, extra_data: dict) -> UserSocialAuth:
+    """Links a provider account the person confirmed (accounts.oauth.link_confirm).
+
+    An account of the provider that already belongs to someone else is a Conflict, and
+    nothing changes; one that is already theirs gets the fresh provider tokens.
+    """
+    existing = UserSocialAuth.objects.filter(provider=provider, uid=uid).first()
+    if existing is not None:
+        if existing.user_id != user.pk:
+            raise Conflict("That account is already linked to another TuneWave account.")
+        existing.set_extra_data(extra_data)
+        return existing
+    try:
+        with transaction.atomic():
+            return UserSocialAuth.objects.create(
+                user=user, provider=provider, uid=uid, id_key=id_key, extra_data=extra_data
+            )
+    except IntegrityError as exc:  # linked by someone else between our read and write
+        raise Conflict("That account is already linked to another TuneWave account.") from exc
 
 
 def oauth_leftovers_prune(*, older_than, dry_run: bool = False) -> int:

@@ -6,6 +6,7 @@ urlpatterns = [
     *route("auth/token/refresh", views.TokenRefreshView.as_view(), "token-refresh"),
     *route("auth/logout", views.LogoutView.as_view(), "logout"),
     *route("auth/ws-ticket", views.WsTicketView.as_view(), "ws-ticket"),
+    *route("auth/link", views.LinkStartView.as_view(), "link-start"),
     *route("auth/dev/login", views.DevLoginView.as_view(), "dev-login"),
     *route("users/me", views.MeView.as_view(), "users-me"),
     *route("users/me/avatar", views.AvatarView.as_view(), "users-me-avatar"),
@@ -15,4 +16,5 @@ if hasattr(oauth, "login"):
     urlpatterns += [
         *route("auth/<str:provider>/login", oauth.login, "oauth-login"),
         *route("auth/<str:provider>/callback", oauth.callback, "oauth-callback"),
+        *route("auth/link/confirm", oauth.link_confirm, "oauth-link-confirm"),
     ]

@@ -1,7 +1,9 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -13,6 +15,8 @@ from accounts.serializers import (
     DevLoginResponseSerializer,
     DevLoginSerializer,
     FrontendConfigSerializer,
+    LinkStartSerializer,
+    LinkTicketSerializer,
     RefreshBodySerializer,
     TokenPairSerializer,
     UserResponseSerializer,
@@ -118,6 +122,36 @@ class WsTicketView(APIView):
     def post(self, request):
         ticket = services.ws_ticket_issue(user=request.user)
         return Response({"ticket": ticket, "expires_in": settings.WS_TICKET_TTL}, status=status.HTTP_201_CREATED)
+
+
+class LinkStartView(APIView):
+    """Step 1 of linking Google or Spotify to the signed-in account (see accounts.oauth)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=LinkStartSerializer,
+        responses={201: LinkTicketSerializer, 400: _DETAIL, 401: _DETAIL},
+        summary="Start linking Google or Spotify to your account, in this browser",
+        description="Answers a single-use ticket (2 minutes) and remembers in this browser's session "
+        "(an HttpOnly cookie) who asked: send this same browser to `login_url`. After the provider, "
+        "a TuneWave page naming both accounts asks before anything is linked; the browser then lands "
+        "on the front end with `#linked=<provider>` or `#error=<code>`.",
+    )
+    @rate_limit("10/m")
+    def post(self, request):
+        body = LinkStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        provider = body.validated_data["provider"]
+        if provider not in oauth.configured_providers():
+            raise ValidationError({"provider": ["This sign-in provider is not configured here."]})
+        ticket = oauth.link_request_start(request, user=request.user, provider=provider)
+        data = {
+            "ticket": ticket,
+            "expires_in": oauth.LINK_TICKET_TTL,
+            "login_url": f"/auth/{provider}/login?{urlencode({'link': ticket})}",
+        }
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class DevLoginView(PublicView):

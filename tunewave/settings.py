@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoomPolicyEnum": "rooms.models.Room.Policy",
         "MemberRoleEnum": "rooms.models.Membership.Role",
+        # Sign-in providers, as GET /auth/config lists them and POST /auth/link takes one.
+        "ProvidersEnum": ["google", "spotify"],
     },
 }
 

@@ -268,29 +268,7 @@ def test_it_refuses_a_profile_without_email(client, mocked_responses):
     assert not services.User.objects.exists()
 
 
-def test_it_links_spotify_to_the_user_holding_the_link_ticket(client, api, alice, mocked_responses):
-    spotify_answers(mocked_responses, email="alice.listens@spotify.example")
-    ticket = services.ws_ticket_issue(user=alice)
-
-    _, _, fragment = landing(sign_in(client, "spotify", link=ticket))
-
-    assert me(api, fragment["access"]).json()["id"] == str(alice.pk)
-    social = UserSocialAuth.objects.get(provider="spotify")
-    assert social.user == alice
-    assert social.extra_data["refresh_token"] == "sp-refresh"
-    assert services.User.objects.count() == 1
-    assert services.ws_ticket_redeem(ticket=ticket) is None
-
-
-def test_it_links_only_once_per_login(client, alice, mocked_responses):
-    """The link request does not outlive its callback: the next sign-in is a plain one."""
-    spotify_answers(mocked_responses, email="alice.listens@spotify.example")
-    landing(sign_in(client, "spotify", link=services.ws_ticket_issue(user=alice)))
-
-    google_answers(mocked_responses, email="someone@example.com")
-    landing(sign_in(client, "google"))
-
-    assert UserSocialAuth.objects.get(provider="google-oauth2").user.email == "someone@example.com"
+# Linking to a signed-in account (`?link=`): accounts/tests/test_oauth_linking.py.
 
 
 def test_it_refuses_an_unknown_or_used_link_ticket(client, alice):
@@ -301,16 +279,6 @@ def test_it_refuses_an_unknown_or_used_link_ticket(client, alice):
 
     assert url == FRONTEND_CALLBACK
     assert fragment == {"error": "link_invalid"}
-
-
-def test_it_refuses_to_link_a_spotify_account_that_belongs_to_someone_else(client, alice, bob, mocked_responses):
-    UserSocialAuth.objects.create(user=bob, provider="spotify", uid="carolspins", id_key="id")
-    spotify_answers(mocked_responses)
-
-    _, _, fragment = landing(sign_in(client, "spotify", link=services.ws_ticket_issue(user=alice)))
-
-    assert fragment == {"error": "identity_in_use"}
-    assert UserSocialAuth.objects.get(provider="spotify").user == bob
 
 
 def test_it_refuses_a_deactivated_user_by_social_link(client, alice, mocked_responses):

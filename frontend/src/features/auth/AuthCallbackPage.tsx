@@ -5,14 +5,22 @@ import { useAuth } from "../../app/context";
 import { ErrorNote, Spinner } from "../../components/ui";
 import { nextFromCallback } from "./next";
 
-/** Reads `#access=…&refresh=…` (or `#error=code`) from the OAuth redirect. */
+/**
+ * Reads `#access=…&refresh=…` (or `#error=code`) from the OAuth redirect, or `#linked=provider`
+ * after the person confirmed linking a provider to the account they are signed in to.
+ */
 export function parseCallbackFragment(
   hash: string,
-): { access: string; refresh: string; next: string | null } | { error: string; next: string | null } {
+):
+  | { access: string; refresh: string; next: string | null }
+  | { linked: string; next: string | null }
+  | { error: string; next: string | null } {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   const next = params.get("next");
   const error = params.get("error");
   if (error) return { error, next };
+  const linked = params.get("linked");
+  if (linked) return { linked, next };
   const access = params.get("access");
   const refresh = params.get("refresh");
   if (access && refresh) return { access, refresh, next };
@@ -32,7 +40,8 @@ export function AuthCallbackPage() {
       window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
     }
     if ("error" in result) return;
-    signIn({ access: result.access, refresh: result.refresh });
+    // A link keeps the session this tab already has: no tokens come back.
+    if ("access" in result) signIn({ access: result.access, refresh: result.refresh });
     navigate(nextFromCallback(result.next), { replace: true });
   }, [result, signIn, navigate]);
 
