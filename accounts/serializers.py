@@ -2,7 +2,27 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.names import display_name_clean, username_normalize
+
 User = get_user_model()
+
+
+class UsernameField(serializers.RegexField):
+    """A username, NFKC-normalised before its rules are checked (so `ａｌｉｃｅ` is `alice`)."""
+
+    def to_internal_value(self, data):
+        return username_normalize(super().to_internal_value(data))
+
+
+class DisplayNameField(serializers.CharField):
+    """A display name without bidi controls or invisible characters; they may leave it empty."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data):
+        return display_name_clean(super().to_internal_value(data))
 
 
 def avatar_url(user, request=None) -> str | None:
@@ -61,14 +81,14 @@ class UserResponseSerializer(UserBriefSerializer):
 class UserUpdateSerializer(serializers.Serializer):
     """`UserUpdate`: every field optional; only the fields sent change."""
 
-    username = serializers.RegexField(
+    username = UsernameField(
         r"^[\w.@+-]+$",
         min_length=3,
         max_length=30,
         required=False,
         error_messages={"invalid": "Use 3-30 letters, digits and . @ + - _ only."},
     )
-    display_name = serializers.CharField(max_length=64, required=False, allow_blank=True, trim_whitespace=True)
+    display_name = DisplayNameField(required=False)
     bio = serializers.CharField(max_length=500, required=False, allow_blank=True, trim_whitespace=True)
     favorite_genres = serializers.ListField(
         child=serializers.CharField(max_length=50, trim_whitespace=True), max_length=30, required=False
@@ -102,7 +122,7 @@ class RefreshBodySerializer(serializers.Serializer):
 
 class DevLoginSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    display_name = DisplayNameField(required=False)
 
 
 class DevLoginResponseSerializer(TokenPairSerializer):

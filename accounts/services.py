@@ -25,6 +25,8 @@ from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from social_django.models import UserSocialAuth
 
 from accounts import events
+from accounts.models import USERNAME_TAKEN
+from accounts.names import display_name_clean, username_normalize
 from accounts.selectors import access_token_deny_key
 from tunewave.exceptions import Conflict, PayloadTooLarge
 from tunewave.realtime import send_on_commit
@@ -48,10 +50,11 @@ def normalize_genres(genres: list[str]) -> list[str]:
 
 
 def _free_username(base: str) -> str:
-    base = _USERNAME_UNSAFE.sub("", base)[:30] or "listener"
+    """`base` made safe, or with a number after it: never one taken in any case or look-alike."""
+    base = _USERNAME_UNSAFE.sub("", username_normalize(base))[:30] or "listener"
     candidate = base
-    while User.objects.filter(username__iexact=candidate).exists():
-        candidate = f"{base}{secrets.randbelow(10_000)}"
+    while User.objects.username_taken(candidate):
+        candidate = f"{base[:26]}{secrets.randbelow(10_000)}"
     return candidate
 
 
@@ -61,7 +64,7 @@ def user_create(
     email = User.objects.normalize_email(email).lower()
     with transaction.atomic():
         user = User(email=email, username=_free_username(username or email.split("@")[0]))
-        user.display_name = display_name[:64]
+        user.display_name = display_name_clean(display_name)[:64]
         user.email_verified = email_verified
         user.set_unusable_password()
         user.full_clean(exclude=["password", "avatar"])
@@ -81,11 +84,14 @@ def user_get_or_create(*, email: str, create: bool = True) -> tuple[User | None,
 
 @transaction.atomic
 def user_update(*, user: User, data: dict) -> User:
-    """Applies a validated `UserUpdate`. A taken username is a 409, and nothing is saved."""
+    """Applies a validated `UserUpdate`. A username taken (in any case, or by a look-alike:
+    accounts.names) is a 409, and nothing is saved."""
     if "username" in data:
-        taken = User.objects.filter(username__iexact=data["username"]).exclude(pk=user.pk).exists()
-        if taken:
-            raise Conflict("That username is already taken.")
+        data = {**data, "username": username_normalize(data["username"])}
+        if User.objects.username_taken(data["username"], exclude_pk=user.pk):
+            raise Conflict(USERNAME_TAKEN)
+    if "display_name" in data:
+        data = {**data, "display_name": display_name_clean(data["display_name"])[:64]}
     if "favorite_genres" in data:
         data = {**data, "favorite_genres": normalize_genres(data["favorite_genres"])}
     for field, value in data.items():
@@ -93,8 +99,8 @@ def user_update(*, user: User, data: dict) -> User:
     try:
         with transaction.atomic():
             user.save(update_fields=list(data) or None)
-    except IntegrityError as exc:  # lost a race for the same username
-        raise Conflict("That username is already taken.") from exc
+    except IntegrityError as exc:  # lost a race for the same username (or its look)
+        raise Conflict(USERNAME_TAKEN) from exc
     return user
 
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.names import username_skeleton
 from accounts.services import normalize_genres, user_create
 from music import selectors, spotify
 from music.models import Artist, FavoriteTrack, Genre, ListeningEvent, Track, TrackArtist
@@ -606,15 +607,20 @@ def users_bulk_get_or_create(*, keys: Iterable[str]) -> tuple[dict[str, uuid.UUI
     taken: set[str] = set()
     for chunk in _chunked(lower_variants(username for _, username in wanted.values())):
         taken.update(name.lower() for name in by_username.filter(lname__in=chunk).values_list("username", flat=True))
+    # Look-alike usernames are taken too (accounts.names); bulk_create skips User.save, so the
+    # skeleton is set here, and a clash the insert skips goes to user_create below.
+    for chunk in _chunked({username_skeleton(username) for _, username in wanted.values()}):
+        taken.update(User.objects.filter(username_skeleton__in=chunk).values_list("username_skeleton", flat=True))
     new_users = []
     for key, (email, username) in wanted.items():
-        if username.lower() in taken and "@" in key:
+        if (username.lower() in taken or username_skeleton(username) in taken) and "@" in key:
             # The e-mail's local part is someone's username already: a stable suffix keeps reruns alike.
             username = f"{username[:23]}-{uuid.uuid5(uuid.NAMESPACE_URL, email).hex[:6]}"
-        taken.add(username.lower())
+        skeleton = username_skeleton(username)
+        taken.update((username.lower(), skeleton))
         # What set_unusable_password stores, without its 40 calls to secrets.choice per user.
         password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
-        new_users.append(User(email=email, username=username, password=password))
+        new_users.append(User(email=email, username=username, password=password, username_skeleton=skeleton))
     User.objects.bulk_create(new_users, ignore_conflicts=True, batch_size=500)
     addresses = {email: key for key, (email, _) in wanted.items()}
     load_emails(addresses, addresses)
