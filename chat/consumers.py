@@ -6,8 +6,8 @@ source of truth and the channel layer only carries news of changes.
 """
 
 import asyncio
-import json
 import logging
+import math
 import time
 import uuid
 import weakref
@@ -33,13 +33,23 @@ from rooms import events as room_events
 from rooms import presence
 from rooms import services as room_services
 from rooms.models import Ban, Invite, Membership, PlaybackState, Room
+from tunewave.frames import FrameError, frame_parse, utf8_size
 from tunewave.layers import ConsumerMixin
+from tunewave.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
 HEARTBEAT_SECONDS = 20
 RESYNC_LIMIT = 500
+# Per socket, each of `chat.resync` and `sync`: this many at once, then one a second. A resync
+# answer is up to RESYNC_LIMIT messages (~100 KB-1 MB); unlimited, one socket asking again and
+# again made the server send 253 MB (issue 11). Paging a long gap needs one resync per page.
+RESYNC_BURST = 5
+RESYNC_PER_SECOND = 1.0
+# Ids and versions are PostgreSQL bigints; positions are milliseconds in an integer column.
+MAX_BIGINT = 2**63 - 1
+MAX_POSITION_MS = 2**31 - 1
 # Last.fm's scrobble rule: tracks over 30 s count once heard for half their length or 4 minutes.
 MIN_TRACK_MS = 30_000
 MAX_REQUIRED_MS = 240_000
@@ -129,6 +139,9 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         self.end_timer: asyncio.TimerHandle | None = None
         self.playing: dict | None = None  # the play this socket is hearing, for history
         self.groups_joined: list[str] = []
+        self.buckets = {
+            kind: TokenBucket(burst=RESYNC_BURST, per_second=RESYNC_PER_SECOND) for kind in ("sync", "chat.resync")
+        }
         # Accept first: a close before accept is an HTTP 403 and the client never sees our code.
         await self.accept()
         if not self.user.is_authenticated:
@@ -220,14 +233,12 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             return await self._error("unsupported", "Send JSON text frames.")
         if text_data is None:
             return None
-        if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
+        if len(text_data) > MAX_FRAME_BYTES or utf8_size(text_data) > MAX_FRAME_BYTES:
             return await self._error("too_large", f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB.")
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            return await self._error("bad_json", "That frame is not valid JSON.")
-        if not isinstance(content, dict):
-            return await self._error("bad_request", "Frames are JSON objects.")
+            content = frame_parse(text_data)
+        except FrameError as exc:
+            return await self._error(exc.code, exc.detail)
         return await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
@@ -237,23 +248,33 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         handler = self.HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             return await self._error("unknown_type", f"Unknown message type: {str(kind)[:40]!r}.")
+        # Errors name the frame type they answer, so a client can tell a refused resync from
+        # a refused chat message.
         try:
             await handler(self, content)
         except Throttled as exc:
-            await self.send_json(
-                {"type": "error", "code": "rate_limited", "detail": str(exc.detail), "retry_after": exc.wait}
-            )
+            await self._error("rate_limited", str(exc.detail), in_reply_to=kind, retry_after=exc.wait)
         except DRFValidationError as exc:
-            await self._error("invalid", _first_message(exc.detail))
+            await self._error("invalid", _first_message(exc.detail), in_reply_to=kind)
         except (DRFPermissionDenied, DjangoPermissionDenied) as exc:
-            await self._error("forbidden", str(getattr(exc, "detail", "")) or "You may not do that here.")
+            detail = str(getattr(exc, "detail", "")) or "You may not do that here."
+            await self._error("forbidden", detail, in_reply_to=kind)
         except Http404 as exc:
-            await self._error("not_found", str(exc) or "Not found.")
+            await self._error("not_found", str(exc) or "Not found.", in_reply_to=kind)
         except APIException as exc:
-            await self._error(exc.default_code, str(exc.detail))
+            await self._error(exc.default_code, str(exc.detail), in_reply_to=kind)
         except Exception:  # noqa: BLE001 - one bad frame must never take the socket down
             logger.exception("room socket frame failed")
-            await self._error("server_error", "Something went wrong with that message.")
+            await self._error("server_error", "Something went wrong with that message.", in_reply_to=kind)
+
+    def _spend(self, kind: str) -> None:
+        """Takes one `kind` request from this socket's allowance, or raises Throttled."""
+        bucket = self.buckets[kind]
+        wait = bucket.take()
+        if wait is not None:
+            raise Throttled(
+                wait=wait, detail=f"Too many {kind} requests: {bucket.describe()}. Try again in {math.ceil(wait)} s."
+            )
 
     async def _chat_message(self, content):
         message, created = await database_sync_to_async(services.message_send)(
@@ -266,20 +287,30 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await self.send_json(await database_sync_to_async(chat_events.chat_message)(message))
 
     async def _time_ping(self, content):
-        await self.send_json({"type": "time.pong", "t0": content.get("t0"), "server_time": now_ms()})
+        t0 = content.get("t0")
+        # Echoed back as sent: a number (finite: the frame check refuses NaN and Infinity).
+        if t0 is not None and (isinstance(t0, bool) or not isinstance(t0, int | float)):
+            raise DRFValidationError({"t0": ["t0 must be a number (the client's clock in ms)."]})
+        await self.send_json({"type": "time.pong", "t0": t0, "server_time": now_ms()})
 
     async def _on_sync(self, content):
+        self._spend("sync")
         await self._send_state()
 
     async def _chat_resync(self, content):
         after = content.get("after_id", 0)
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise DRFValidationError({"after_id": ["after_id must be a message id (a whole number)."]})
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_BIGINT:
+            raise DRFValidationError({"after_id": ["after_id must be a message id (a whole number, 0 or more)."]})
+        self._spend("chat.resync")
 
         def load():
-            return [chat_events.message_payload(m) for m in selectors.messages_after(room=self.room, after_id=after)]
+            return [
+                chat_events.message_payload(m)
+                for m in selectors.messages_after(room=self.room, after_id=after, limit=RESYNC_LIMIT)
+            ]
 
         messages = await database_sync_to_async(load)()
+        # Not complete: ask again with after_id = the last id of this page.
         await self.send_json({"type": "chat.history", "messages": messages, "complete": len(messages) < RESYNC_LIMIT})
 
     async def _playback(self, content):
@@ -290,13 +321,13 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         elif kind == "playback.pause":
             call = lambda: room_services.playback_pause(room=room, actor=user)  # noqa: E731
         elif kind == "playback.skip":
-            version = _optional_int(content, "version")
+            version = _optional_int(content, "version", maximum=MAX_BIGINT)
             call = lambda: room_services.playback_skip(room=room, actor=user, version=version)  # noqa: E731
         elif kind == "playback.seek":
-            position = _required_int(content, "position_ms")
+            position = _required_int(content, "position_ms", maximum=MAX_POSITION_MS)
             call = lambda: room_services.playback_seek(room=room, actor=user, position_ms=position)  # noqa: E731
         else:  # playback.ended
-            version = _required_int(content, "version")
+            version = _required_int(content, "version", maximum=MAX_BIGINT)
             call = lambda: room_services.playback_ended(room=room, user=user, version=version)  # noqa: E731
         await database_sync_to_async(call)()
 
@@ -447,8 +478,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             "online": UserBriefSerializer(users, many=True).data,
         }
 
-    async def _error(self, code: str, detail: str):
-        await self.send_json({"type": "error", "code": code, "detail": detail})
+    async def _error(self, code: str, detail: str, **extra):
+        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
 
 
 def _first_message(detail) -> str:
@@ -460,14 +491,15 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
-def _optional_int(content: dict, key: str) -> int | None:
+def _optional_int(content: dict, key: str, *, maximum: int) -> int | None:
     if content.get(key) is None:
         return None
-    return _required_int(content, key)
+    return _required_int(content, key, maximum=maximum)
 
 
-def _required_int(content: dict, key: str) -> int:
+def _required_int(content: dict, key: str, *, maximum: int) -> int:
+    """A whole number from 0 to `maximum`: what the database column holds."""
     value = content.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise DRFValidationError({key: [f"{key} must be a whole number."]})
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise DRFValidationError({key: [f"{key} must be a whole number from 0 to {maximum}."]})
     return value

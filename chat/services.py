@@ -18,6 +18,17 @@ CHAT_RATE = "5/5s"
 MAX_TEXT = 2000
 
 
+def _require_storable(value: str, field: str) -> None:
+    """PostgreSQL refuses NUL in text, and no database stores a lone surrogate (JSON's
+    "\\ud800" decodes to one): refuse both as bad input rather than fail at the insert."""
+    if "\x00" in value:
+        raise ValidationError({field: [f"{field} may not contain NUL characters."]})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError({field: [f"{field} must be valid Unicode (no lone surrogates)."]}) from None
+
+
 def clean_text(text) -> str:
     if not isinstance(text, str):
         raise ValidationError({"text": ["text must be a string."]})
@@ -25,15 +36,24 @@ def clean_text(text) -> str:
         raise ValidationError({"text": ["A message needs some text."]})
     if len(text) > MAX_TEXT:
         raise ValidationError({"text": [f"Messages are at most {MAX_TEXT} characters."]})
+    _require_storable(text, "text")
     return text
 
 
 def clean_client_msg_id(value) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str | int) or len(str(value)) > 64:
+    if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > 64:
         raise ValidationError({"client_msg_id": ["client_msg_id must be a string of at most 64 characters."]})
-    return str(value)
+    value = str(value)
+    _require_storable(value, "client_msg_id")
+    return value
+
+
+def _count_against_chat_limit(user: User) -> None:
+    wait = hit(group="chat.send", key=f"user:{user.pk}", rate=CHAT_RATE)
+    if wait is not None:
+        raise Throttled(wait=wait, detail=f"Slow down: at most {describe(CHAT_RATE)} in chat.")
 
 
 def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[Message, bool]:
@@ -41,10 +61,16 @@ def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[M
 
     Chatting in a public room makes you a member; private rooms need membership or an invite,
     and the banned are refused. A repeated `client_msg_id` returns the stored message and
-    counts against no limit (the unique constraint finds it: no lookup before every insert).
+    counts against no limit (the unique constraint finds it: no lookup before every insert);
+    a refused message (empty, too long, text no database stores) counts like a sent one, so a
+    flood of bad frames is throttled too.
     """
-    text = clean_text(text)
-    client_msg_id = clean_client_msg_id(client_msg_id)
+    try:
+        text = clean_text(text)
+        client_msg_id = clean_client_msg_id(client_msg_id)
+    except ValidationError:
+        _count_against_chat_limit(user)
+        raise
     with transaction.atomic():
         room_services.room_join(room=room, user=user)
         try:
@@ -52,9 +78,7 @@ def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[M
                 message = Message.objects.create(room=room, user=user, text=text, client_msg_id=client_msg_id)
         except IntegrityError:  # this client_msg_id was stored before (a retry, or another socket)
             return Message.objects.get(room=room, user=user, client_msg_id=client_msg_id), False
-        wait = hit(group="chat.send", key=f"user:{user.pk}", rate=CHAT_RATE)
-        if wait is not None:  # raising rolls the insert back
-            raise Throttled(wait=wait, detail=f"Slow down: at most {describe(CHAT_RATE)} in chat.")
+        _count_against_chat_limit(user)  # raising rolls the insert back
         send_on_commit(room_events.room_group(room.pk), events.chat_message(message))
     return message, True
 

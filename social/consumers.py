@@ -8,9 +8,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.events import user_group
 from social import selectors
+from tunewave.frames import FrameError, frame_parse
 from tunewave.layers import ConsumerMixin
 
 CLOSE_UNAUTHENTICATED = 4401
+# Clients only ever send `{"type": "ping"}` here.
+MAX_FRAME_CHARS = 4096
 
 
 class NotificationConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
@@ -44,18 +47,19 @@ class NotificationConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "detail": "This socket only listens."})
 
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None or len(text_data) > 4096:
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
             return await self.send_json({"type": "error", "code": "bad_request", "detail": "Send small JSON frames."})
         try:
-            return await super().receive(text_data=text_data)
-        except ValueError:
-            return await self.send_json({"type": "error", "code": "bad_json", "detail": "Not JSON."})
+            content = frame_parse(text_data)
+        except FrameError as exc:
+            return await self.send_json({"type": "error", "code": exc.code, "detail": exc.detail})
+        return await self.receive_json(content)
 
     async def notification_created(self, event):
         await self.send_json(event)

@@ -6,6 +6,7 @@ calls. Over the limit the view raises DRF's `Throttled`: 429, `Retry-After`, JSO
 """
 
 import functools
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -83,3 +84,35 @@ def rate_limit(rate: str, *, group: str | None = None) -> Callable:
         return wrapped
 
     return decorator
+
+
+class TokenBucket:
+    """One connection's limit on one kind of request: `burst` at once, then `per_second`.
+
+    Kept in the connection's memory, not the shared cache: all of a socket's frames reach
+    the one process that holds it, so a cache round trip per frame would buy nothing, and the
+    count ends with the socket. Off with the other limits (`RATELIMIT_ENABLE`).
+    """
+
+    def __init__(self, *, burst: int, per_second: float, clock: Callable[[], float] = time.monotonic):
+        self.burst = burst
+        self.per_second = per_second
+        self.clock = clock
+        self.tokens = float(burst)
+        self.updated = clock()
+
+    def take(self) -> float | None:
+        """Spends one request; returns None, or the seconds until the next one is allowed."""
+        if not getattr(settings, "RATELIMIT_ENABLE", True):
+            return None
+        now = self.clock()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return (1 - self.tokens) / self.per_second
+
+    def describe(self) -> str:
+        rate = f"{self.per_second:g} per second" if self.per_second >= 1 else f"1 per {1 / self.per_second:g} s"
+        return f"{self.burst} at once, then {rate}"
