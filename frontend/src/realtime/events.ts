@@ -18,6 +18,7 @@ export type ChatMessageEvent = { type: "chat.message" } & Message;
 
 export type ServerEvent =
   | ChatMessageEvent
+  /** `complete: false`: one page of at most 500; ask again with after_id = its last id */
   | { type: "chat.history"; messages: Message[]; complete?: boolean }
   | { type: "chat.deleted"; room_id: string; id: number }
   | { type: "time.pong"; t0: number; server_time: number }
@@ -30,7 +31,8 @@ export type ServerEvent =
   | { type: "member.role_changed"; room_id: string; user_id: string; role: string }
   | { type: "presence"; room_id: string; online: UserBrief[] }
   | { type: "room.updated"; room_id: string }
-  | { type: "error"; code: string; detail: string; retry_after?: number };
+  /** `in_reply_to`: the type of the client frame this error answers (absent for frame-level errors) */
+  | { type: "error"; code: string; detail: string; retry_after?: number; in_reply_to?: string };
 
 export type ClientFrame =
   | { type: "chat.message"; text: string; client_msg_id?: string }

@@ -116,6 +116,80 @@ describe("RoomSocket", () => {
     socket.stop();
   });
 
+  describe("paging a resync", () => {
+    function page(from: number, count: number) {
+      return Array.from({ length: count }, (_, i) => message(from + i));
+    }
+
+    /** A socket that saw message 42, was cut off, and is connected again. */
+    async function reconnected() {
+      const socket = makeSocket();
+      socket.start();
+      await flush();
+      FakeWebSocket.last.open();
+      FakeWebSocket.last.serverSend(STATE);
+      FakeWebSocket.last.serverSend(message(42));
+      FakeWebSocket.last.serverClose(1006);
+      await vi.advanceTimersByTimeAsync(1000);
+      await flush();
+      const ws = FakeWebSocket.last;
+      ws.open();
+      ws.serverSend(STATE);
+      return { socket, ws };
+    }
+
+    it("asks again after each page's last id until the server says complete", async () => {
+      const { socket, ws } = await reconnected();
+      ws.serverSend({ type: "chat.history", messages: page(43, 500), complete: false });
+      ws.serverSend({ type: "chat.history", messages: page(543, 500), complete: false });
+      ws.serverSend({ type: "chat.history", messages: page(1043, 12), complete: true });
+      expect(ws.sentOfType("chat.resync")).toEqual([
+        { type: "chat.resync", after_id: 42 },
+        { type: "chat.resync", after_id: 542 },
+        { type: "chat.resync", after_id: 1042 },
+      ]);
+      expect(socket.lastSeenMessageId).toBe(1054);
+      socket.stop();
+    });
+
+    it("pages from the page it got, not from live messages that ran ahead, also across a reconnect", async () => {
+      const { socket, ws } = await reconnected();
+      ws.serverSend(message(5000)); // said live while the resync is still paging
+      ws.serverSend({ type: "chat.history", messages: page(43, 500), complete: false });
+      expect(ws.sentOfType("chat.resync").at(-1)).toEqual({ type: "chat.resync", after_id: 542 });
+
+      ws.serverClose(1006); // cut off before the next page came
+      await vi.advanceTimersByTimeAsync(1000);
+      await flush();
+      FakeWebSocket.last.open();
+      expect(FakeWebSocket.last.sentOfType("chat.resync")).toEqual([{ type: "chat.resync", after_id: 542 }]);
+      FakeWebSocket.last.serverSend({ type: "chat.history", messages: page(543, 10), complete: true });
+      socket.stop();
+    });
+
+    it("waits retry_after when the server's resync limit answers rate_limited, then goes on", async () => {
+      const { socket, ws } = await reconnected();
+      ws.serverSend({ type: "chat.history", messages: page(43, 500), complete: false });
+      ws.serverSend({ type: "error", code: "rate_limited", detail: "Too many", retry_after: 2, in_reply_to: "chat.resync" });
+      expect(ws.sentOfType("chat.resync")).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1999);
+      expect(ws.sentOfType("chat.resync")).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(ws.sentOfType("chat.resync").at(-1)).toEqual({ type: "chat.resync", after_id: 542 });
+      socket.stop();
+    });
+
+    it("does not resync for other rate limits, nor after a complete answer", async () => {
+      const { socket, ws } = await reconnected();
+      ws.serverSend({ type: "chat.history", messages: page(43, 3), complete: true });
+      ws.serverSend({ type: "error", code: "rate_limited", detail: "Slow down", retry_after: 1, in_reply_to: "chat.message" });
+      ws.serverSend({ type: "error", code: "rate_limited", detail: "Too many", retry_after: 1, in_reply_to: "chat.resync" });
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(ws.sentOfType("chat.resync")).toEqual([{ type: "chat.resync", after_id: 42 }]);
+      socket.stop();
+    });
+  });
+
   it("reconnects and resyncs after a 4503 close (the server lost its link to the other servers)", async () => {
     const socket = makeSocket();
     socket.start();

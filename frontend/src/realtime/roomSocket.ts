@@ -7,7 +7,10 @@
  *   a final refusal (4403 banned/not allowed, 4404 no such room; 4401 is retried a few times
  *   with new tickets — the server closes a socket whose credential expired with 4401).
  * - Remembers the last chat message id seen and, on every connection after that, sends
- *   `chat.resync {after_id}` so nothing said while disconnected is lost (DESIGN.md).
+ *   `chat.resync {after_id}` so nothing said while disconnected is lost (DESIGN.md). An
+ *   answer with `complete: false` is one page (the server sends at most 500 messages): the
+ *   socket asks again after that page's last id until complete, and waits `retry_after`
+ *   when the server's per-socket resync limit answers `rate_limited`.
  * - Feeds `time.ping` round trips into a {@link ClockSync}: a burst once admitted, then one
  *   every 20 s. Samples use the monotonic clock; players must read `clock.serverNow` with
  *   the same clock (`now`).
@@ -85,6 +88,10 @@ export class RoomSocket {
   private authRetries = 0;
   private admitted = false;
   private lastMessageId: number | null = null;
+  /** While a resync is paging: the after_id asked for. Live messages can run ahead of it, so a
+   * reconnect mid-paging resumes from here, not from the newest id seen. */
+  private resyncCursor: number | null = null;
+  private resyncTimer: Timer | null = null;
   private reconnectTimer: Timer | null = null;
   private pingTimers: Timer[] = [];
   private pingInterval: ReturnType<typeof setInterval> | null = null;
@@ -121,6 +128,7 @@ export class RoomSocket {
   stop(): void {
     this.stopped = true;
     this.clearReconnect();
+    this.clearResyncRetry();
     this.stopPings();
     const ws = this.ws;
     this.ws = null;
@@ -190,7 +198,8 @@ export class RoomSocket {
       if (ws !== this.ws) return;
       this.setStatus({ state: "open" });
       // Queued behind the server's admission checks; answered only if we are let in.
-      if (this.lastMessageId !== null) this.send({ type: "chat.resync", after_id: this.lastMessageId });
+      const from = this.resyncCursor ?? this.lastMessageId;
+      if (from !== null) this.resync(from);
     };
     ws.onmessage = (event) => {
       if (ws !== this.ws) return;
@@ -200,6 +209,7 @@ export class RoomSocket {
       if (ws !== this.ws) return;
       this.ws = null;
       this.stopPings();
+      this.clearResyncRetry();
       if (this.stopped) return;
       this.handleClose(event.code);
     };
@@ -273,11 +283,47 @@ export class RoomSocket {
         break;
       case "chat.history":
         for (const message of event.messages ?? []) this.noteMessageId(message.id);
+        this.resyncPageArrived(event.messages ?? [], event.complete);
+        break;
+      case "error":
+        if (event.code === "rate_limited" && event.in_reply_to === "chat.resync") this.resyncLater(event.retry_after);
         break;
       default:
         break;
     }
     for (const listener of [...this.listeners]) listener(event);
+  }
+
+  // --- chat resync, page by page -----------------------------------------------------
+
+  private resync(afterId: number): void {
+    this.clearResyncRetry();
+    this.resyncCursor = afterId;
+    this.send({ type: "chat.resync", after_id: afterId });
+  }
+
+  private resyncPageArrived(messages: { id: number }[], complete: boolean | undefined): void {
+    // A server that does not say `complete` sends everything at once.
+    if (complete !== false || messages.length === 0) {
+      this.resyncCursor = null;
+      return;
+    }
+    this.resync(Math.max(...messages.map((m) => m.id)));
+  }
+
+  private resyncLater(retryAfterSeconds: number | undefined): void {
+    if (this.resyncCursor === null) return;
+    const cursor = this.resyncCursor;
+    this.clearResyncRetry();
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = null;
+      if (this.isOpen) this.resync(cursor);
+    }, Math.max(1, retryAfterSeconds ?? 1) * 1000);
+  }
+
+  private clearResyncRetry(): void {
+    if (this.resyncTimer !== null) clearTimeout(this.resyncTimer);
+    this.resyncTimer = null;
   }
 
   private startPings(): void {

@@ -74,7 +74,12 @@ export function ChatPanel({ roomId, socket, me, canModerate }: { roomId: string;
       addLive(event.messages);
     } else if (event.type === "chat.deleted") {
       setDeleted((current) => new Set(current).add(event.id));
-    } else if (event.type === "error" && (event.code === "rate_limited" || event.code === "invalid")) {
+    } else if (
+      event.type === "error" &&
+      (event.code === "rate_limited" || event.code === "invalid") &&
+      // The socket itself retries refused resyncs; only errors about sent messages concern the reader.
+      (event.in_reply_to === undefined || event.in_reply_to === "chat.message")
+    ) {
       setSocketError(event.detail + (event.retry_after ? ` (try again in ${Math.ceil(event.retry_after)} s)` : ""));
     }
   });
