@@ -27,7 +27,7 @@ from social_django.models import UserSocialAuth
 from accounts import events
 from accounts.models import USERNAME_TAKEN
 from accounts.names import display_name_clean, username_normalize
-from accounts.selectors import access_token_deny_key
+from accounts.selectors import access_token_denied, access_token_deny_key
 from tunewave.exceptions import Conflict, PayloadTooLarge
 from tunewave.realtime import send_on_commit
 
@@ -347,9 +347,10 @@ def user_claim_verified_email(*, user: User) -> User:
     return user
 
 
-def ws_ticket_issue(*, user: User) -> str:
+def ws_ticket_issue(*, user: User, access_jti: str | None = None) -> str:
     ticket = secrets.token_urlsafe(32)
-    cache.set(f"{_TICKET_PREFIX}{ticket}", str(user.pk), timeout=settings.WS_TICKET_TTL)
+    value = f"{user.pk} {access_jti}" if access_jti else str(user.pk)
+    cache.set(f"{_TICKET_PREFIX}{ticket}", value, timeout=settings.WS_TICKET_TTL)
     return ticket
 
 
@@ -362,8 +363,13 @@ def ws_ticket_redeem(*, ticket: str) -> User | None:
     if not ticket or len(ticket) > 100:
         return None
     key = f"{_TICKET_PREFIX}{ticket}"
-    user_id = cache.get(key)
-    if user_id is None or not cache.delete(key):
+    value = cache.get(key)
+    if value is None or not cache.delete(key):
+        return None
+    user_id, _, access_jti = str(value).partition(" ")
+    # A ticket is worth no more than the access token that asked for it (`access_jti`): a
+    # sign-out since then voids it, as it voids the token.
+    if access_jti and access_token_denied(jti=access_jti):
         return None
     return User.objects.filter(pk=user_id, is_active=True).first()
 

@@ -120,7 +120,7 @@ class WsTicketView(APIView):
     @extend_schema(request=None, responses=WsTicketSerializer, summary="A single-use WebSocket ticket (30 s)")
     @rate_limit("30/m")
     def post(self, request):
-        ticket = services.ws_ticket_issue(user=request.user)
+        ticket = services.ws_ticket_issue(user=request.user, access_jti=request.auth.get("jti"))
         return Response({"ticket": ticket, "expires_in": settings.WS_TICKET_TTL}, status=status.HTTP_201_CREATED)
 
 

@@ -168,6 +168,19 @@ async def test_logout_closes_the_socket_door_to_the_access_token():
     assert (connected, code) == (False, 4401)
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_ticket_asked_for_before_logout_opens_no_socket_after_it():
+    alice = await database_sync_to_async(UserFactory)(username="alice")
+    tokens = await database_sync_to_async(services.tokens_issue)(user=alice)
+    answer = await database_sync_to_async(bearer(tokens["access"]).post)("/auth/ws-ticket")
+    assert answer.status_code == 201
+
+    await database_sync_to_async(services.refresh_token_revoke)(token=tokens["refresh"])
+
+    _, connected, code = await connect(f"?token={answer.json()['ticket']}")
+    assert (connected, code) == (False, 4401)
+
+
 def test_a_ticket_cannot_be_had_with_a_logged_out_access_token(alice):
     tokens = services.tokens_issue(user=alice)
     logout(tokens["refresh"])
