@@ -5,6 +5,7 @@ import logging
 import math
 import re
 import secrets
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +29,7 @@ from accounts import events
 from accounts.models import USERNAME_TAKEN
 from accounts.names import display_name_clean, username_normalize
 from accounts.selectors import access_token_denied, access_token_deny_key
-from tunewave.exceptions import Conflict, PayloadTooLarge
+from tunewave.exceptions import Conflict, PayloadTooLarge, ServiceUnavailable
 from tunewave.realtime import send_on_commit
 
 User = get_user_model()
@@ -104,11 +105,30 @@ def user_update(*, user: User, data: dict) -> User:
     return user
 
 
+# One image decode at a time per process: a decoded image is large (a 16 MP RGBA PNG is 64 MB)
+# and six concurrent 40 MP PNGs once took a process from 274 MB to 2.1 GB. A caller waits at
+# most this many seconds for its turn, then gets a 503.
+_DECODE_LOCK = threading.Lock()
+_DECODE_WAIT_SECONDS = 20
+
+
 def _reencode_avatar(upload) -> bytes:
     """Checks the upload by content and returns a square WebP with no metadata."""
     if upload.size > settings.AVATAR_MAX_BYTES:
         raise PayloadTooLarge(f"Avatars are limited to {settings.AVATAR_MAX_BYTES // (1024 * 1024)} MB.")
     Image.MAX_IMAGE_PIXELS = settings.AVATAR_MAX_PIXELS
+    if not _DECODE_LOCK.acquire(timeout=_DECODE_WAIT_SECONDS):
+        raise ServiceUnavailable("Too many avatars are being processed right now. Try again in a moment.")
+    try:
+        return _decode_square_webp(upload)
+    finally:
+        _DECODE_LOCK.release()
+
+
+def _decode_square_webp(upload) -> bytes:
+    """Pillow's `Image.open` reads only the header, so every size rule is applied before a
+    pixel is decoded; JPEGs then decode at the smallest scale (1/2 … 1/8) still at least
+    AVATAR_SIZE on each side, so a 12 MP phone photo costs a few MB instead of 48."""
     try:
         upload.seek(0)
         with Image.open(upload) as probe:
@@ -118,26 +138,43 @@ def _reencode_avatar(upload) -> bytes:
             width, height = probe.size
             if width * height > settings.AVATAR_MAX_PIXELS:
                 raise ValidationError({"avatar_file": ["The image has too many pixels."]})
+            if kind != "JPEG" and width * height > settings.AVATAR_MAX_FULL_DECODE_PIXELS:
+                limit = settings.AVATAR_MAX_FULL_DECODE_PIXELS // 1_000_000
+                raise ValidationError(
+                    {"avatar_file": [f"PNG and WebP avatars are limited to {limit} megapixels; send a smaller image."]}
+                )
             probe.verify()
         upload.seek(0)
         with Image.open(upload) as image:
+            if image.format == "JPEG":
+                image.draft(None, (settings.AVATAR_SIZE, settings.AVATAR_SIZE))
             image.load()
-            image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+            square = _square(image)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, Image.DecompressionBombError):
             raise ValidationError({"avatar_file": ["The image has too many pixels."]}) from exc
         raise ValidationError({"avatar_file": ["The file is not a valid JPEG, PNG or WebP image."]}) from exc
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    image = image.crop((left, top, left + side, top + side))
-    if side > settings.AVATAR_SIZE:
-        image = image.resize((settings.AVATAR_SIZE, settings.AVATAR_SIZE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     # A fresh image object carries no EXIF/XMP/ICC: the re-encode drops all metadata.
-    clean = Image.new(image.mode, image.size)
-    clean.paste(image)
+    clean = Image.new(square.mode, square.size)
+    clean.paste(square)
     clean.save(out, format="WEBP", quality=85)
     return out.getvalue()
+
+
+def _square(image: Image.Image) -> Image.Image:
+    """The centred square of a loaded image, at most AVATAR_SIZE a side, in RGB or RGBA."""
+    mode = "RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB"
+    # convert() copies even when the mode already matches: skip that full-size copy.
+    decoded = image if image.mode == mode else image.convert(mode)
+    side = min(decoded.size)
+    left, top = (decoded.width - side) // 2, (decoded.height - side) // 2
+    box = (left, top, left + side, top + side)
+    if side <= settings.AVATAR_SIZE:
+        return decoded.crop(box)
+    # Crops and scales in one pass (no full-size crop copy); reducing_gap box-averages first.
+    size = (settings.AVATAR_SIZE, settings.AVATAR_SIZE)
+    return decoded.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
 
 
 def user_avatar_set(*, user: User, upload) -> User:

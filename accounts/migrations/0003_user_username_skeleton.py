@@ -3,11 +3,12 @@
 Of existing accounts that already look alike, the oldest keeps the skeleton and the others
 keep their names with a null skeleton (listed on the console): renaming people silently is
 worse than leaving a pair that was there before. Nobody can take such a look again.
+Display names saved before the rule lose their bidi controls and invisible characters here.
 """
 
 from django.db import migrations, models
 
-from accounts.names import username_skeleton
+from accounts.names import display_name_clean, username_skeleton
 
 
 def fill_skeletons(apps, schema_editor):
@@ -15,13 +16,16 @@ def fill_skeletons(apps, schema_editor):
     using = schema_editor.connection.alias
     seen: set[str] = set()
     grandfathered = []
-    for pk, username in User.objects.using(using).order_by("date_joined", "pk").values_list("pk", "username"):
+    rows = User.objects.using(using).order_by("date_joined", "pk").values_list("pk", "username", "display_name")
+    for pk, username, display_name in rows:
+        changes = {"display_name": display_name_clean(display_name)[:64]}
         skeleton = username_skeleton(username)
         if skeleton in seen:
             grandfathered.append(username)
-            continue
-        seen.add(skeleton)
-        User.objects.using(using).filter(pk=pk).update(username_skeleton=skeleton)
+        else:
+            seen.add(skeleton)
+            changes["username_skeleton"] = skeleton
+        User.objects.using(using).filter(pk=pk).update(**changes)
     if grandfathered:
         print(f"\n  Look-alike usernames kept without a skeleton: {', '.join(grandfathered)}")  # noqa: T201
 

@@ -222,10 +222,12 @@ def test_the_migration_fills_skeletons_and_keeps_old_look_alikes(alice, bob):
     migration = importlib.import_module("accounts.migrations.0003_user_username_skeleton")
     User.objects.update(username_skeleton=None)
     User.objects.filter(pk=bob.pk).update(username=CYRILLIC_ALICE)  # an older look-alike pair
+    User.objects.filter(pk=alice.pk).update(display_name=f"{RLO}Alice{ZWSP}")  # saved before the rule
 
     migration.fill_skeletons(django_apps, SimpleNamespace(connection=connection))
 
     assert User.objects.get(pk=alice.pk).username_skeleton == "alice"  # the older account keeps it
+    assert User.objects.get(pk=alice.pk).display_name == "Alice"
     assert User.objects.get(pk=bob.pk).username_skeleton is None
     # bob keeps his name and can still save his profile; nobody else can take that look.
     bob = User.objects.get(pk=bob.pk)
