@@ -51,7 +51,10 @@ class UserResponseSerializer(UserBriefSerializer):
     """A profile. `email` is present only when the caller is looking at themself."""
 
     created_at = serializers.DateTimeField(source="date_joined", read_only=True)
-    email = serializers.EmailField(read_only=True, required=False)
+    # Only in the caller's own profile, so optional in the schema: drf-spectacular marks every
+    # read-only field required, and this serializer is only ever used for output.
+    email = serializers.EmailField(required=False)
+    email_notifications = serializers.BooleanField(required=False)
 
     class Meta:
         model = User
@@ -97,11 +100,12 @@ class UserUpdateSerializer(serializers.Serializer):
     history_public = serializers.BooleanField(required=False)
     email_notifications = serializers.BooleanField(required=False)
 
+    # Fields of UserResponse that a client may echo back unchanged are ignored; anything else
+    # (e-mail, typos) is refused rather than silently dropped. The schema says so (tunewave.schema).
+    echoed_fields = frozenset({"id", "avatar_url", "created_at"})
+
     def validate(self, attrs):
-        # Fields of UserResponse that a client may echo back unchanged are ignored; anything
-        # else (e-mail, typos) is refused rather than silently dropped.
-        echoed = {"id", "avatar_url", "created_at"}
-        unknown = set(self.initial_data) - set(self.fields) - echoed
+        unknown = set(self.initial_data) - set(self.fields) - self.echoed_fields
         if unknown:
             raise serializers.ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
         return attrs

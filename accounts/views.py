@@ -117,7 +117,11 @@ class LogoutView(PublicView):
 class WsTicketView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=WsTicketSerializer, summary="A single-use WebSocket ticket (30 s)")
+    @extend_schema(
+        request=None,
+        responses={201: WsTicketSerializer, 503: _DETAIL},  # 503: the ticket store (cache) is down
+        summary="A single-use WebSocket ticket (30 s)",
+    )
     @rate_limit("30/m")
     def post(self, request):
         ticket = services.ws_ticket_issue(user=request.user, access_jti=request.auth.get("jti"))
@@ -157,7 +161,7 @@ class LinkStartView(APIView):
 class DevLoginView(PublicView):
     @extend_schema(
         request=DevLoginSerializer,
-        responses={200: DevLoginResponseSerializer, 404: _DETAIL},
+        responses={200: DevLoginResponseSerializer, 403: _DETAIL, 404: _DETAIL},
         summary="Sign in as any e-mail (only when DEBUG or TUNEWAVE_DEV_LOGIN=1)",
     )
     @rate_limit("10/m")

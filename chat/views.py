@@ -10,6 +10,7 @@ from chat.serializers import MessageCreateSerializer, MessageResponseSerializer
 from rooms.selectors import room_get_for_user
 from tunewave.pagination import before_param, limit_param
 from tunewave.ratelimit import rate_limit
+from tunewave.schema import ERROR
 
 
 class ChatView(APIView):
@@ -34,11 +35,12 @@ class ChatView(APIView):
         messages = selectors.message_page(
             room=room, limit=limit_param(request, default=50, maximum=100, required=True), before=before_param(request)
         )
-        return Response(MessageResponseSerializer(messages, many=True).data)
+        return Response(MessageResponseSerializer(messages, many=True, context={"request": request}).data)
 
     @extend_schema(
         request=MessageCreateSerializer,
-        responses={201: MessageResponseSerializer, 200: MessageResponseSerializer},
+        # 429: the chat limit is counted in services.message_send (shared with the socket).
+        responses={201: MessageResponseSerializer, 200: MessageResponseSerializer, 429: ERROR},
         summary="Send a message (5 per 5 seconds, shared with the room socket)",
     )
     def post(self, request, room_id):
@@ -52,7 +54,8 @@ class ChatView(APIView):
             client_msg_id=body.validated_data.get("client_msg_id"),
         )
         return Response(
-            MessageResponseSerializer(message).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            MessageResponseSerializer(message, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 

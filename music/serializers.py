@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from music.models import FavoriteTrack, ListeningEvent, Track
-from music.services import is_spotify_id
+from music.services import SPOTIFY_ID, is_spotify_id
 
 
 class TrackBaseSerializer(serializers.ModelSerializer):
@@ -12,6 +12,7 @@ class TrackBaseSerializer(serializers.ModelSerializer):
     artists = serializers.SerializerMethodField()
     genres = serializers.SerializerMethodField()
     audio_url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Track
@@ -28,12 +29,22 @@ class TrackBaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_audio_url(self, track) -> str | None:
-        if not track.audio_url:
+        return self._absolute(track.audio_url)
+
+    # Plain strings in the schema, not `format: uri`: both come from clients and Spotify, and
+    # Django's URL validation takes IRIs (non-ASCII hosts and paths) that RFC 3986 does not.
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_image_url(self, track) -> str | None:
+        # DESIGN.md: URLs are absolute or null, never "" (the column is blank when unknown).
+        return self._absolute(track.image_url)
+
+    def _absolute(self, url: str) -> str | None:
+        if not url:
             return None
         request = self.context.get("request")
-        if request is not None and track.audio_url.startswith("/"):
-            return request.build_absolute_uri(track.audio_url)
-        return track.audio_url
+        if request is not None and url.startswith("/"):
+            return request.build_absolute_uri(url)
+        return url
 
 
 def validate_spotify_id(value: str) -> str:
@@ -42,6 +53,7 @@ def validate_spotify_id(value: str) -> str:
     return value
 
 
+@extend_schema_field({"type": "string", "pattern": SPOTIFY_ID.pattern})
 class SpotifyIdField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 22)

@@ -17,6 +17,7 @@ from music.serializers import (
 )
 from tunewave.pagination import before_param, limit_param, offset_param
 from tunewave.ratelimit import rate_limit
+from tunewave.schema import ERROR
 
 PAGE = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50, at most 200)."),
@@ -49,7 +50,8 @@ class MyFavoritesView(APIView):
 
     @extend_schema(
         request=FavoriteTrackAddSerializer,
-        responses={201: FavoriteTrackResponseSerializer, 200: FavoriteTrackResponseSerializer},
+        # 404: no track with that id; 503: TuneWave lacks it and cannot ask Spotify now.
+        responses={201: FavoriteTrackResponseSerializer, 200: FavoriteTrackResponseSerializer, 404: ERROR, 503: ERROR},
         summary="Add a track to my favorites (adding it again changes nothing)",
     )
     @rate_limit("5/m")

@@ -50,7 +50,11 @@ class TrackDetailView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "spotify_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="22 letters and digits."
+                "spotify_id",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="22 letters and digits.",
+                pattern=services.SPOTIFY_ID.pattern,
             )
         ],
         responses={200: TrackBaseSerializer, 400: _DETAIL, 404: _DETAIL, 429: _DETAIL, 503: _DETAIL},

@@ -73,12 +73,13 @@ class RoomWriteSerializer(serializers.Serializer):
         choices=Room.Policy.choices, required=False, default=Room.Policy.MODERATORS
     )
 
+    # Read-only fields a client may echo back from a GET are ignored; anything else (owner,
+    # typos) is refused rather than silently dropped. The schema says so (tunewave.schema).
+    echoed_fields = frozenset({"id", "member_count", "online_count", "now_playing", "my_role", "created_at"})
+
     def validate(self, attrs):
         if isinstance(self.initial_data, dict):
-            # Read-only fields a client may echo back from a GET are ignored; anything else
-            # (owner, typos) is refused rather than silently dropped.
-            echoed = {"id", "member_count", "online_count", "now_playing", "my_role", "created_at"}
-            unknown = set(self.initial_data) - set(self.fields) - echoed
+            unknown = set(self.initial_data) - set(self.fields) - self.echoed_fields
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
         return attrs

@@ -25,6 +25,7 @@ from rooms.serializers import (
 )
 from tunewave.pagination import limit_param, offset_param
 from tunewave.ratelimit import rate_limit
+from tunewave.schema import ERROR
 
 PAGE = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 20, at most 100)."),
@@ -90,7 +91,7 @@ class RoomListView(APIView):
         )
         return rooms_response(request, rooms)
 
-    @extend_schema(request=RoomWriteSerializer, responses={201: RoomSerializer}, summary="Create a room")
+    @extend_schema(request=RoomWriteSerializer, responses={201: RoomSerializer, 409: ERROR}, summary="Create a room")
     @rate_limit("5/m")
     def post(self, request):
         body = RoomWriteSerializer(data=request.data)
@@ -111,7 +112,9 @@ class RoomDetailView(APIView):
         services.playback_advance_if_over(room=room)
         return room_response(request, room)
 
-    @extend_schema(request=RoomUpdateSerializer, responses=RoomSerializer, summary="Update a room (owner)")
+    @extend_schema(
+        request=RoomUpdateSerializer, responses={200: RoomSerializer, 409: ERROR}, summary="Update a room (owner)"
+    )
     @rate_limit("10/m")
     def put(self, request, room_id):
         room = selectors.room_get_for_user(room_id=room_id, user=request.user)
@@ -144,7 +147,7 @@ class RoomJoinView(APIView):
 class RoomLeaveView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None}, summary="Leave a room")
+    @extend_schema(request=None, responses={204: None, 409: ERROR}, summary="Leave a room")
     @rate_limit("10/m")
     def post(self, request, room_id):
         room = selectors.room_get_for_user(room_id=room_id, user=request.user)
@@ -177,8 +180,8 @@ class RoomByNameView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True)],
-        responses=RoomSerializer,
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True, pattern=r"\S")],
+        responses={200: RoomSerializer, 404: ERROR},
         summary="Find a room by its name (case-insensitive)",
     )
     @rate_limit("10/m")
@@ -221,7 +224,9 @@ class MemberRoleView(APIView):
 class InviteView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: InviteSerializer, 200: InviteSerializer}, summary="Invite a user")
+    @extend_schema(
+        request=None, responses={201: InviteSerializer, 200: InviteSerializer, 409: ERROR}, summary="Invite a user"
+    )
     @rate_limit("5/m")
     def post(self, request, room_id, user_id):
         room = selectors.room_get_for_user(room_id=room_id, user=request.user)
@@ -244,7 +249,9 @@ class InviteView(APIView):
 class BanView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=BanCreateSerializer, responses={201: BanSerializer}, summary="Ban a user (owner)")
+    @extend_schema(
+        request=BanCreateSerializer, responses={201: BanSerializer, 409: ERROR}, summary="Ban a user (owner)"
+    )
     @rate_limit("5/m")
     def post(self, request, room_id, user_id):
         room = selectors.room_get_for_user(room_id=room_id, user=request.user)
@@ -274,7 +281,11 @@ class QueueView(APIView):
         items = selectors.queue_list(room=room)
         return Response(QueueItemSerializer(items, many=True, context={"request": request}).data)
 
-    @extend_schema(request=QueueAddSerializer, responses={201: QueueItemSerializer}, summary="Add a track to the queue")
+    @extend_schema(
+        request=QueueAddSerializer,
+        responses={201: QueueItemSerializer, 503: ERROR},  # 503: an unknown track and no Spotify
+        summary="Add a track to the queue",
+    )
     @rate_limit("10/m")
     def post(self, request, room_id):
         room = selectors.room_get_for_user(room_id=room_id, user=request.user)

@@ -10,6 +10,7 @@ from social import selectors, services
 from social.serializers import FriendRequestSerializer, FriendshipSerializer, NotificationSerializer
 from tunewave.pagination import limit_param, offset_param
 from tunewave.ratelimit import rate_limit
+from tunewave.schema import ERROR
 
 PAGE = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50, at most 200)."),
@@ -27,7 +28,9 @@ def _friendship(request, friendship, code=status.HTTP_200_OK):
 
 class SendRequestView(AuthenticatedView):
     @extend_schema(
-        request=FriendRequestSerializer, responses={201: FriendshipSerializer}, summary="Send a friend request"
+        request=FriendRequestSerializer,
+        responses={201: FriendshipSerializer, 404: ERROR, 409: ERROR},
+        summary="Send a friend request",
     )
     @rate_limit("5/m")
     def post(self, request):
@@ -39,14 +42,22 @@ class SendRequestView(AuthenticatedView):
 
 
 class AcceptView(AuthenticatedView):
-    @extend_schema(request=None, responses=FriendshipSerializer, summary="Accept a friend request (its recipient)")
+    @extend_schema(
+        request=None,
+        responses={200: FriendshipSerializer, 409: ERROR},
+        summary="Accept a friend request (its recipient)",
+    )
     @rate_limit("5/m")
     def put(self, request, friendship_id):
         return _friendship(request, services.friendship_accept(friendship_id=friendship_id, user=request.user))
 
 
 class DeclineView(AuthenticatedView):
-    @extend_schema(request=None, responses=FriendshipSerializer, summary="Decline a friend request (its recipient)")
+    @extend_schema(
+        request=None,
+        responses={200: FriendshipSerializer, 409: ERROR},
+        summary="Decline a friend request (its recipient)",
+    )
     @rate_limit("5/m")
     def put(self, request, friendship_id):
         return _friendship(request, services.friendship_decline(friendship_id=friendship_id, user=request.user))

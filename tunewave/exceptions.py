@@ -25,12 +25,20 @@ class ServiceUnavailable(exceptions.APIException):
 
 
 def _first_code(codes) -> str:
+    """The first error's code, however deep: a list item's errors nest as {"artists": {5: [...]}}."""
     if isinstance(codes, dict):
-        codes = next(iter(codes.values()), "invalid")
+        return _first_code(next(iter(codes.values()), "invalid"))
     if isinstance(codes, list):
-        codes = codes[0] if codes else "invalid"
-        return _first_code(codes)
+        return _first_code(codes[0]) if codes else "invalid"
     return str(codes)
+
+
+def _first_message(errors) -> str | None:
+    if isinstance(errors, dict):
+        return _first_message(next(iter(errors.values()), None))
+    if isinstance(errors, list):
+        return _first_message(errors[0]) if errors else None
+    return str(errors) if errors is not None else None
 
 
 def exception_handler(exc, context):
@@ -50,8 +58,7 @@ def exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        first = next(iter(errors.values()), None)
-        message = first[0] if isinstance(first, list) and first and isinstance(first[0], str) else None
+        message = _first_message(errors)
         field = next(iter(errors), None)
         detail = f"{field}: {message}" if message and field != "non_field_errors" else (message or "Invalid input.")
         response.data = {"detail": detail, "code": _first_code(exc.get_codes()), "errors": errors}

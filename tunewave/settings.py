@@ -161,6 +161,9 @@ else:
 
 # Rate limits count in the cache; if it is unreachable, let requests through rather than refuse all.
 RATELIMIT_FAIL_OPEN = True
+# Every documented rate limit (REST and socket) is on; 0 turns them all off, for load and fuzz runs
+# against a private server only (bench/fuzz_api.py), never in production.
+RATELIMIT_ENABLE = env.bool("RATE_LIMITS_ENABLED", default=True)
 
 # Celery: RabbitMQ with CELERY_BROKER_URL, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -255,7 +258,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "tunewave.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular, plus every operation's error responses in the one error shape.
+    "DEFAULT_SCHEMA_CLASS": "tunewave.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

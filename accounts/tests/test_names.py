@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -234,3 +234,9 @@ def test_the_migration_fills_skeletons_and_keeps_old_look_alikes(alice, bob):
     services.user_update(user=bob, data={"bio": "still here"})
     assert User.objects.get(pk=bob.pk).bio == "still here"
     assert User.objects.username_taken("al\u0456ce")
+
+
+def test_the_database_refuses_a_look_alike_that_skips_the_checks(alice):
+    # What a request that lost a race to the same look meets (user_update turns it into a 409).
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username=CYRILLIC_ALICE, email="racer@example.com")

@@ -59,7 +59,7 @@ def test_it_shows_a_known_track_without_asking_spotify(api, settings, blue_in_gr
         "album": "Kind of Blue",
         "duration_ms": 337_000,
         "genres": ["jazz", "modal jazz"],
-        "image_url": "",
+        "image_url": None,
         "audio_url": None,
     }
     assert len(mocked_responses.calls) == 0
