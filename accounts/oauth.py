@@ -141,8 +141,11 @@ def safe_next(raw: str | None) -> str | None:
         return None
     if "\\" in raw or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in raw):
         return None
-    url = urljoin(settings.FRONTEND_URL, raw)
-    origin = _origin(url)
+    try:
+        url = urljoin(settings.FRONTEND_URL, raw)
+        origin = _origin(url)
+    except ValueError:  # urlsplit refuses a host that NFKC turns into `#`, `@`, … (`a%EF%BC%83b@evil`)
+        return None
     if origin is None or origin not in _allowed_origins():
         return None
     return url

@@ -12,11 +12,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from accounts.ws import websocket_stack  # noqa: E402
+from tunewave import daphne_requests  # noqa: E402
+from tunewave.asgi_limits import BodyLimitMiddleware  # noqa: E402
+from tunewave.checks import warn_if_static_not_collected  # noqa: E402
 from tunewave.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }
 )
@@ -27,3 +30,6 @@ application = ProtocolTypeRouter(
 # the room fan-out for 20-60 ms (bench/README.md, "ws_fanout.py").
 get_resolver().url_patterns  # noqa: B018
 gc.freeze()
+
+daphne_requests.install()
+warn_if_static_not_collected()

@@ -44,3 +44,32 @@ def json_server_error(request: HttpRequest, *args, **kwargs) -> HttpResponse:
 def json_bad_request(request: HttpRequest, exception=None, *args, **kwargs) -> HttpResponse:
     """handler400: oversize bodies and other suspicious requests outside DRF views."""
     return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or a query parameter is a 400, for every endpoint.
+
+    PostgreSQL text cannot hold NUL, so a `?search=%00` or `/favorites/me/%00` that reaches
+    a query is a 500 there (SQLite takes it). Serializer fields already refuse NUL in bodies
+    (DRF's CharField validator); this covers what views read from the URL themselves.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            return _nul_refused(request, "Paths may not contain NUL characters.")
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return _nul_refused(request, "Query parameters may not contain NUL characters.", name)
+        return self.get_response(request)
+
+
+def _nul_refused(request: HttpRequest, detail: str, param: str | None = None) -> HttpResponse:
+    if not wants_json(request.path):
+        return HttpResponse(detail, status=400, content_type="text/plain")
+    body = {"detail": detail, "code": "null_characters_not_allowed"}
+    if param is not None:
+        body["errors"] = {param.replace("\x00", "\\0"): [detail]}
+    return JsonResponse(body, status=400)

@@ -10,7 +10,9 @@ from tunewave.exceptions import PayloadTooLarge
 class LimitedJSONParser(JSONParser):
     """JSON bodies are capped at DATA_UPLOAD_MAX_MEMORY_SIZE (413 above).
 
-    DRF reads the request stream directly, which skips Django's own body limit.
+    DRF reads the request stream directly, which skips Django's own body limit. Nesting
+    deep enough to exhaust the decoder's recursion (20,000 `[`) is malformed JSON too: a
+    400, not a RecursionError turned into a 500.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -24,3 +26,5 @@ class LimitedJSONParser(JSONParser):
             return super().parse(io.BytesIO(raw), media_type, parser_context)
         except ParseError as exc:
             raise ParseError(f"Malformed JSON: {exc.detail}") from exc
+        except RecursionError as exc:
+            raise ParseError("Malformed JSON: nested too deeply.") from exc

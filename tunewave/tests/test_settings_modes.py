@@ -37,7 +37,18 @@ print(json.dumps({
 
 
 # What these tests set or leave unset on purpose.
-CONTROLLED = (*MODE_VARIABLES, "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "TRUSTED_PROXY_COUNT")
+CONTROLLED = (*MODE_VARIABLES, "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "TRUSTED_PROXY_COUNT", "STATIC_ROOT")
+
+# A STATIC_ROOT as `collectstatic` leaves it (its manifest), so the deploy check is about the
+# settings alone; tunewave/tests/test_deploy_checks.py covers a STATIC_ROOT never collected.
+COLLECTED_STATIC: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collected_static_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("staticfiles")
+    (root / "staticfiles.json").write_text(json.dumps({"paths": {}, "version": "1.1", "hash": ""}))
+    COLLECTED_STATIC["STATIC_ROOT"] = str(root)
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +73,7 @@ def production_env(**extra: str) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="tunewave.example.com",
+        **COLLECTED_STATIC,
         **extra,
     )
 

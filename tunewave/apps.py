@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class TunewaveConfig(AppConfig):
+    """The project package as an app, so its system checks are registered on start-up."""
+
+    name = "tunewave"
+    verbose_name = "TuneWave"
+
+    def ready(self) -> None:
+        from tunewave import checks  # noqa: F401 - registering the checks is the import's effect
