@@ -5,8 +5,8 @@ both), so they matter in services mode; they run in both.
 """
 
 import asyncio
-import inspect
 import http.client
+import inspect
 import json
 import os
 import secrets
@@ -341,14 +341,26 @@ def test_daphne_requests_skip_twisteds_own_form_parsing():
     assert "parsePOSTFormSubmission" in inspect.signature(twisted_http.Request.__init__).parameters
 
 
-def test_malformed_multipart_reaches_the_app_through_a_real_daphne(live_daphne):
-    """Twisted itself answered these with a bare 400 (no JSON) before the app saw them."""
-    status, headers, body = live_daphne(
-        "POST", "/users/me/avatar", b"garbage", {"Content-Type": "multipart/form-data; boundary=x"}
+@pytest.mark.parametrize("body", [b"--x--\r\n", b"garbage", b"\r\n"])
+def test_an_empty_multipart_avatar_post_through_a_real_daphne_gets_json(live_daphne, body):
+    """Twisted itself parsed POSTed multipart bodies and answered these (an empty form is just
+    the closing boundary) with a bare 400 the app never saw (tunewave/daphne_requests.py)."""
+    call, token = live_daphne
+    headers = {"Content-Type": "multipart/form-data; boundary=x", "Authorization": f"Bearer {token}"}
+    status, response_headers, content = call("POST", "/users/me/avatar", body, headers)
+    assert status == 400
+    assert response_headers["content-type"] == "application/json"
+    assert json.loads(content)["errors"] == {"avatar_file": ["No file was submitted."]}
+
+
+def test_an_anonymous_multipart_post_through_a_real_daphne_gets_json_401(live_daphne):
+    call, _ = live_daphne
+    status, headers, content = call(
+        "POST", "/users/me/avatar", b"--x--\r\n", {"Content-Type": "multipart/form-data; boundary=x"}
     )
     assert status == 401
     assert headers["content-type"] == "application/json"
-    assert json.loads(body)["code"] == "not_authenticated"
+    assert json.loads(content)["code"] == "not_authenticated"
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +378,11 @@ def live_daphne(tmp_path_factory):
         DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
         MEDIA_ROOT=str(tmp / "media"),
     )
+    for args in (["migrate", "--noinput", "--verbosity", "0"], ["issue_token", "--create", "daphne@example.com"]):
+        done = subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True
+        )
+    token = done.stdout.split()[-1]
     daphne = Path(sys.executable).with_name("daphne")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter's daphne
         [str(daphne), "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null", "tunewave.asgi:application"],
@@ -395,7 +412,7 @@ def live_daphne(tmp_path_factory):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
             time.sleep(0.2)
-        yield call
+        yield call, token
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
