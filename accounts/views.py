@@ -73,7 +73,8 @@ class AvatarView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": AvatarUploadSerializer},
-        responses={200: UserResponseSerializer, 400: _DETAIL, 413: _DETAIL},
+        # 503: every decode slot of the process stayed busy for 20 s (one avatar at a time).
+        responses={200: UserResponseSerializer, 400: _DETAIL, 413: _DETAIL, 503: _DETAIL},
         summary="Upload your avatar (JPEG, PNG or WebP, at most 5 MB)",
     )
     @rate_limit("5/m")
