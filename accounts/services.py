@@ -385,9 +385,15 @@ def user_claim_verified_email(*, user: User) -> User:
 
 
 def ws_ticket_issue(*, user: User, access_jti: str | None = None) -> str:
+    """A single-use ticket for the WebSocket, kept in the shared cache for WS_TICKET_TTL.
+
+    `cache.add` says whether the ticket was stored (the cache degrades to "not stored" while
+    Redis is down): a ticket no server could redeem is a 503, never a 201.
+    """
     ticket = secrets.token_urlsafe(32)
     value = f"{user.pk} {access_jti}" if access_jti else str(user.pk)
-    cache.set(f"{_TICKET_PREFIX}{ticket}", value, timeout=settings.WS_TICKET_TTL)
+    if not cache.add(f"{_TICKET_PREFIX}{ticket}", value, timeout=settings.WS_TICKET_TTL):
+        raise ServiceUnavailable("Could not issue a socket ticket right now. Try again in a few seconds.")
     return ticket
 
 

@@ -102,7 +102,8 @@ def fetch_artists(ids: list[str]) -> list[dict]:
     client = _client()
     ids = list(dict.fromkeys(ids))
     keys = {artist_id: f"spotify:artist:{artist_id}" for artist_id in ids}
-    cached = cache.get_many(list(keys.values()))
+    # None: a value the cache could not decode (tunewave.redis_guard.JSONSerializer), i.e. a miss.
+    cached = {k: v for k, v in cache.get_many(list(keys.values())).items() if v is not None}
     found = {i: cached[k] for i, k in keys.items() if k in cached and cached[k] != _MISSING}
     wanted = [i for i, k in keys.items() if k not in cached]
     for start in range(0, len(wanted), ARTISTS_PER_CALL):

@@ -4,12 +4,17 @@ A user's taste is read fresh from their history and favorites (cached for a few 
 a new favorite shows within the minute). The room index holds every open room's profile
 (declared genres, current and queued tracks, recent plays) as sparse matrices; it is built
 in one pass, kept in the shared cache, and each server process decodes it once per version.
+
+What goes into the shared cache is JSON (tunewave/redis_guard.py; never a pickle, which would
+let anyone who can write to Redis run code here): arrays travel as their raw bytes in base64
+with dtype and shape, numbers and booleans only. A cached value that does not decode is a miss.
 """
 
 from __future__ import annotations
 
+import base64
 import io
-import pickle
+import logging
 import threading
 import time
 import uuid
@@ -34,6 +39,8 @@ from recommendations.reads import CompiledRead
 from rooms.models import PlaybackState, QueueItem, Room
 from tunewave.celery import enqueue
 
+logger = logging.getLogger(__name__)
+
 SEED_PARAMS = engine.SeedParams()
 # How much of a user's history a request reads: their latest listens and favorites.
 HISTORY_EVENTS = 500
@@ -57,6 +64,55 @@ def _room_index_seconds() -> int:
 INDEX_KEY = "rec:room-index"
 INDEX_VERSION_KEY = "rec:room-index:version"
 INDEX_REFRESH_LOCK = "rec:room-index:refreshing"
+
+
+# --- Cache encoding ----------------------------------------------------------------------------
+
+# Booleans, signed and unsigned integers, floats: arrays of anything else (objects) never travel.
+_ARRAY_KINDS = "biuf"
+
+
+def _array_out(array: np.ndarray) -> dict:
+    array = np.ascontiguousarray(array)
+    if array.dtype.kind not in _ARRAY_KINDS:
+        raise TypeError(f"arrays of {array.dtype} are not cached")
+    return {"dtype": array.dtype.str, "shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
+
+
+def _array_in(value: dict) -> np.ndarray:
+    dtype = np.dtype(str(value["dtype"]))
+    if dtype.kind not in _ARRAY_KINDS:
+        raise ValueError(f"arrays of {dtype} are not cached")
+    shape = [int(n) for n in value["shape"]]
+    return np.frombuffer(bytearray(base64.b64decode(value["data"], validate=True)), dtype=dtype).reshape(shape)
+
+
+def _csr_out(matrix: sp.csr_matrix) -> dict:
+    matrix = matrix.tocsr()
+    return {
+        "shape": [int(n) for n in matrix.shape],
+        "data": _array_out(matrix.data),
+        "indices": _array_out(matrix.indices),
+        "indptr": _array_out(matrix.indptr),
+    }
+
+
+def _csr_in(value: dict) -> sp.csr_matrix:
+    parts = (_array_in(value["data"]), _array_in(value["indices"]), _array_in(value["indptr"]))
+    return sp.csr_matrix(parts, shape=tuple(int(n) for n in value["shape"]))
+
+
+def _weights_out(parts: dict[str, dict[int, float]]) -> dict[str, list[list]]:
+    # JSON object keys are strings; pairs keep the feature pks integers.
+    return {source: [[int(k), float(v)] for k, v in weights.items()] for source, weights in parts.items()}
+
+
+def _weights_in(value: dict) -> dict[str, dict[int, float]]:
+    return {str(source): {int(k): float(v) for k, v in pairs} for source, pairs in value.items()}
+
+
+# Whatever a hand-made or truncated cache value can raise while being decoded.
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
 
 
 # --- Track features ----------------------------------------------------------------------------
@@ -253,6 +309,28 @@ class Taste:
     def is_empty(self) -> bool:
         return not self.seed_ids.size and not any(self.genres.values())
 
+    def to_cache(self) -> dict:
+        return {
+            "seed_ids": _array_out(self.seed_ids),
+            "seed_weights": _array_out(self.seed_weights),
+            "genres": _weights_out(self.genres),
+            "artists": _weights_out(self.artists),
+            "excluded": sorted(int(t) for t in self.excluded),
+            "known": sorted(int(t) for t in self.known),
+        }
+
+    @classmethod
+    def from_cache(cls, value) -> Taste:
+        """Raises one of _UNREADABLE for a value to_cache() did not write."""
+        return cls(
+            seed_ids=_array_in(value["seed_ids"]),
+            seed_weights=_array_in(value["seed_weights"]),
+            genres=_weights_in(value["genres"]),
+            artists=_weights_in(value["artists"]),
+            excluded={int(t) for t in value["excluded"]},
+            known={int(t) for t in value["known"]},
+        )
+
 
 def _merge(parts: dict[str, dict[int, float]]) -> dict[int, float]:
     merged: dict[int, float] = defaultdict(float)
@@ -421,7 +499,10 @@ def user_taste(user: User) -> Taste:
     key = _taste_key(user.pk)
     cached = cache.get(key)
     if cached is not None:
-        return cached
+        try:
+            return Taste.from_cache(cached)
+        except _UNREADABLE:
+            logger.warning("Cached taste %s is unreadable; computing it again", key)
     history = _read_history(_USER_HISTORY(user.pk))
     track_ids, plays, ages, favorite_ids = history.for_user(str(user.pk))
     tracks, total, from_history, from_favorites = _seeds_from_rows(track_ids, plays, ages, favorite_ids)
@@ -448,7 +529,7 @@ def user_taste(user: User) -> Taste:
         excluded={int(t) for t in favorite_ids.tolist()} | {int(t) for t in recent.tolist()},
         known={int(t) for t in track_ids.tolist()},
     )
-    cache.set(key, taste, timeout=taste_seconds())
+    cache.set(key, taste.to_cache(), timeout=taste_seconds())
     return taste
 
 
@@ -520,6 +601,34 @@ class RoomIndex:
 
     def __post_init__(self):
         self.position = {room_id: i for i, room_id in enumerate(self.room_ids)}
+
+    def to_cache(self) -> dict:
+        return {
+            "version": self.version,
+            "built_at": self.built_at,
+            "room_ids": [str(room_id) for room_id in self.room_ids],
+            "private": _array_out(self.private),
+            "playing": _array_out(self.playing),
+            "genres": _csr_out(self.genres),
+            "artists": _csr_out(self.artists),
+            "declared": _csr_out(self.declared),
+            "genre_names": [[int(pk), str(name)] for pk, name in self.genre_names.items()],
+        }
+
+    @classmethod
+    def from_cache(cls, value) -> RoomIndex:
+        """Raises one of _UNREADABLE for a value to_cache() did not write."""
+        return cls(
+            version=str(value["version"]),
+            built_at=float(value["built_at"]),
+            room_ids=[str(room_id) for room_id in value["room_ids"]],
+            private=_array_in(value["private"]),
+            playing=_array_in(value["playing"]),
+            genres=_csr_in(value["genres"]),
+            artists=_csr_in(value["artists"]),
+            declared=_csr_in(value["declared"]),
+            genre_names={int(pk): str(name) for pk, name in value["genre_names"]},
+        )
 
 
 def _normalized_parts(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, total: float):
@@ -684,7 +793,7 @@ _index_memo = _Memo()
 def room_index_store(index: RoomIndex) -> None:
     # Kept well past the refresh period: a stale index is better than building one in a request.
     timeout = max(_room_index_seconds() * 10, 600)
-    cache.set(INDEX_KEY, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), timeout=timeout)
+    cache.set(INDEX_KEY, index.to_cache(), timeout=timeout)
     cache.set(INDEX_VERSION_KEY, index.version, timeout=timeout)
     with _index_memo.lock:
         _index_memo.version, _index_memo.value = index.version, index
@@ -703,9 +812,13 @@ def room_index() -> RoomIndex:
     elif version is not None:
         blob = cache.get(INDEX_KEY)
         if blob is not None:
-            index = pickle.loads(blob)  # noqa: S301 - written by room_index_store, in our own cache
-            with _index_memo.lock:
-                _index_memo.version, _index_memo.value = index.version, index
+            try:
+                index = RoomIndex.from_cache(blob)
+            except _UNREADABLE:
+                logger.warning("The cached room index is unreadable; building it again")
+            else:
+                with _index_memo.lock:
+                    _index_memo.version, _index_memo.value = index.version, index
     if index is None:
         index = room_index_build()
         room_index_store(index)

@@ -36,7 +36,7 @@ def track_data(track: TrackCard, request=None) -> dict:
     }
 
 
-def room_data(room: RoomCard, *, online: int, request=None) -> dict:
+def room_data(room: RoomCard, *, online: int | None, request=None) -> dict:
     """A Room, as rooms.serializers.RoomSerializer renders it for a caller with no role in it."""
     owner = room.owner
     return {
@@ -65,7 +65,7 @@ class RoomRecommendationSerializer(serializers.Serializer):
     """A recommended room, with its score and the reasons it was picked."""
 
     # The fields describe the schema; to_representation renders a RoomCard through room_data.
-    # Context: `request`, and `online` {room id: listeners} for the rooms shown.
+    # Context: `request`, and `online` {room id: listeners, None while presence is unavailable}.
 
     room = RoomSerializer(source="item")
     score = serializers.FloatField()

@@ -4,14 +4,25 @@ Each open socket is a (room, user, connection) entry with an expiry; sockets ref
 theirs with a heartbeat, so a crashed process leaves entries that simply expire. In
 services mode the entries live in a Redis sorted set per room (score = expiry); in the
 embedded default a process-local dict plays that role (one process, nothing to share).
+
+Only Redis knows who is online. While it is down or hung, presence is unknown rather than an
+error: counts read as None (the API's `online_count` is null), nobody reads as online, and
+writes are skipped (a socket's heartbeat writes its entry again within PRESENCE_TTL). The
+client is the cache's (tunewave/redis_guard.py), so such a read gives up within a second,
+and at once while the process knows Redis is down.
 """
 
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 # A socket that has not refreshed its entry for this long counts as gone.
 PRESENCE_TTL = 60
@@ -64,9 +75,11 @@ class _LocalPresence:
 _local = _LocalPresence()
 
 
-def _redis():
-    from django_redis import get_redis_connection
+class PresenceUnavailable(Exception):
+    """Redis, which holds presence in services mode, did not answer."""
 
+
+def _redis():
     return get_redis_connection("default")
 
 
@@ -83,11 +96,14 @@ def touch(*, room_id, user_id, connection: str) -> None:
     expires = time.time() + PRESENCE_TTL
     member = _member(user_id, connection)
     if _use_redis():
-        pipe = _redis().pipeline()
-        pipe.zadd(_key(room_id), {member: expires})
-        pipe.expire(_key(room_id), PRESENCE_TTL * 2)
-        pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
-        pipe.execute()
+        try:
+            pipe = _redis().pipeline()
+            pipe.zadd(_key(room_id), {member: expires})
+            pipe.expire(_key(room_id), PRESENCE_TTL * 2)
+            pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
+            pipe.execute()
+        except RedisError as exc:
+            logger.info("presence: could not mark a socket in room %s present (%s)", room_id, type(exc).__name__)
     else:
         _local.add(room_id, member, expires)
 
@@ -95,61 +111,89 @@ def touch(*, room_id, user_id, connection: str) -> None:
 def leave(*, room_id, user_id, connection: str) -> None:
     member = _member(user_id, connection)
     if _use_redis():
-        _redis().zrem(_key(room_id), member)
+        try:
+            _redis().zrem(_key(room_id), member)
+        except RedisError as exc:  # the entry expires by itself
+            logger.info("presence: could not remove a socket from room %s (%s)", room_id, type(exc).__name__)
     else:
         _local.remove(room_id, member)
 
 
 def _members(room_ids: list) -> dict[str, list[str]]:
+    """Raises PresenceUnavailable when Redis does not answer."""
     now = time.time()
     if not room_ids:
         return {}
     if not _use_redis():
         return _local.members(room_ids, now)
-    pipe = _redis().pipeline()
-    for room_id in room_ids:
-        pipe.zremrangebyscore(_key(room_id), "-inf", now)
-        pipe.zrange(_key(room_id), 0, -1)
-    replies = pipe.execute()
+    try:
+        pipe = _redis().pipeline()
+        for room_id in room_ids:
+            pipe.zremrangebyscore(_key(room_id), "-inf", now)
+            pipe.zrange(_key(room_id), 0, -1)
+        replies = pipe.execute()
+    except RedisError as exc:
+        raise PresenceUnavailable from exc
     return {
         str(room_id): [m.decode() if isinstance(m, bytes) else m for m in replies[2 * i + 1]]
         for i, room_id in enumerate(room_ids)
     }
 
 
-def online_members(room_ids: Iterable) -> dict[str, set[str]]:
-    """{room id: ids of the users with at least one live socket there} for many rooms in one
-    round trip (one Redis pipeline); every room asked about is a key, an empty set if nobody
-    is online. Ids are strings."""
-    ids = [str(r) for r in room_ids]
+def _online_members(ids: list[str]) -> dict[str, set[str]]:
     return {room_id: {m.split("|", 1)[0] for m in members} for room_id, members in _members(ids).items()}
 
 
+def online_members(room_ids: Iterable) -> dict[str, set[str]]:
+    """{room id: ids of the users with at least one live socket there} for many rooms in one
+    round trip (one Redis pipeline); every room asked about is a key, an empty set if nobody
+    is online. Ids are strings. While presence is unavailable: {} (nobody known online)."""
+    try:
+        return _online_members([str(r) for r in room_ids])
+    except PresenceUnavailable:
+        return {}
+
+
 def online_user_ids(room_id) -> set[str]:
-    """Ids of users with at least one live socket in the room."""
+    """Ids of users with at least one live socket in the room (none while presence is unavailable)."""
     return online_members([room_id]).get(str(room_id), set())
 
 
-def online_counts(room_ids: Iterable) -> dict[str, int]:
-    """Distinct online users per room, for many rooms in one round trip."""
-    return {room_id: len(users) for room_id, users in online_members(room_ids).items()}
+def online_counts(room_ids: Iterable) -> dict[str, int | None]:
+    """Distinct online users per room, for many rooms in one round trip; None for each room
+    while presence is unavailable (unknown, which is not 0)."""
+    ids = [str(r) for r in room_ids]
+    try:
+        return {room_id: len(users) for room_id, users in _online_members(ids).items()}
+    except PresenceUnavailable:
+        return dict.fromkeys(ids)
 
 
-def user_connections(*, room_id, user_id) -> int:
+def user_connections(*, room_id, user_id) -> int | None:
+    """This user's live sockets in the room; None while presence is unavailable."""
     prefix = f"{user_id}|"
-    return sum(1 for m in _members([room_id]).get(str(room_id), []) if m.startswith(prefix))
+    try:
+        members = _members([room_id])
+    except PresenceUnavailable:
+        return None
+    return sum(1 for m in members.get(str(room_id), []) if m.startswith(prefix))
 
 
 def live_rooms() -> dict[str, int]:
-    """Every room with someone online and its count; costs as many rooms as are live."""
+    """Every room with someone online and its count; costs as many rooms as are live.
+    {} while presence is unavailable."""
     now = time.time()
-    if _use_redis():
-        client = _redis()
-        client.zremrangebyscore(_ROOMS_KEY, "-inf", now)
-        candidates = [r.decode() if isinstance(r, bytes) else r for r in client.zrange(_ROOMS_KEY, 0, -1)]
-    else:
-        candidates = _local.rooms()
-    return {room_id: count for room_id, count in online_counts(candidates).items() if count}
+    try:
+        if _use_redis():
+            client = _redis()
+            client.zremrangebyscore(_ROOMS_KEY, "-inf", now)
+            candidates = [r.decode() if isinstance(r, bytes) else r for r in client.zrange(_ROOMS_KEY, 0, -1)]
+        else:
+            candidates = _local.rooms()
+        counts = _online_members(candidates)
+    except (RedisError, PresenceUnavailable):
+        return {}
+    return {room_id: len(users) for room_id, users in counts.items() if users}
 
 
 def reset_local() -> None:

@@ -9,7 +9,7 @@ from rooms.models import Ban, Membership, QueueItem, Room
 
 
 class RoomSerializer(serializers.ModelSerializer):
-    """Room. Context: `online` {room_id: count}, `roles` {room_id: role} for the caller,
+    """Room. Context: `online` {room_id: count or None when unknown}, `roles` {room_id: role} for the caller,
     `now_playing` {room_id: Track} (each computed once per response, not per room)."""
 
     genres = serializers.SerializerMethodField()
@@ -42,7 +42,9 @@ class RoomSerializer(serializers.ModelSerializer):
     def get_genres(self, room) -> list[str]:
         return sorted(g.name for g in room.genres.all())
 
-    def get_online_count(self, room) -> int:
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_online_count(self, room) -> int | None:
+        """Listeners with the room open; null while presence is unavailable (Redis down)."""
         return self.context.get("online", {}).get(str(room.pk), 0)
 
     @cached_property
@@ -104,6 +106,7 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = ["user", "role", "joined_at", "online"]
 
     def get_online(self, membership) -> bool:
+        """False while presence is unavailable (Redis down): nobody is known to be online."""
         return str(membership.user_id) in self.context.get("online_users", set())
 
 

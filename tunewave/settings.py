@@ -120,7 +120,16 @@ if REDIS_URL:
             "KEY_PREFIX": "tw",
             # A Redis outage degrades the cache to misses instead of failing requests: the
             # database is the source of truth, and chat keeps saving while Redis restarts.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
+            # Presence shares this pool. On the request path Redis gets a second at most, and a
+            # process that met a dead or hung Redis stops asking for a few seconds
+            # (tunewave/redis_guard.py). Values are JSON: a pickle in Redis would be code.
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 1,
+                "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_POOL_CLASS": "tunewave.redis_guard.GuardedConnectionPool",
+                "SERIALIZER": "tunewave.redis_guard.JSONSerializer",
+            },
         }
     }
     # "pubsub" (default): one PUBLISH per broadcast, watched for a Redis restart
