@@ -17,7 +17,12 @@ export function RoomCard({ room, extra }: { room: Room; extra?: React.ReactNode 
         </div>
         <div className="flex shrink-0 items-center gap-1.5">
           {room.is_private ? <Badge tone="amber">Private</Badge> : null}
-          {room.online_count > 0 ? (
+          {room.online_count === null ? (
+            // Null: the server cannot tell who is online right now (presence is unavailable).
+            <span title="Who is listening is unknown right now">
+              <Badge>– live</Badge>
+            </span>
+          ) : room.online_count > 0 ? (
             <Badge tone="emerald">
               <span className="mr-1 h-1.5 w-1.5 rounded-full bg-emerald-400" aria-hidden />
               {room.online_count} live

@@ -26,6 +26,20 @@ function room(n: number, extra: Partial<Room> = {}): Room {
 }
 
 describe("<RoomsPage>", () => {
+  it("shows – for a room whose listeners are unknown (online_count null while presence is down)", async () => {
+    const fetch = mockFetch((url) =>
+      url.pathname === "/rooms/" ? jsonResponse([room(1, { online_count: null }), room(2)]) : undefined,
+    );
+
+    renderWithApp(<RoomsPage />, { fetch, tokens: { access: fakeJwt("me"), refresh: "r" }, route: "/rooms" });
+
+    const list = await screen.findByRole("list", { name: "Rooms" });
+    const items = within(list).getAllByRole("listitem");
+    expect(within(items[0]!).getByText("– live")).toBeTruthy();
+    expect(within(items[0]!).queryByText(/^\d+ live$/)).toBeNull();
+    expect(within(items[1]!).queryByText(/live/)).toBeNull();
+  });
+
   it("lists rooms from GET /rooms/ with the order, paging and filters in the query", async () => {
     const calls: URL[] = [];
     const fetch = mockFetch((url) => {
