@@ -248,7 +248,7 @@ def main() -> int:
 
         main_budget = logout_budget = None
         if capped:
-            left = args.max_seconds - (time.monotonic() - started) - 10  # teardown and reporting
+            left = args.max_seconds - (time.monotonic() - started) - 20  # teardown and reporting
             logout_budget = max(5, int(left * 0.1))
             main_budget = max(10, int(left - logout_budget))
         common = {"base": base, "report_dir": report_dir, "workers": args.workers, "seed": args.seed}
