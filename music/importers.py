@@ -20,7 +20,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.services import normalize_genres
 from music import services
 from music.models import ListeningEvent, Track, TrackArtist
+from tunewave.moments import as_utc
 
 CSV_HEADER = ["user", "track_id", "track_name", "artists", "genres", "plays", "last_played_at"]
 # Spotify counts a stream once it has played 30 s; shorter plays in an export are skips.
@@ -133,8 +134,10 @@ def parse_time(value: str, *, label: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"{label} {value!r} is not an ISO 8601 date and time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = as_utc(moment)
+    except ValueError as exc:
+        raise ValueError(f"{label} {value!r} {exc}") from None
     if moment > now:
         raise ValueError(f"{label} {value!r} is in the future")
     return moment

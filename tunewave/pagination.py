@@ -1,12 +1,11 @@
 """Query parameters for long lists: `limit` (capped), `offset`, `before_timestamp`."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 
-_MAX_UTC_OFFSET = timedelta(hours=14)
+from tunewave.moments import as_utc
 
 
 def _int_param(request, name: str, default: int, minimum: int, maximum: int | None) -> int:
@@ -48,13 +47,7 @@ def before_param(request, name: str = "before_timestamp") -> datetime | None:
             value = None
     if value is None:
         raise ValidationError({name: [f"{name} must be an ISO 8601 datetime or Unix seconds."]})
-    if timezone.is_naive(value):
-        return timezone.make_aware(value, UTC)
-    # Real UTC offsets run from -12:00 to +14:00; PostgreSQL refuses some that Python takes
-    # (+20:00), so anything past ±14:00 is a 400 and the rest reaches the query as UTC.
-    if abs(value.utcoffset()) > _MAX_UTC_OFFSET:
-        raise ValidationError({name: [f"{name} has a UTC offset beyond ±14:00."]})
     try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:  # 0001-01-01T00:00+01:00 lies before year 1 in UTC
-        raise ValidationError({name: [f"{name} is out of range."]}) from exc
+        return as_utc(value)
+    except ValueError as exc:
+        raise ValidationError({name: [f"{name} {exc}."]}) from exc

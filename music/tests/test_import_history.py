@@ -251,3 +251,21 @@ def test_it_refuses_a_csv_with_another_header(tmp_path):
 
     assert "the first line must be exactly: user,track_id,track_name" in err.getvalue()
     assert ListeningEvent.objects.count() == 0
+
+
+def test_a_time_with_an_offset_is_stored_in_utc_and_an_impossible_offset_is_a_bad_row(tmp_path):
+    """Python takes +20:00, PostgreSQL refuses it: the row is reported, not the import crashed."""
+    csv_file = tmp_path / "history.csv"
+    csv_file.write_text(
+        HEADER
+        + "ann@example.com,,East,Band,,1,2024-03-01T10:00:00+02:00\n"  # line 2
+        + "ann@example.com,,Nowhere,Band,,1,2024-03-01T10:00:00+20:00\n"  # line 3
+    )
+
+    out, err = run(csv_file)
+
+    assert [line.split(": ")[1] for line in err.splitlines()] == ["line 3"]
+    assert "beyond ±14:00" in err
+    ann = User.objects.get(email="ann@example.com")
+    assert [(name, at) for name, at, *_ in history(ann)] == [("East", datetime(2024, 3, 1, 8, 0, tzinfo=UTC))]
+    assert "1 bad rows skipped" in out
