@@ -16,6 +16,11 @@ public view's 401 or 403) are declared by the view itself with `extend_schema(re
 as `{409: ERROR}`. Whatever a view declares for a 4xx or 5xx is rendered as the `Error`
 component: `{"detail", "code"}`, plus `errors` (field errors) on a 400 — the shape
 `tunewave.exceptions.exception_handler` writes.
+
+Besides the public `map_parsers`, this overrides four of drf-spectacular's private methods
+(`_get_response_for_code`, `_get_response_bodies`, `_map_basic_serializer`, `_get_parameters`;
+drf-spectacular is pinned in requirements.txt). They live here alone, and
+tunewave/tests/test_schema_contract.py fails loudly if another version changes what they do.
 """
 
 from drf_spectacular import openapi
@@ -125,8 +130,8 @@ class AutoSchema(openapi.AutoSchema):
         return schema
 
     def map_parsers(self):
-        # JSON endpoints document JSON only: the form parsers behind them are a convenience of
-        # the browsable API, not the contract (the SPA and clients send JSON). Views with their
+        # JSON endpoints document JSON only: DRF's default form parsers also read form bodies
+        # there, but that is not the contract (the SPA and clients send JSON). Views with their
         # own parsers (the avatar upload) keep theirs.
         media_types = super().map_parsers()
         return ["application/json"] if "application/json" in media_types else media_types
