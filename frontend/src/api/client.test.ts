@@ -1,43 +1,53 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
 
 import { memoryTokenStore } from "../auth/tokens";
 import { jsonResponse } from "../test/http";
-import { ApiClient, ApiError, fillPath } from "./client";
+import { ApiClient, ApiError } from "./client";
+import type { components } from "./schema";
 
 const noLock = <T,>(_name: string, run: () => Promise<T>) => run();
 
-function client(fetch: typeof globalThis.fetch, tokens = { access: "old-access", refresh: "old-refresh" }) {
+function client(fetch: Fetch, tokens = { access: "old-access", refresh: "old-refresh" }) {
   const store = memoryTokenStore(tokens);
   const onSessionLost = vi.fn();
-  const api = new ApiClient({ tokens: store, fetch, onSessionLost, withLock: noLock });
+  const api = new ApiClient({ tokens: store, fetch, onSessionLost, withLock: noLock, baseUrl: BASE });
   return { api, store, onSessionLost };
 }
 
-function authOf(init: RequestInit | undefined): string | undefined {
-  return (init?.headers as Record<string, string> | undefined)?.Authorization;
+// The client hands fetch a Request (openapi-fetch); these read it back.
+const BASE = "http://test.local";
+type Fetch = (request: Request) => Promise<Response>;
+
+function pathOf(request: Request): string {
+  const url = new URL(request.url);
+  return url.pathname + url.search;
+}
+
+function authOf(request: Request): string | undefined {
+  return request.headers.get("Authorization") ?? undefined;
 }
 
 describe("ApiClient", () => {
   it("sends the bearer token and parses JSON", async () => {
-    const fetch = vi.fn(async (_input: RequestInfo | URL, _init?: RequestInit) => jsonResponse({ id: "u1", username: "alice" }));
+    const fetch = vi.fn<Fetch>(async () => jsonResponse({ id: "u1", username: "alice" }));
     const { api } = client(fetch);
 
     const me = await api.me();
 
     expect(me.username).toBe("alice");
     expect(fetch).toHaveBeenCalledTimes(1);
-    expect(String(fetch.mock.calls[0]![0])).toBe("/users/me");
-    expect(authOf(fetch.mock.calls[0]![1])).toBe("Bearer old-access");
+    expect(pathOf(fetch.mock.calls[0]![0])).toBe("/users/me");
+    expect(authOf(fetch.mock.calls[0]![0])).toBe("Bearer old-access");
   });
 
   it("refreshes once on a 401 and retries the request with the new token", async () => {
-    const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = String(input);
-      if (url === "/auth/token/refresh") {
-        expect(JSON.parse(String(init?.body))).toEqual({ refresh: "old-refresh" });
+    const fetch = vi.fn<Fetch>(async (request) => {
+      if (pathOf(request) === "/auth/token/refresh") {
+        expect(await request.json()).toEqual({ refresh: "old-refresh" });
+        expect(authOf(request)).toBeUndefined();
         return jsonResponse({ access: "new-access", refresh: "new-refresh" });
       }
-      return authOf(init) === "Bearer new-access"
+      return authOf(request) === "Bearer new-access"
         ? jsonResponse({ id: "u1", username: "alice" })
         : jsonResponse({ detail: "Token expired.", code: "token_not_valid" }, 401);
     });
@@ -46,20 +56,20 @@ describe("ApiClient", () => {
     const me = await api.me();
 
     expect(me.username).toBe("alice");
-    expect(fetch.mock.calls.map((call) => String(call[0]))).toEqual(["/users/me", "/auth/token/refresh", "/users/me"]);
+    expect(fetch.mock.calls.map((call) => pathOf(call[0]))).toEqual(["/users/me", "/auth/token/refresh", "/users/me"]);
     // The rotated refresh token is kept too.
     expect(store.get()).toEqual({ access: "new-access", refresh: "new-refresh" });
   });
 
   it("shares one refresh between concurrent 401s", async () => {
     let refreshes = 0;
-    const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (String(input) === "/auth/token/refresh") {
+    const fetch = vi.fn<Fetch>(async (request) => {
+      if (pathOf(request) === "/auth/token/refresh") {
         refreshes += 1;
         await new Promise((resolve) => setTimeout(resolve, 5));
         return jsonResponse({ access: "new-access", refresh: "new-refresh" });
       }
-      return authOf(init) === "Bearer new-access" ? jsonResponse([]) : jsonResponse({ detail: "expired", code: "token_not_valid" }, 401);
+      return authOf(request) === "Bearer new-access" ? jsonResponse([]) : jsonResponse({ detail: "expired", code: "token_not_valid" }, 401);
     });
     const { api } = client(fetch);
 
@@ -69,8 +79,8 @@ describe("ApiClient", () => {
   });
 
   it("gives up after one retry: a second 401 is the caller's error, not a loop", async () => {
-    const fetch = vi.fn(async (input: RequestInfo | URL) =>
-      String(input) === "/auth/token/refresh"
+    const fetch = vi.fn<Fetch>(async (request) =>
+      pathOf(request) === "/auth/token/refresh"
         ? jsonResponse({ access: "new-access", refresh: "new-refresh" })
         : jsonResponse({ detail: "Nope.", code: "not_authenticated" }, 401),
     );
@@ -81,8 +91,8 @@ describe("ApiClient", () => {
   });
 
   it("ends the session when the refresh token is refused", async () => {
-    const fetch = vi.fn(async (input: RequestInfo | URL) =>
-      String(input) === "/auth/token/refresh"
+    const fetch = vi.fn<Fetch>(async (request) =>
+      pathOf(request) === "/auth/token/refresh"
         ? jsonResponse({ detail: "Token is blacklisted", code: "token_not_valid" }, 401)
         : jsonResponse({ detail: "expired", code: "token_not_valid" }, 401),
     );
@@ -97,24 +107,24 @@ describe("ApiClient", () => {
   });
 
   it("uses a pair another tab stored meanwhile instead of refreshing again", async () => {
-    const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (String(input) === "/auth/token/refresh") throw new Error("must not refresh");
-      return authOf(init) === "Bearer tab2-access" ? jsonResponse({ ok: true }) : jsonResponse({ detail: "expired" }, 401);
+    const fetch = vi.fn<Fetch>(async (request) => {
+      if (pathOf(request) === "/auth/token/refresh") throw new Error("must not refresh");
+      return authOf(request) === "Bearer tab2-access" ? jsonResponse({ ok: true }) : jsonResponse({ detail: "expired" }, 401);
     });
     const { api, store } = client(fetch);
     const original = fetch.getMockImplementation()!;
-    fetch.mockImplementationOnce(async (input, init) => {
+    fetch.mockImplementationOnce(async (request) => {
       store.set({ access: "tab2-access", refresh: "tab2-refresh" }); // the other tab, while our request was out
-      return original(input, init);
+      return original(request);
     });
 
-    await expect(api.request("GET", "/users/me")).resolves.toEqual({ ok: true });
+    await expect(api.me()).resolves.toEqual({ ok: true });
   });
 
   it("does not refresh for anonymous calls", async () => {
-    const fetch = vi.fn(async () => jsonResponse({ detail: "No.", code: "not_authenticated" }, 401));
+    const fetch = vi.fn<Fetch>(async () => jsonResponse({ detail: "No.", code: "not_authenticated" }, 401));
     const store = memoryTokenStore(null);
-    const api = new ApiClient({ tokens: store, fetch, withLock: noLock });
+    const api = new ApiClient({ tokens: store, fetch, withLock: noLock, baseUrl: BASE });
 
     await expect(api.me()).rejects.toMatchObject({ status: 401 });
     expect(fetch).toHaveBeenCalledTimes(1);
@@ -122,7 +132,7 @@ describe("ApiClient", () => {
 
   it("surfaces the server's {detail, code}, field errors and Retry-After", async () => {
     const fetch = vi
-      .fn()
+      .fn<Fetch>()
       .mockResolvedValueOnce(jsonResponse({ detail: "A room with that name exists.", code: "conflict" }, 409))
       .mockResolvedValueOnce(jsonResponse({ name: ["This field is required."] }, 400))
       .mockResolvedValueOnce(jsonResponse({ detail: "Slow down.", code: "throttled" }, 429, { "Retry-After": "12" }));
@@ -134,7 +144,7 @@ describe("ApiClient", () => {
   });
 
   it("reports a network failure as status 0", async () => {
-    const fetch = vi.fn(async () => {
+    const fetch = vi.fn<Fetch>(async () => {
       throw new TypeError("Failed to fetch");
     });
     const { api } = client(fetch);
@@ -142,10 +152,67 @@ describe("ApiClient", () => {
     await expect(api.me()).rejects.toMatchObject({ status: 0, code: "network_error" });
   });
 
-  it("fills and encodes path templates from the schema", () => {
-    expect(fillPath("/rooms/{room_id}/queue/{association_id}", { room_id: "r 1", association_id: "a/b" })).toBe(
-      "/rooms/r%201/queue/a%2Fb",
-    );
-    expect(() => fillPath("/rooms/{room_id}", {})).toThrow(/room_id/);
+  it("fills and encodes path parameters and leaves empty query values out", async () => {
+    const fetch = vi.fn<Fetch>(async () => jsonResponse([]));
+    const { api } = client(fetch);
+
+    await api.queueRemove("r 1", "a/b");
+    await api.rooms({ search: "", genre: "jazz & blues", limit: 5 });
+
+    expect(pathOf(fetch.mock.calls[0]![0])).toBe("/rooms/r%201/queue/a%2Fb");
+    expect(fetch.mock.calls[0]![0].method).toBe("DELETE");
+    expect(pathOf(fetch.mock.calls[1]![0])).toBe("/rooms/?genre=jazz%20%26%20blues&limit=5");
+  });
+
+  it("retries a 401 with the same body, and answers undefined for a 204", async () => {
+    const bodies: unknown[] = [];
+    const fetch = vi.fn<Fetch>(async (request) => {
+      if (pathOf(request) === "/auth/token/refresh") return jsonResponse({ access: "new-access", refresh: "new-refresh" });
+      bodies.push(await request.json());
+      return authOf(request) === "Bearer new-access"
+        ? jsonResponse({ id: "q1" }, 201)
+        : jsonResponse({ detail: "expired", code: "token_not_valid" }, 401);
+    });
+    const { api } = client(fetch);
+
+    await expect(api.queueAdd("r1", "sp1")).resolves.toEqual({ id: "q1" });
+    expect(bodies).toEqual([{ spotify_id: "sp1" }, { spotify_id: "sp1" }]);
+
+    fetch.mockResolvedValueOnce(jsonResponse(null, 204));
+    await expect(api.deleteRoom("r1")).resolves.toBeUndefined();
+  });
+
+  it("uploads an avatar as multipart form data", async () => {
+    const fetch = vi.fn<Fetch>(async () => jsonResponse({ id: "u1" }));
+    const { api } = client(fetch);
+
+    await api.uploadAvatar(new File(["png"], "me.png", { type: "image/png" }));
+
+    const request = fetch.mock.calls[0]![0];
+    expect(request.headers.get("Content-Type")).toMatch(/^multipart\/form-data; boundary=/);
+    const form = await request.formData();
+    expect((form.get("avatar_file") as File).name).toBe("me.png");
+  });
+
+  it("keeps a non-JSON error body as the detail", async () => {
+    const fetch = vi.fn<Fetch>(async () => new Response("Bad Gateway", { status: 502 }));
+    const { api } = client(fetch);
+
+    await expect(api.me()).rejects.toMatchObject({ status: 502, detail: "Bad Gateway", code: "http_502" });
+  });
+});
+
+describe("ApiClient types", () => {
+  it("answers each call with the schema's response type, not a hand-written one", () => {
+    type Schemas = components["schemas"];
+    type Answer<K extends keyof ApiClient> = ApiClient[K] extends (...args: never[]) => Promise<infer R> ? R : never;
+
+    expectTypeOf<Answer<"recommendedRooms">>().toEqualTypeOf<Schemas["RoomRecommendation"][]>();
+    expectTypeOf<Answer<"recommendedTracks">>().toEqualTypeOf<Schemas["TrackRecommendation"][]>();
+    expectTypeOf<Answer<"room">>().toEqualTypeOf<Schemas["Room"]>();
+    expectTypeOf<Answer<"queueAdd">>().toEqualTypeOf<Schemas["QueueItem"]>();
+    expectTypeOf<Answer<"me">>().toEqualTypeOf<Schemas["UserResponse"]>();
+    expectTypeOf<Answer<"deleteRoom">>().toEqualTypeOf<undefined>();
+    expectTypeOf<Parameters<ApiClient["updateUser"]>[1]>().toEqualTypeOf<Schemas["UserUpdateRequest"]>();
   });
 });

@@ -1,41 +1,24 @@
 /**
- * The one typed API client: a fetch wrapper for the Django API on the same origin.
+ * The one API client: openapi-fetch over the generated `paths` (schema.d.ts, `npm run
+ * api:types`), so every path, parameter, body and response type comes from the OpenAPI
+ * schema — a path or field that leaves the schema fails `npm run lint`.
  *
- * - Adds `Authorization: Bearer <access>` when signed in.
+ * - `api.http` is the typed openapi-fetch client (`api.http.GET("/rooms/{room_id}", …)`);
+ *   the named methods below are one-line calls through it, unwrapped by {@link unwrap}.
+ * - Adds `Authorization: Bearer <access>` when signed in (middleware). Sign-in, config,
+ *   logout and the refresh itself go through a second client without it.
  * - On a 401 it refreshes the token pair once (POST /auth/token/refresh, rotating) and
- *   retries the request once; concurrent 401s share one refresh. If the refresh fails the
- *   session is over: tokens are cleared and `onSessionLost` runs.
+ *   retries the request once; concurrent 401s share one refresh (one refresh call at a time
+ *   per tab, serialised across tabs by a lock). If the refresh fails the session is over:
+ *   tokens are cleared and `onSessionLost` runs.
  * - Errors come back as {@link ApiError} carrying the server's `{detail, code}` (and field
- *   errors for 400s, Retry-After for 429s).
- * - Every path is written as its OpenAPI template (`"/rooms/{room_id}/queue"`), typed as a
- *   key of the generated `paths`, so a path that leaves the schema fails type-checking.
+ *   errors for 400s, Retry-After for 429s); a network failure is status 0. A 204 gives undefined.
  */
+import createClient, { createQuerySerializer, type Client, type Middleware } from "openapi-fetch";
+
 import type { TokenPair, TokenStore } from "../auth/tokens";
-import type {
-  ApiPath,
-  Ban,
-  DevLoginResponse,
-  FavoriteTrack,
-  FrontendConfig,
-  Friendship,
-  Invite,
-  ListeningEvent,
-  Member,
-  Message,
-  Notification,
-  QueueItem,
-  Role,
-  Room,
-  RoomRecommendation,
-  RoomUpdate,
-  RoomWrite,
-  TokenPairResponse,
-  Track,
-  TrackRecommendation,
-  User,
-  UserUpdate,
-  WsTicket,
-} from "./types";
+import type { ApiBody, ApiQuery, Role } from "./types";
+import type { paths } from "./schema";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -87,37 +70,52 @@ export function errorMessage(error: unknown): string {
   return "Something went wrong.";
 }
 
-type Query = Record<string, string | number | boolean | null | undefined>;
-
-export interface RequestOptions {
-  query?: Query;
-  /** a JSON body */
-  json?: unknown;
-  /** a multipart body (avatar upload) */
-  form?: FormData;
-  /** send the bearer token (default true when signed in) */
-  auth?: boolean;
-  signal?: AbortSignal;
-}
-
 export interface ClientOptions {
   tokens: TokenStore;
-  /** default: same origin */
+  /** default: this page's origin */
   baseUrl?: string;
-  fetch?: typeof fetch;
+  fetch?: (request: Request) => Promise<Response>;
   /** the refresh token was refused: the person must sign in again */
   onSessionLost?: () => void;
   /** serialise refreshes across tabs (navigator.locks where available) */
   withLock?: <T>(name: string, run: () => Promise<T>) => Promise<T>;
 }
 
-/** `/rooms/{room_id}/queue` + {room_id: "…"} → `/rooms/…/queue`, values URL-encoded. */
-export function fillPath(template: ApiPath | string, params: Record<string, string | number> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new Error(`missing path parameter ${name} for ${template}`);
-    return encodeURIComponent(String(value));
-  });
+/** What openapi-fetch answers: the parsed body of a 2xx in `data`, of anything else in `error`. */
+interface Outcome {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+/** The success type of an openapi-fetch call (undefined for a 204). */
+type DataOf<R> = R extends { data: infer D; error?: never } ? D : never;
+
+/** A 2xx's body, typed from the schema; anything else thrown as {@link ApiError}. */
+export async function unwrap<R extends Outcome>(call: Promise<R>): Promise<DataOf<R>> {
+  const { data, error, response } = await call;
+  if (!response.ok) {
+    const body = typeof error === "string" ? (error ? { detail: error.slice(0, 200) } : null) : (error ?? null);
+    const retry = Number(response.headers.get("Retry-After"));
+    throw new ApiError(response.status, body, Number.isFinite(retry) && retry > 0 ? retry : null);
+  }
+  return data as DataOf<R>;
+}
+
+/** Query values left out of the URL: unset, null and empty ("search" with nothing typed). */
+const serializeQuery = createQuerySerializer();
+function querySerializer(query: Record<string, unknown>): string {
+  return serializeQuery(Object.fromEntries(Object.entries(query).filter(([, value]) => value !== "" && value != null)));
+}
+
+/** openapi-typescript types a binary field (`format: binary`) as string; files travel as multipart. */
+const binary = (file: Blob) => file as unknown as string;
+function multipart(body: unknown): FormData {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (value instanceof Blob) form.append(key, value);
+    else if (value != null) form.append(key, String(value));
+  }
+  return form;
 }
 
 function defaultLock<T>(name: string, run: () => Promise<T>): Promise<T> {
@@ -125,76 +123,68 @@ function defaultLock<T>(name: string, run: () => Promise<T>): Promise<T> {
   return locks ? (locks.request(name, run) as Promise<T>) : run();
 }
 
+function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "AbortError";
+}
+
 export class ApiClient {
+  /** The typed client for signed-in calls: the bearer token, and one refresh + retry on a 401. */
+  readonly http: Client<paths>;
+  /** The same without credentials (sign-in, config, logout, the refresh itself). */
+  private readonly anon: Client<paths>;
   private readonly tokens: TokenStore;
-  private readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: (request: Request) => Promise<Response>;
   private readonly onSessionLost: () => void;
   private readonly withLock: <T>(name: string, run: () => Promise<T>) => Promise<T>;
   private refreshing: Promise<TokenPair | null> | null = null;
 
   constructor(options: ClientOptions) {
     this.tokens = options.tokens;
-    this.baseUrl = options.baseUrl ?? "";
-    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.fetchImpl = options.fetch ?? ((request) => globalThis.fetch(request));
     this.onSessionLost = options.onSessionLost ?? (() => {});
     this.withLock = options.withLock ?? defaultLock;
+    const baseUrl = options.baseUrl ?? (typeof location !== "undefined" ? location.origin : "");
+    const make = () =>
+      createClient<paths>({ baseUrl, fetch: this.transport, querySerializer, headers: { Accept: "application/json" } });
+    this.anon = make();
+    this.http = make();
+    this.http.use(this.auth());
   }
 
-  // --- the wrapper --------------------------------------------------------------------
-
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const useAuth = options.auth ?? true;
-    const sentWith = useAuth ? this.tokens.get() : null;
-    let response = await this.send(method, path, options, sentWith?.access);
-    if (response.status === 401 && sentWith) {
-      const fresh = await this.refreshAfter401(sentWith);
-      if (fresh) response = await this.send(method, path, options, fresh.access);
-    }
-    return this.parse<T>(response);
-  }
-
-  private async send(method: string, path: string, options: RequestOptions, access?: string): Promise<Response> {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    let body: BodyInit | undefined;
-    if (options.form) body = options.form;
-    else if (options.json !== undefined) {
-      headers["Content-Type"] = "application/json";
-      body = JSON.stringify(options.json);
-    }
-    if (access) headers.Authorization = `Bearer ${access}`;
-    let url = this.baseUrl + path;
-    if (options.query) {
-      const params = new URLSearchParams();
-      for (const [key, value] of Object.entries(options.query)) {
-        if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
-      }
-      const qs = params.toString();
-      if (qs) url += (url.includes("?") ? "&" : "?") + qs;
-    }
+  /** Every request leaves here; a failure to reach the server becomes ApiError status 0. */
+  private readonly transport = async (request: Request): Promise<Response> => {
     try {
-      return await this.fetchImpl(url, { method, headers, body, signal: options.signal });
+      return await this.fetchImpl(request);
     } catch (error) {
-      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      if (isAbort(error)) throw error;
       throw new ApiError(0, null);
     }
-  }
+  };
 
-  private async parse<T>(response: Response): Promise<T> {
-    const text = response.status === 204 ? "" : await response.text();
-    let body: unknown = null;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = { detail: text.slice(0, 200) };
-      }
-    }
-    if (!response.ok) {
-      const retry = Number(response.headers.get("Retry-After"));
-      throw new ApiError(response.status, body, Number.isFinite(retry) && retry > 0 ? retry : null);
-    }
-    return body as T;
+  /** Bearer token on the way out; on a 401, one shared refresh and one retry with the new token. */
+  private auth(): Middleware {
+    const sent = new Map<string, { pair: TokenPair; retry: Request }>();
+    return {
+      onRequest: ({ request, id }) => {
+        const pair = this.tokens.get();
+        if (!pair) return undefined;
+        sent.set(id, { pair, retry: request.clone() });
+        request.headers.set("Authorization", `Bearer ${pair.access}`);
+        return request;
+      },
+      onResponse: async ({ response, id }) => {
+        const first = sent.get(id);
+        sent.delete(id);
+        if (!first || response.status !== 401) return undefined;
+        const fresh = await this.refreshAfter401(first.pair);
+        if (!fresh) return undefined;
+        first.retry.headers.set("Authorization", `Bearer ${fresh.access}`);
+        return this.transport(first.retry);
+      },
+      onError: ({ id }) => {
+        sent.delete(id);
+      },
+    };
   }
 
   /**
@@ -208,8 +198,8 @@ export class ApiClient {
         const current = this.tokens.get();
         if (!current) return null;
         if (current.access !== failed.access) return current; // someone refreshed meanwhile
-        const response = await this.send("POST", "/auth/token/refresh", { json: { refresh: current.refresh } });
-        if (!response.ok) {
+        const { data } = await this.anon.POST("/auth/token/refresh", { body: { refresh: current.refresh } });
+        if (!data) {
           // Another tab may have rotated the refresh token while we asked with the old one.
           const now = this.tokens.get();
           if (now && now.refresh !== current.refresh) return now;
@@ -217,8 +207,7 @@ export class ApiClient {
           this.onSessionLost();
           return null;
         }
-        const pair = (await response.json()) as TokenPairResponse;
-        const next = { access: pair.access, refresh: pair.refresh ?? current.refresh };
+        const next = { access: data.access, refresh: data.refresh || current.refresh };
         this.tokens.set(next);
         return next;
       })
@@ -230,128 +219,133 @@ export class ApiClient {
     return this.refreshing;
   }
 
-  private get<T>(path: ApiPath, params?: Record<string, string | number>, query?: Query): Promise<T> {
-    return this.request<T>("GET", fillPath(path, params), { query });
-  }
-
   // --- auth ---------------------------------------------------------------------------
 
-  config = () => this.request<FrontendConfig>("GET", fillPath("/auth/config"), { auth: false });
+  config = () => unwrap(this.anon.GET("/auth/config"));
   devLogin = (email: string, displayName?: string) =>
-    this.request<DevLoginResponse>("POST", fillPath("/auth/dev/login"), {
-      auth: false,
-      json: displayName ? { email, display_name: displayName } : { email },
-    });
-  logout = (refresh: string) =>
-    this.request<void>("POST", fillPath("/auth/logout"), { json: { refresh }, auth: false });
-  wsTicket = () => this.request<WsTicket>("POST", fillPath("/auth/ws-ticket"));
+    unwrap(this.anon.POST("/auth/dev/login", { body: displayName ? { email, display_name: displayName } : { email } }));
+  logout = (refresh: string) => unwrap(this.anon.POST("/auth/logout", { body: { refresh } }));
+  wsTicket = () => unwrap(this.http.POST("/auth/ws-ticket"));
 
   // --- users --------------------------------------------------------------------------
 
-  me = () => this.get<User>("/users/me");
-  user = (userId: string) => this.get<User>("/users/{user_id}", { user_id: userId });
-  updateUser = (userId: string, body: UserUpdate) =>
-    this.request<User>("PUT", fillPath("/users/{user_id}", { user_id: userId }), { json: body });
-  uploadAvatar = (file: File) => {
-    const form = new FormData();
-    form.append("avatar_file", file);
-    return this.request<User>("POST", fillPath("/users/me/avatar"), { form });
-  };
-  myHistory = (query: { limit?: number; before_timestamp?: string }) =>
-    this.get<ListeningEvent[]>("/users/me/history", {}, query);
-  userHistory = (userId: string, query: { limit?: number; before_timestamp?: string }) =>
-    this.get<ListeningEvent[]>("/users/{user_id}/history", { user_id: userId }, query);
+  me = () => unwrap(this.http.GET("/users/me"));
+  user = (userId: string) => unwrap(this.http.GET("/users/{user_id}", { params: { path: { user_id: userId } } }));
+  updateUser = (userId: string, body: ApiBody<"/users/{user_id}", "put">) =>
+    unwrap(this.http.PUT("/users/{user_id}", { params: { path: { user_id: userId } }, body }));
+  uploadAvatar = (file: File) =>
+    unwrap(this.http.POST("/users/me/avatar", { body: { avatar_file: binary(file) }, bodySerializer: multipart }));
+  myHistory = (query: ApiQuery<"/users/me/history">) => unwrap(this.http.GET("/users/me/history", { params: { query } }));
+  userHistory = (userId: string, query: ApiQuery<"/users/{user_id}/history">) =>
+    unwrap(this.http.GET("/users/{user_id}/history", { params: { path: { user_id: userId }, query } }));
 
   // --- tracks & favorites -------------------------------------------------------------
 
-  track = (spotifyId: string) => this.get<Track>("/track/{spotify_id}", { spotify_id: spotifyId });
-  favorites = (query: { limit?: number; offset?: number } = {}) =>
-    this.get<FavoriteTrack[]>("/favorites/me", {}, query);
-  userFavorites = (userId: string) => this.get<FavoriteTrack[]>("/favorites/{user_id}", { user_id: userId });
-  addFavorite = (spotifyId: string) =>
-    this.request<FavoriteTrack>("POST", fillPath("/favorites/me"), { json: { spotify_id: spotifyId } });
+  track = (spotifyId: string) =>
+    unwrap(this.http.GET("/track/{spotify_id}", { params: { path: { spotify_id: spotifyId } } }));
+  favorites = (query: ApiQuery<"/favorites/me"> = {}) => unwrap(this.http.GET("/favorites/me", { params: { query } }));
+  userFavorites = (userId: string) =>
+    unwrap(this.http.GET("/favorites/{user_id}", { params: { path: { user_id: userId } } }));
+  addFavorite = (spotifyId: string) => unwrap(this.http.POST("/favorites/me", { body: { spotify_id: spotifyId } }));
   removeFavorite = (spotifyId: string) =>
-    this.request<void>("DELETE", fillPath("/favorites/me/{spotify_id}", { spotify_id: spotifyId }));
+    unwrap(this.http.DELETE("/favorites/me/{spotify_id}", { params: { path: { spotify_id: spotifyId } } }));
 
   // --- rooms --------------------------------------------------------------------------
 
-  rooms = (query: { search?: string; genre?: string; order?: "live" | "newest"; limit?: number; offset?: number }) =>
-    this.get<Room[]>("/rooms/", {}, query);
-  myRooms = (query: { limit?: number; offset?: number } = {}) => this.get<Room[]>("/rooms/my-rooms", {}, query);
-  room = (roomId: string) => this.get<Room>("/rooms/{room_id}", { room_id: roomId });
-  roomByName = (name: string) => this.get<Room>("/rooms/by-name", {}, { name });
-  createRoom = (body: RoomWrite) => this.request<Room>("POST", fillPath("/rooms/"), { json: body });
-  updateRoom = (roomId: string, body: RoomUpdate) =>
-    this.request<Room>("PATCH", fillPath("/rooms/{room_id}", { room_id: roomId }), { json: body });
-  deleteRoom = (roomId: string) => this.request<void>("DELETE", fillPath("/rooms/{room_id}", { room_id: roomId }));
-  joinRoom = (roomId: string) => this.request<Room>("POST", fillPath("/rooms/{room_id}/join", { room_id: roomId }));
+  rooms = (query: ApiQuery<"/rooms/">) => unwrap(this.http.GET("/rooms/", { params: { query } }));
+  myRooms = (query: ApiQuery<"/rooms/my-rooms"> = {}) => unwrap(this.http.GET("/rooms/my-rooms", { params: { query } }));
+  room = (roomId: string) => unwrap(this.http.GET("/rooms/{room_id}", { params: { path: { room_id: roomId } } }));
+  roomByName = (name: string) => unwrap(this.http.GET("/rooms/by-name", { params: { query: { name } } }));
+  createRoom = (body: ApiBody<"/rooms/", "post">) => unwrap(this.http.POST("/rooms/", { body }));
+  updateRoom = (roomId: string, body: ApiBody<"/rooms/{room_id}", "patch">) =>
+    unwrap(this.http.PATCH("/rooms/{room_id}", { params: { path: { room_id: roomId } }, body }));
+  deleteRoom = (roomId: string) =>
+    unwrap(this.http.DELETE("/rooms/{room_id}", { params: { path: { room_id: roomId } } }));
+  joinRoom = (roomId: string) =>
+    unwrap(this.http.POST("/rooms/{room_id}/join", { params: { path: { room_id: roomId } } }));
   leaveRoom = (roomId: string) =>
-    this.request<void>("POST", fillPath("/rooms/{room_id}/leave", { room_id: roomId }));
-  members = (roomId: string, query: { limit?: number; offset?: number } = {}) =>
-    this.get<Member[]>("/rooms/{room_id}/members", { room_id: roomId }, query);
+    unwrap(this.http.POST("/rooms/{room_id}/leave", { params: { path: { room_id: roomId } } }));
+  members = (roomId: string, query: ApiQuery<"/rooms/{room_id}/members"> = {}) =>
+    unwrap(this.http.GET("/rooms/{room_id}/members", { params: { path: { room_id: roomId }, query } }));
   setRole = (roomId: string, userId: string, role: Role) =>
-    this.request<Member>("PUT", fillPath("/rooms/{room_id}/members/{user_id}/role", { room_id: roomId, user_id: userId }), {
-      json: { role },
-    });
-  ban = (roomId: string, userId: string, reason: string) =>
-    this.request<Ban>("POST", fillPath("/rooms/{room_id}/members/{user_id}/ban", { room_id: roomId, user_id: userId }), {
-      json: { reason },
-    });
-  unban = (roomId: string, userId: string) =>
-    this.request<void>("DELETE", fillPath("/rooms/{room_id}/members/{user_id}/ban", { room_id: roomId, user_id: userId }));
-  invite = (roomId: string, userId: string) =>
-    this.request<Invite>("POST", fillPath("/rooms/{room_id}/invite/{user_id}", { room_id: roomId, user_id: userId }));
-  queue = (roomId: string) => this.get<QueueItem[]>("/rooms/{room_id}/queue", { room_id: roomId });
-  queueAdd = (roomId: string, spotifyId: string) =>
-    this.request<QueueItem>("POST", fillPath("/rooms/{room_id}/queue", { room_id: roomId }), {
-      json: { spotify_id: spotifyId },
-    });
-  queueRemove = (roomId: string, associationId: string) =>
-    this.request<void>(
-      "DELETE",
-      fillPath("/rooms/{room_id}/queue/{association_id}", { room_id: roomId, association_id: associationId }),
+    unwrap(
+      this.http.PUT("/rooms/{room_id}/members/{user_id}/role", {
+        params: { path: { room_id: roomId, user_id: userId } },
+        body: { role },
+      }),
     );
-  bansIssued = () => this.get<Ban[]>("/ban/my-issued");
-  bansReceived = () => this.get<Ban[]>("/ban/my-received");
+  ban = (roomId: string, userId: string, reason: string) =>
+    unwrap(
+      this.http.POST("/rooms/{room_id}/members/{user_id}/ban", {
+        params: { path: { room_id: roomId, user_id: userId } },
+        body: { reason },
+      }),
+    );
+  unban = (roomId: string, userId: string) =>
+    unwrap(
+      this.http.DELETE("/rooms/{room_id}/members/{user_id}/ban", { params: { path: { room_id: roomId, user_id: userId } } }),
+    );
+  invite = (roomId: string, userId: string) =>
+    unwrap(
+      this.http.POST("/rooms/{room_id}/invite/{user_id}", { params: { path: { room_id: roomId, user_id: userId } } }),
+    );
+  queue = (roomId: string) => unwrap(this.http.GET("/rooms/{room_id}/queue", { params: { path: { room_id: roomId } } }));
+  queueAdd = (roomId: string, spotifyId: string) =>
+    unwrap(
+      this.http.POST("/rooms/{room_id}/queue", { params: { path: { room_id: roomId } }, body: { spotify_id: spotifyId } }),
+    );
+  queueRemove = (roomId: string, associationId: string) =>
+    unwrap(
+      this.http.DELETE("/rooms/{room_id}/queue/{association_id}", {
+        params: { path: { room_id: roomId, association_id: associationId } },
+      }),
+    );
+  bansIssued = () => unwrap(this.http.GET("/ban/my-issued"));
+  bansReceived = () => unwrap(this.http.GET("/ban/my-received"));
 
   // --- chat ---------------------------------------------------------------------------
 
   /** newest first */
-  chatHistory = (roomId: string, query: { limit: number; before_timestamp?: string }) =>
-    this.get<Message[]>("/chat/{room_id}", { room_id: roomId }, query);
+  chatHistory = (roomId: string, query: ApiQuery<"/chat/{room_id}">) =>
+    unwrap(this.http.GET("/chat/{room_id}", { params: { path: { room_id: roomId }, query } }));
   chatSend = (roomId: string, text: string, clientMsgId?: string) =>
-    this.request<Message>("POST", fillPath("/chat/{room_id}", { room_id: roomId }), {
-      json: { text, client_msg_id: clientMsgId },
-    });
+    unwrap(
+      this.http.POST("/chat/{room_id}", {
+        params: { path: { room_id: roomId } },
+        body: { text, client_msg_id: clientMsgId },
+      }),
+    );
   chatDelete = (roomId: string, messageId: number) =>
-    this.request<void>("DELETE", fillPath("/chat/{room_id}/{message_id}", { room_id: roomId, message_id: messageId }));
+    unwrap(
+      this.http.DELETE("/chat/{room_id}/{message_id}", { params: { path: { room_id: roomId, message_id: String(messageId) } } }),
+    );
 
   // --- friends ------------------------------------------------------------------------
 
-  friends = () => this.get<Friendship[]>("/friendships/my-friends", {}, { limit: 100 });
-  sentRequests = () => this.get<Friendship[]>("/friendships/my-send-requests", {}, { limit: 100 });
-  receivedRequests = () => this.get<Friendship[]>("/friendships/my-received-requests", {}, { limit: 100 });
+  friends = () => unwrap(this.http.GET("/friendships/my-friends", { params: { query: { limit: 100 } } }));
+  sentRequests = () => unwrap(this.http.GET("/friendships/my-send-requests", { params: { query: { limit: 100 } } }));
+  receivedRequests = () =>
+    unwrap(this.http.GET("/friendships/my-received-requests", { params: { query: { limit: 100 } } }));
   sendFriendRequest = (userId: string) =>
-    this.request<Friendship>("POST", fillPath("/friendships/send-request"), { json: { user_id: userId } });
+    unwrap(this.http.POST("/friendships/send-request", { body: { user_id: userId } }));
   acceptFriendRequest = (id: string) =>
-    this.request<Friendship>("PUT", fillPath("/friendships/{friendship_id}/accept", { friendship_id: id }));
+    unwrap(this.http.PUT("/friendships/{friendship_id}/accept", { params: { path: { friendship_id: id } } }));
   declineFriendRequest = (id: string) =>
-    this.request<Friendship>("PUT", fillPath("/friendships/{friendship_id}/decline", { friendship_id: id }));
+    unwrap(this.http.PUT("/friendships/{friendship_id}/decline", { params: { path: { friendship_id: id } } }));
   removeFriendship = (id: string) =>
-    this.request<void>("DELETE", fillPath("/friendships/{friendship_id}", { friendship_id: id }));
+    unwrap(this.http.DELETE("/friendships/{friendship_id}", { params: { path: { friendship_id: id } } }));
 
   // --- notifications ------------------------------------------------------------------
 
-  notifications = (query: { limit?: number; offset?: number; unread?: boolean } = {}) =>
-    this.get<Notification[]>("/notifications/my", {}, query);
+  notifications = (query: ApiQuery<"/notifications/my"> = {}) =>
+    unwrap(this.http.GET("/notifications/my", { params: { query } }));
   markNotificationRead = (id: string) =>
-    this.request<Notification>("PUT", fillPath("/notifications/{notification_id}/mark-read", { notification_id: id }));
+    unwrap(this.http.PUT("/notifications/{notification_id}/mark-read", { params: { path: { notification_id: id } } }));
   deleteNotification = (id: string) =>
-    this.request<void>("DELETE", fillPath("/notifications/{notification_id}", { notification_id: id }));
+    unwrap(this.http.DELETE("/notifications/{notification_id}", { params: { path: { notification_id: id } } }));
 
-  // --- recommendations (not in the schema yet: see types.ts) --------------------------
+  // --- recommendations ----------------------------------------------------------------
 
-  recommendedRooms = () => this.request<RoomRecommendation[]>("GET", "/recommendations/rooms", { query: { limit: 12 } });
-  recommendedTracks = () =>
-    this.request<TrackRecommendation[]>("GET", "/recommendations/tracks", { query: { limit: 12 } });
+  recommendedRooms = () => unwrap(this.http.GET("/recommendations/rooms", { params: { query: { limit: 12 } } }));
+  recommendedTracks = () => unwrap(this.http.GET("/recommendations/tracks", { params: { query: { limit: 12 } } }));
 }

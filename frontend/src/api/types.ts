@@ -7,13 +7,23 @@ import type { components, paths } from "./schema";
 type Schemas = components["schemas"];
 
 export type ApiPath = keyof paths;
+type HttpMethod = "get" | "put" | "post" | "delete" | "patch";
+type Operation<P extends ApiPath, M extends HttpMethod> = NonNullable<paths[P][M]>;
+
+/** The query parameters an operation takes, as the schema lists them. */
+export type ApiQuery<P extends ApiPath, M extends HttpMethod = "get"> = NonNullable<
+  Operation<P, M> extends { parameters: { query?: infer Q } } ? Q : never
+>;
+/** The JSON body an operation takes, as the schema describes it. */
+export type ApiBody<P extends ApiPath, M extends HttpMethod> =
+  Operation<P, M> extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
 
 export type FrontendConfig = Schemas["FrontendConfig"];
 export type DevLoginResponse = Schemas["DevLoginResponse"];
 export type TokenPairResponse = Schemas["TokenPair"];
 export type WsTicket = Schemas["WsTicket"];
 export type User = Schemas["UserResponse"];
-export type UserUpdate = Schemas["PatchedUserUpdateRequest"];
+export type UserUpdate = Schemas["UserUpdateRequest"];
 export type UserBrief = Schemas["UserBrief"];
 export type Track = Schemas["TrackBase"];
 export type FavoriteTrack = Schemas["FavoriteTrackResponse"];
@@ -32,18 +42,5 @@ export type NotificationKind = Schemas["KindEnum"];
 export type Ban = Schemas["Ban"];
 export type Invite = Schemas["Invite"];
 
-/**
- * Recommendations (DESIGN.md "Schemas"): not in the OpenAPI document yet — the endpoints
- * are being built. Written by hand from the design; regenerate schema.d.ts and switch to
- * the generated types once /recommendations/* appear there.
- */
-export interface RoomRecommendation {
-  room: Room;
-  score: number;
-  reasons: string[];
-}
-export interface TrackRecommendation {
-  track: Track;
-  score: number;
-  reasons: string[];
-}
+export type RoomRecommendation = Schemas["RoomRecommendation"];
+export type TrackRecommendation = Schemas["TrackRecommendation"];

@@ -15,10 +15,17 @@ export function fakeJwt(userId: string, tag = "a"): string {
 
 export type FetchRoute = (url: URL, init: RequestInit) => Response | Promise<Response> | undefined;
 
-/** A fetch mock answering from a list of route functions (first non-undefined wins); 404 otherwise. */
+/**
+ * A fetch mock answering from a list of route functions (first non-undefined wins); 404 otherwise.
+ * The API client passes a Request; routes still see its URL and a RequestInit (method, headers, body).
+ */
 export function mockFetch(...routes: FetchRoute[]) {
   return vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const url = new URL(String(input), "http://test.local");
+    if (input instanceof Request) {
+      const body = input.body ? await input.clone().text() : undefined;
+      init = { method: input.method, headers: Object.fromEntries(input.headers), body, ...init };
+    }
+    const url = new URL(input instanceof Request ? input.url : String(input), "http://test.local");
     for (const route of routes) {
       const response = await route(url, init);
       if (response) return response;
