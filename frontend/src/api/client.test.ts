@@ -135,12 +135,12 @@ describe("ApiClient", () => {
       .fn<Fetch>()
       .mockResolvedValueOnce(jsonResponse({ detail: "A room with that name exists.", code: "conflict" }, 409))
       .mockResolvedValueOnce(jsonResponse({ name: ["This field is required."] }, 400))
-      .mockResolvedValueOnce(jsonResponse({ detail: "Slow down.", code: "throttled" }, 429, { "Retry-After": "12" }));
+      .mockResolvedValueOnce(jsonResponse({ detail: "Slow down.", code: "rate_limited" }, 429, { "Retry-After": "12" }));
     const { api } = client(fetch);
 
     await expect(api.createRoom({ name: "Jazz" })).rejects.toMatchObject({ status: 409, code: "conflict", detail: "A room with that name exists." });
     await expect(api.createRoom({ name: "" })).rejects.toMatchObject({ status: 400, fields: { name: ["This field is required."] } });
-    await expect(api.rooms({})).rejects.toMatchObject({ status: 429, retryAfter: 12 });
+    await expect(api.rooms({})).rejects.toMatchObject({ status: 429, code: "rate_limited", retryAfter: 12 });
   });
 
   it("reports a network failure as status 0", async () => {
@@ -192,6 +192,23 @@ describe("ApiClient", () => {
     expect(request.headers.get("Content-Type")).toMatch(/^multipart\/form-data; boundary=/);
     const form = await request.formData();
     expect((form.get("avatar_file") as File).name).toBe("me.png");
+  });
+
+  it("reads field errors from the server's `errors` member, nested fields dotted", async () => {
+    const body = {
+      detail: "name: This field may not be blank.",
+      code: "blank",
+      errors: { name: ["This field may not be blank."], genres: { "0": ["Not a valid string."] } },
+    };
+    const fetch = vi.fn<Fetch>(async () => jsonResponse(body, 400));
+    const { api } = client(fetch);
+
+    await expect(api.createRoom({ name: "" })).rejects.toMatchObject({
+      status: 400,
+      code: "blank",
+      detail: "name: This field may not be blank.",
+      fields: { name: ["This field may not be blank."], "genres.0": ["Not a valid string."] },
+    });
   });
 
   it("keeps a non-JSON error body as the detail", async () => {

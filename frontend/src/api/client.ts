@@ -24,19 +24,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly detail: string;
-  /** field errors of a 400, as DRF sends them ({field: [messages]}) */
+  /** field errors of a 400 ({field: [messages]}, from the body's `errors`; nested fields dotted) */
   readonly fields: Record<string, string[]>;
   /** seconds, from Retry-After on a 429 */
   readonly retryAfter: number | null;
 
   constructor(status: number, body: unknown, retryAfter: number | null = null) {
     const obj = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
-    const fields: Record<string, string[]> = {};
-    for (const [key, value] of Object.entries(obj)) {
-      if (key === "detail" || key === "code") continue;
-      if (Array.isArray(value)) fields[key] = value.map(String);
-      else if (typeof value === "string") fields[key] = [value];
-    }
+    // The server nests field errors under `errors` (the Error schema); a bare DRF body has them at the top.
+    const fields = fieldErrors(isRecord(obj.errors) ? obj.errors : obj);
     const firstField = Object.entries(fields)[0];
     const detail =
       typeof obj.detail === "string"
@@ -54,6 +50,28 @@ export class ApiError extends Error {
     this.fields = fields;
     this.retryAfter = retryAfter;
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** {field: [messages]} from an error body, nested fields as "parent.child"; detail/code skipped. */
+function fieldErrors(errors: Record<string, unknown>, prefix = ""): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(errors)) {
+    if (!prefix && (key === "detail" || key === "code" || key === "errors")) continue;
+    const name = prefix + key;
+    if (typeof value === "string") fields[name] = [value];
+    else if (Array.isArray(value) && value.every((item) => typeof item === "string")) fields[name] = value;
+    else if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        if (isRecord(item)) Object.assign(fields, fieldErrors(item, `${name}.${i}.`));
+      });
+    }
+    else if (isRecord(value)) Object.assign(fields, fieldErrors(value, `${name}.`));
+  }
+  return fields;
 }
 
 export function isApiError(error: unknown, status?: number): error is ApiError {
