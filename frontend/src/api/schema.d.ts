@@ -844,7 +844,7 @@ export interface components {
         Error: {
             /** @description What went wrong, for people. */
             detail: string;
-            /** @description What went wrong, for programs (e.g. `not_found`, `conflict`). */
+            /** @description What went wrong, for programs; the same word on the REST API and the sockets. `invalid`: Bad input (400); REST adds `errors` {field: [messages]}.; `parse_error`: REST: the body could not be parsed (400).; `not_authenticated`: No credentials where they are needed (401).; `token_not_valid`: The token is invalid, expired, revoked or already used (401): refresh or sign in again.; `forbidden`: Signed in, but not allowed to do this (403).; `not_found`: No such object, or one the caller may not see (404).; `method_not_allowed`: REST: the path does not take this method (405).; `conflict`: Conflicts with the current state: a taken name, an existing request or membership (409).; `too_large`: The body, upload or frame is too large (413).; `unsupported_media_type`: REST: a body media type this operation does not read (415).; `rate_limited`: Over a rate limit (429): retry after `Retry-After` (REST) or `retry_after` (socket) seconds.; `service_unavailable`: A service TuneWave depends on is unavailable (503): retry later.; `bad_request`: A request or frame TuneWave cannot read at all (400).; `server_error`: A fault on the server (500); on a socket, that frame failed and the socket stays open.. A 400 from field validation carries its first field error's code instead (`required`, `blank`, `max_length`, `invalid_choice`, …). */
             code: string;
             /** @description 400 only: the field errors, as {field: [messages]} (nested for nested fields). */
             errors?: {
@@ -1229,7 +1229,7 @@ export interface operations {
                     "application/json": components["schemas"]["FrontendConfig"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1272,7 +1272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1281,7 +1281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1290,7 +1290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1299,7 +1299,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1308,7 +1308,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1351,7 +1351,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1360,7 +1360,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1369,7 +1369,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1378,7 +1378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1387,7 +1387,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1429,7 +1429,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1438,7 +1438,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1447,7 +1447,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1456,7 +1456,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1499,7 +1499,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1508,7 +1508,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1517,7 +1517,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1526,7 +1526,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1556,7 +1556,7 @@ export interface operations {
                     "application/json": components["schemas"]["WsTicket"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1565,7 +1565,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1574,7 +1574,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1585,7 +1585,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service TuneWave depends on is unavailable; retry later. */
+            /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1629,7 +1629,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1638,7 +1638,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1682,7 +1682,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1691,7 +1691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1737,7 +1737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1746,7 +1746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1755,7 +1755,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1764,7 +1764,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1817,7 +1817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1826,7 +1826,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1835,7 +1835,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1844,7 +1844,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1853,7 +1853,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1862,7 +1862,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1903,7 +1903,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1912,7 +1912,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1921,7 +1921,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1930,7 +1930,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1976,7 +1976,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1985,7 +1985,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1994,7 +1994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2003,7 +2003,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2047,7 +2047,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2056,7 +2056,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2107,7 +2107,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2116,7 +2116,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2125,7 +2125,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2134,7 +2134,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2143,7 +2143,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2152,7 +2152,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2163,7 +2163,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service TuneWave depends on is unavailable; retry later. */
+            /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2203,7 +2203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2212,7 +2212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2221,7 +2221,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2230,7 +2230,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2270,7 +2270,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2279,7 +2279,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2288,7 +2288,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2297,7 +2297,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2338,7 +2338,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2347,7 +2347,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2356,7 +2356,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2365,7 +2365,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2374,7 +2374,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2415,7 +2415,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2424,7 +2424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2433,7 +2433,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2442,7 +2442,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2451,7 +2451,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2495,7 +2495,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2504,7 +2504,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2548,7 +2548,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2557,7 +2557,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2601,7 +2601,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2610,7 +2610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2653,7 +2653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2662,7 +2662,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2671,7 +2671,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2680,7 +2680,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2689,7 +2689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2698,7 +2698,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2707,7 +2707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2747,7 +2747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2756,7 +2756,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2765,7 +2765,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2774,7 +2774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2815,7 +2815,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2824,7 +2824,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2833,7 +2833,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2842,7 +2842,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2888,7 +2888,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2897,7 +2897,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2939,7 +2939,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2948,7 +2948,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2990,7 +2990,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2999,7 +2999,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3049,7 +3049,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3058,7 +3058,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3101,7 +3101,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3110,7 +3110,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3119,7 +3119,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3128,7 +3128,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3137,7 +3137,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3146,7 +3146,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3187,7 +3187,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3196,7 +3196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3205,7 +3205,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3214,7 +3214,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3259,7 +3259,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3268,7 +3268,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3277,7 +3277,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3286,7 +3286,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3295,7 +3295,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3304,7 +3304,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3313,7 +3313,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3353,7 +3353,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3362,7 +3362,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3371,7 +3371,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3380,7 +3380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3425,7 +3425,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3434,7 +3434,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3443,7 +3443,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3452,7 +3452,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3461,7 +3461,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3470,7 +3470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3479,7 +3479,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3529,7 +3529,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3538,7 +3538,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3547,7 +3547,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3556,7 +3556,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3565,7 +3565,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3614,7 +3614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3623,7 +3623,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3632,7 +3632,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3641,7 +3641,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3681,7 +3681,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3690,7 +3690,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3699,7 +3699,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3708,7 +3708,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3717,7 +3717,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3762,7 +3762,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3771,7 +3771,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3780,7 +3780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3789,7 +3789,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3835,7 +3835,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3844,7 +3844,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3853,7 +3853,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3862,7 +3862,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3871,7 +3871,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3880,7 +3880,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3889,7 +3889,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3930,7 +3930,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3939,7 +3939,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3948,7 +3948,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3957,7 +3957,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4003,7 +4003,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4012,7 +4012,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4021,7 +4021,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4030,7 +4030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4039,7 +4039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4048,7 +4048,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4089,7 +4089,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4098,7 +4098,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4107,7 +4107,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4116,7 +4116,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4161,7 +4161,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4170,7 +4170,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4179,7 +4179,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4188,7 +4188,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4197,7 +4197,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4206,7 +4206,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4217,7 +4217,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service TuneWave depends on is unavailable; retry later. */
+            /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4258,7 +4258,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4267,7 +4267,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4276,7 +4276,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4285,7 +4285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4329,7 +4329,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4338,7 +4338,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4347,7 +4347,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4356,7 +4356,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4397,7 +4397,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4406,7 +4406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4415,7 +4415,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4459,7 +4459,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4468,7 +4468,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4519,7 +4519,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4528,7 +4528,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4537,7 +4537,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4546,7 +4546,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4555,7 +4555,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4564,7 +4564,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4575,7 +4575,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service TuneWave depends on is unavailable; retry later. */
+            /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4617,7 +4617,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,7 +4626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4635,7 +4635,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4644,7 +4644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4655,7 +4655,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service TuneWave depends on is unavailable; retry later. */
+            /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4696,7 +4696,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4705,7 +4705,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4714,7 +4714,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4723,7 +4723,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4768,7 +4768,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4777,7 +4777,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4786,7 +4786,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4795,7 +4795,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4804,7 +4804,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4813,7 +4813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4822,7 +4822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4867,7 +4867,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4876,7 +4876,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4885,7 +4885,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4894,7 +4894,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken name, existing request or membership, …). */
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4903,7 +4903,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4912,7 +4912,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4921,7 +4921,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4967,7 +4967,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4976,7 +4976,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4985,7 +4985,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such object, or one the caller may not see. */
+            /** @description No such object, or one the caller may not see (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4994,7 +4994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5024,7 +5024,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5033,7 +5033,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5076,7 +5076,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5085,7 +5085,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but not allowed to do this. */
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5094,7 +5094,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The request body is too large (`too_large`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5103,7 +5103,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body's media type is not one this operation reads. */
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5112,7 +5112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5123,7 +5123,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service TuneWave depends on is unavailable; retry later. */
+            /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5167,7 +5167,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired credentials. */
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5176,7 +5176,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Over the rate limit; retry after `Retry-After` seconds. */
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
