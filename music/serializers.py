@@ -35,7 +35,7 @@ class TrackBaseSerializer(serializers.ModelSerializer):
     # Django's URL validation takes IRIs (non-ASCII hosts and paths) that RFC 3986 does not.
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_image_url(self, track) -> str | None:
-        # DESIGN.md: URLs are absolute or null, never "" (the column is blank when unknown).
+        # The API's rule: URLs are absolute or null, never "" (the column is blank when unknown).
         return self._absolute(track.image_url)
 
     def _absolute(self, url: str) -> str | None:

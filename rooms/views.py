@@ -108,7 +108,7 @@ class RoomDetailView(APIView):
     @rate_limit("10/m")
     def get(self, request, room_id):
         room = selectors.room_get_for_user(room_id=room_id, user=request.user)
-        # A read that finds the track over advances the room (DESIGN.md: whoever notices first).
+        # A read that finds the track over advances the room (docs/architecture.md: whoever notices first).
         services.playback_advance_if_over(room=room)
         return room_response(request, room)
 

@@ -1,7 +1,7 @@
 """Reading a socket's JSON text frames, for every consumer.
 
 Client frames are flat JSON objects: a `type` and fields whose values are strings, numbers,
-true, false or null (DESIGN.md "Real-time protocol"; none of them carries a list or an
+true, false or null (docs/asyncapi.yaml; none of them carries a list or an
 object). Refusing containers here means no handler ever walks a deeply nested value, and
 refusing NaN, Infinity and numbers that overflow to infinity means nothing echoed back is JSON that browsers cannot read.
 """

@@ -1,6 +1,6 @@
 /**
- * Clock sync and playback-position math for "listening together" (DESIGN.md, "Listening
- * together (the sync model)").
+ * Clock sync and playback-position math for "listening together" (docs/architecture.md,
+ * "A skip, step by step"; docs/realtime.md, "Staying in sync").
  *
  * The server is the only clock that matters: a `playback.state` says the track was at
  * `position_ms` at `server_time` (the server's epoch ms). A client plays at
@@ -63,7 +63,7 @@ export interface ClockSyncOptions {
  *
  * Queueing, Wi-Fi retries, GC pauses and a busy event loop only ever *add* delay, usually
  * to one leg, so long round trips are the lopsided, uninformative ones: that is why the
- * lowest-RTT samples are the ones to trust (DESIGN.md: "keep the lowest-RTT ones").
+ * lowest-RTT samples are the ones to trust.
  *
  * This estimator takes that one step further: it intersects the intervals of the samples
  * in the window. The lower bound then comes from the sample with the quickest down leg, the
@@ -186,7 +186,7 @@ export class ClockSync {
   }
 }
 
-/** The parts of a `playback.state` event this math needs (DESIGN.md, "Real-time protocol"). */
+/** The parts of a `playback.state` event this math needs (docs/asyncapi.yaml, `PlaybackState`). */
 export interface PlaybackStateLike {
   status: "playing" | "paused" | "idle";
   /** position in the track (ms) at `server_time` */

@@ -1,4 +1,4 @@
-/** Frames of the room socket (DESIGN.md "Real-time protocol"). */
+/** Frames of the room socket, as docs/asyncapi.yaml describes them (asyncapi.test.ts checks that). */
 import type { Message, QueueItem, Track, UserBrief } from "../api/types";
 
 export type PlaybackStatus = "playing" | "paused" | "idle";

@@ -7,7 +7,7 @@
  *   a final refusal (4403 banned/not allowed, 4404 no such room; 4401 is retried a few times
  *   with new tickets — the server closes a socket whose credential expired with 4401).
  * - Remembers the last chat message id seen and, on every connection after that, sends
- *   `chat.resync {after_id}` so nothing said while disconnected is lost (DESIGN.md). An
+ *   `chat.resync {after_id}` so nothing said while disconnected is lost (docs/realtime.md). An
  *   answer with `complete: false` is one page (the server sends at most 500 messages): the
  *   socket asks again after that page's last id until complete, and waits `retry_after`
  *   when the server's per-socket resync limit answers `rate_limited`.
