@@ -1,6 +1,7 @@
 """The room socket: chat, presence, playback and queue events for one room.
 
-Protocol: DESIGN.md "Real-time protocol". The consumer authenticates in `connect`,
+Protocol: docs/asyncapi.yaml (tunewave/tests/test_asyncapi.py holds this consumer to it).
+The consumer authenticates in `connect`,
 validates each frame and calls the same services as the REST API; the database is the
 source of truth and the channel layer only carries news of changes.
 """

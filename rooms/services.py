@@ -339,7 +339,7 @@ def _queue_pop(room: Room) -> QueueItem | None:
     return item
 
 
-# --- playback: the sync model of DESIGN.md -------------------------------------------
+# --- playback: the sync model (docs/architecture.md, "A skip, step by step") ----------
 
 Status = PlaybackState.Status
 # A client's "my player reached the end" counts if the server's clock agrees within this.
