@@ -203,7 +203,7 @@ def tally(reports: list[dict]) -> dict[str, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--max-examples", type=int, default=None, help="cases per operation and phase (default 800; --ci: none)"
+        "--max-examples", type=int, default=None, help="cases per operation and phase (default 1200; --ci: none)"
     )
     parser.add_argument("--strict", action="store_true", help="fail on the advisory data checks too")
     parser.add_argument("--logout-examples", type=int, default=None, help="cases for POST /auth/logout (default 300)")
@@ -216,7 +216,7 @@ def main() -> int:
     if args.ci and args.max_seconds is None:
         args.max_seconds = 120
     capped = args.max_seconds is not None
-    max_examples = args.max_examples if args.max_examples is not None else (None if capped else 800)
+    max_examples = args.max_examples if args.max_examples is not None else (None if capped else 1200)
     logout_examples = args.logout_examples if args.logout_examples is not None else (None if capped else 300)
 
     started = time.monotonic()

@@ -28,11 +28,22 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from tunewave.errors import CODES
+
+# The `code` of an error response: one of CODES (the socket's error frames use the same words),
+# or on a 400 from field validation the first field error's code.
+CODE_HELP = (
+    "What went wrong, for programs; the same word on the REST API and the sockets. "
+    + "; ".join(f"`{code}`: {meaning}" for code, meaning in CODES.items())
+    + ". A 400 from field validation carries its first field error's code instead "
+    "(`required`, `blank`, `max_length`, `invalid_choice`, …)."
+)
+
 ERROR_SERIALIZER = inline_serializer(
     "Error",
     {
         "detail": serializers.CharField(help_text="What went wrong, for people."),
-        "code": serializers.CharField(help_text="What went wrong, for programs (e.g. `not_found`, `conflict`)."),
+        "code": serializers.CharField(help_text=CODE_HELP),
         "errors": serializers.DictField(
             required=False,
             help_text="400 only: the field errors, as {field: [messages]} (nested for nested fields).",
@@ -44,14 +55,14 @@ ERROR = OpenApiResponse(ERROR_SERIALIZER)
 
 DESCRIPTIONS = {
     400: "Invalid input: a malformed body or parameter (`errors` names the fields).",
-    401: "Missing, invalid or expired credentials.",
-    403: "Signed in, but not allowed to do this.",
-    404: "No such object, or one the caller may not see.",
-    409: "Conflicts with the current state (taken name, existing request or membership, …).",
-    413: "The request body is too large.",
-    415: "The body's media type is not one this operation reads.",
-    429: "Over the rate limit; retry after `Retry-After` seconds.",
-    503: "A service TuneWave depends on is unavailable; retry later.",
+    401: "Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`).",
+    403: "Signed in, but not allowed to do this (`forbidden`).",
+    404: "No such object, or one the caller may not see (`not_found`).",
+    409: "Conflicts with the current state: taken name, existing request or membership, … (`conflict`).",
+    413: "The request body is too large (`too_large`).",
+    415: "The body's media type is not one this operation reads (`unsupported_media_type`).",
+    429: "Over the rate limit (`rate_limited`); retry after `Retry-After` seconds.",
+    503: "A service TuneWave depends on is unavailable (`service_unavailable`); retry later.",
 }
 RETRY_AFTER = {
     "Retry-After": {
@@ -141,7 +152,8 @@ class AutoSchema(openapi.AutoSchema):
         for parameter in parameters:
             rules = PAGING.get(parameter["name"])
             if parameter["in"] == "query" and rules is not None:
-                parameter["allowEmptyValue"] = True
+                if not parameter.get("required"):  # a required `limit` must have a value
+                    parameter["allowEmptyValue"] = True
                 for keyword, value in rules.items():
                     parameter["schema"].setdefault(keyword, value)
         return parameters
