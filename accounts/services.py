@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
@@ -29,7 +28,7 @@ from accounts import events
 from accounts.models import USERNAME_TAKEN
 from accounts.names import display_name_clean, username_normalize
 from accounts.selectors import access_token_denied, access_token_deny_key
-from tunewave.exceptions import Conflict, PayloadTooLarge, ServiceUnavailable
+from tunewave.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
 from tunewave.realtime import send_on_commit
 
 User = get_user_model()
@@ -115,7 +114,7 @@ _DECODE_WAIT_SECONDS = 20
 def _reencode_avatar(upload) -> bytes:
     """Checks the upload by content and returns a square WebP with no metadata."""
     if upload.size > settings.AVATAR_MAX_BYTES:
-        raise PayloadTooLarge(f"Avatars are limited to {settings.AVATAR_MAX_BYTES // (1024 * 1024)} MB.")
+        raise TooLarge(f"Avatars are limited to {settings.AVATAR_MAX_BYTES // (1024 * 1024)} MB.")
     Image.MAX_IMAGE_PIXELS = settings.AVATAR_MAX_PIXELS
     if not _DECODE_LOCK.acquire(timeout=_DECODE_WAIT_SECONDS):
         raise ServiceUnavailable("Too many avatars are being processed right now. Try again in a moment.")
@@ -134,14 +133,15 @@ def _decode_square_webp(upload) -> bytes:
         with Image.open(upload) as probe:
             kind = probe.format
             if kind not in ALLOWED_AVATAR_FORMATS:
-                raise ValidationError({"avatar_file": ["Avatars must be JPEG, PNG or WebP images."]})
+                raise Invalid("Avatars must be JPEG, PNG or WebP images.", field="avatar_file")
             width, height = probe.size
             if width * height > settings.AVATAR_MAX_PIXELS:
-                raise ValidationError({"avatar_file": ["The image has too many pixels."]})
+                raise Invalid("The image has too many pixels.", field="avatar_file")
             if kind != "JPEG" and width * height > settings.AVATAR_MAX_FULL_DECODE_PIXELS:
                 limit = settings.AVATAR_MAX_FULL_DECODE_PIXELS // 1_000_000
-                raise ValidationError(
-                    {"avatar_file": [f"PNG and WebP avatars are limited to {limit} megapixels; send a smaller image."]}
+                raise Invalid(
+                    f"PNG and WebP avatars are limited to {limit} megapixels; send a smaller image.",
+                    field="avatar_file",
                 )
             probe.verify()
         upload.seek(0)
@@ -152,8 +152,8 @@ def _decode_square_webp(upload) -> bytes:
             square = _square(image)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, Image.DecompressionBombError):
-            raise ValidationError({"avatar_file": ["The image has too many pixels."]}) from exc
-        raise ValidationError({"avatar_file": ["The file is not a valid JPEG, PNG or WebP image."]}) from exc
+            raise Invalid("The image has too many pixels.", field="avatar_file") from exc
+        raise Invalid("The file is not a valid JPEG, PNG or WebP image.", field="avatar_file") from exc
     out = io.BytesIO()
     # A fresh image object carries no EXIF/XMP/ICC: the re-encode drops all metadata.
     clean = Image.new(square.mode, square.size)
@@ -223,9 +223,9 @@ def _refresh_token_decode(token: str) -> UntypedToken:
     try:
         presented = UntypedToken(token)
     except TokenError as exc:
-        raise AuthenticationFailed(_SPENT_OR_INVALID, "token_not_valid") from exc
+        raise TokenNotValid(_SPENT_OR_INVALID) from exc
     if presented.get(jwt_settings.TOKEN_TYPE_CLAIM) != "refresh":
-        raise AuthenticationFailed(_SPENT_OR_INVALID, "token_not_valid")
+        raise TokenNotValid(_SPENT_OR_INVALID)
     return presented
 
 
@@ -265,9 +265,9 @@ def tokens_refresh(*, token: str) -> dict[str, str]:
     presented = _refresh_token_decode(token)
     user = User.objects.filter(pk=presented.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None:
-        raise AuthenticationFailed("The account behind this token no longer exists.", "token_not_valid")
+        raise TokenNotValid("The account behind this token no longer exists.")
     if not user.is_active:
-        raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        raise TokenNotValid("No active account found for the given token.")
     family = presented.get(_FAMILY_CLAIM) or presented[jwt_settings.JTI_CLAIM]
     record = _outstanding_record(presented, token, user)
     if not _refresh_token_use(record):
@@ -281,7 +281,7 @@ def tokens_refresh(*, token: str) -> dict[str, str]:
                 user.pk,
                 revoked,
             )
-        raise AuthenticationFailed(_SPENT_OR_INVALID, "token_not_valid")
+        raise TokenNotValid(_SPENT_OR_INVALID)
     return _tokens_mint(user=user, family=family)
 
 
@@ -292,7 +292,7 @@ def refresh_token_revoke(*, token: str) -> None:
     user = User.objects.filter(pk=presented.get(jwt_settings.USER_ID_CLAIM)).first()
     record = _outstanding_record(presented, token, user)
     if not _refresh_token_use(record):
-        raise AuthenticationFailed("The refresh token is invalid, expired or already revoked.", "token_not_valid")
+        raise TokenNotValid("The refresh token is invalid, expired or already revoked.")
     if user is not None:
         refresh_token_family_revoke(user=user, family=presented.get(_FAMILY_CLAIM) or presented[jwt_settings.JTI_CLAIM])
 

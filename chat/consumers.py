@@ -11,32 +11,27 @@ import logging
 import math
 import time
 import uuid
-import weakref
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import APIException, Throttled
-from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
-from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts.events import user_group
+from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from chat import events as chat_events
 from chat import selectors, services
-from music.models import Track
-from music.services import listening_record
+from music.services import listening_record_play
 from rooms import events as room_events
 from rooms import presence
 from rooms import services as room_services
 from rooms.models import Ban, Invite, Membership, PlaybackState, Room
+from tunewave.errors import Forbidden, Invalid, NotFound, RateLimited
 from tunewave.frames import FrameError, frame_parse, utf8_size
 from tunewave.layers import ConsumerMixin
 from tunewave.ratelimit import TokenBucket
+from tunewave.socket_errors import error_frame
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +46,6 @@ RESYNC_PER_SECOND = 1.0
 # Ids and versions are PostgreSQL bigints; positions are milliseconds in an integer column.
 MAX_BIGINT = 2**63 - 1
 MAX_POSITION_MS = 2**31 - 1
-# Last.fm's scrobble rule: tracks over 30 s count once heard for half their length or 4 minutes.
-MIN_TRACK_MS = 30_000
-MAX_REQUIRED_MS = 240_000
-
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -62,69 +53,6 @@ CLOSE_NOT_FOUND = 4404
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def heard_enough(duration_ms: int, heard_ms: int) -> bool:
-    return duration_ms > MIN_TRACK_MS and heard_ms >= min(duration_ms // 2, MAX_REQUIRED_MS)
-
-
-class PresenceNews:
-    """The joins and leaves of this process's sockets, told to each room at most once per
-    `ROOM_PRESENCE_BATCH_SECONDS` (default 0.2): a change in a quiet room goes out at once,
-    changes that follow within the window go out together at its end.
-
-    A lone change is `member.joined` / `member.left`; several are one `members.changed`
-    {joined, left}. Every announcement reaches every socket of the room, so a room filling up
-    at k joins a second would otherwise cost each listener k frames a second (bench/README.md,
-    "ws_fanout.py"). Per event loop; within a window, a user's latest change wins.
-    """
-
-    def __init__(self):
-        self.pending: dict[str, dict[str, tuple[str, dict]]] = {}
-        self.last_sent: dict[str, float] = {}
-
-    def announce(self, layer, room_id: str, kind: str, user: dict) -> None:
-        loop = asyncio.get_running_loop()
-        window = getattr(settings, "ROOM_PRESENCE_BATCH_SECONDS", 0.2)
-        room = self.pending.get(room_id)
-        if room is None:
-            room = self.pending[room_id] = {}
-            wait = self.last_sent.get(room_id, -window) + window - loop.time()
-            loop.call_later(max(0.0, wait), lambda: asyncio.ensure_future(self._flush(layer, room_id)))
-        room.pop(user["id"], None)
-        room[user["id"]] = (kind, user)
-
-    async def _flush(self, layer, room_id: str) -> None:
-        changes = list(self.pending.pop(room_id, {}).values())
-        now = asyncio.get_running_loop().time()
-        self.last_sent[room_id] = now
-        if len(self.last_sent) > 1000:  # forget rooms whose window is long over
-            self.last_sent = {room: at for room, at in self.last_sent.items() if now - at < 60}
-        if len(changes) == 1:
-            kind, user = changes[0]
-            event = {"type": f"member.{kind}", "room_id": room_id, "user": user}
-        else:
-            event = {
-                "type": "members.changed",
-                "room_id": room_id,
-                "joined": [user for kind, user in changes if kind == "joined"],
-                "left": [user for kind, user in changes if kind == "left"],
-            }
-        try:
-            await layer.group_send(room_events.room_group(room_id), event)
-        except Exception:  # noqa: BLE001 - presence news is best effort; clients resync presence
-            logger.warning("announcing presence in room %s failed", room_id, exc_info=True)
-
-
-_presence_news: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceNews]" = weakref.WeakKeyDictionary()
-
-
-def presence_news() -> PresenceNews:
-    loop = asyncio.get_running_loop()
-    news = _presence_news.get(loop)
-    if news is None:
-        news = _presence_news[loop] = PresenceNews()
-    return news
 
 
 class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
@@ -161,7 +89,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await self.send_json(await self._presence_payload())
         first = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if first == 1:
-            presence_news().announce(self.channel_layer, str(self.room.pk), "joined", self._brief)
+            presence.presence_news().announce(self.channel_layer, str(self.room.pk), "joined", self._brief)
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
     @database_sync_to_async
@@ -184,7 +112,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
                 return CLOSE_FORBIDDEN
         try:
             room_services.room_join(room=room, user=self.user)
-        except (Http404, DRFPermissionDenied, DjangoPermissionDenied):
+        except (NotFound, Forbidden):
             return CLOSE_FORBIDDEN
         self.room = room
         self._brief = UserBriefSerializer(self.user).data
@@ -206,7 +134,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         )
         left = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if left == 0:
-            presence_news().announce(self.channel_layer, str(self.room.pk), "left", self._brief)
+            presence.presence_news().announce(self.channel_layer, str(self.room.pk), "left", self._brief)
 
     async def _heartbeat(self):
         """Keeps this socket's presence alive and closes it when its credential expires."""
@@ -253,28 +181,20 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         # a refused chat message.
         try:
             await handler(self, content)
-        except Throttled as exc:
-            await self._error("rate_limited", str(exc.detail), in_reply_to=kind, retry_after=exc.wait)
-        except DRFValidationError as exc:
-            await self._error("invalid", _first_message(exc.detail), in_reply_to=kind)
-        except (DRFPermissionDenied, DjangoPermissionDenied) as exc:
-            detail = str(getattr(exc, "detail", "")) or "You may not do that here."
-            await self._error("forbidden", detail, in_reply_to=kind)
-        except Http404 as exc:
-            await self._error("not_found", str(exc) or "Not found.", in_reply_to=kind)
-        except APIException as exc:
-            await self._error(exc.default_code, str(exc.detail), in_reply_to=kind)
-        except Exception:  # noqa: BLE001 - one bad frame must never take the socket down
-            logger.exception("room socket frame failed")
-            await self._error("server_error", "Something went wrong with that message.", in_reply_to=kind)
+        except Exception as exc:  # noqa: BLE001 - one bad frame must never take the socket down
+            frame = error_frame(exc, in_reply_to=kind)
+            if frame is None:  # a fault, not a refusal
+                logger.exception("room socket frame failed")
+                return await self._error("server_error", "Something went wrong with that message.", in_reply_to=kind)
+            await self.send_json(frame)
 
     def _spend(self, kind: str) -> None:
-        """Takes one `kind` request from this socket's allowance, or raises Throttled."""
+        """Takes one `kind` request from this socket's allowance, or raises RateLimited."""
         bucket = self.buckets[kind]
         wait = bucket.take()
         if wait is not None:
-            raise Throttled(
-                wait=wait, detail=f"Too many {kind} requests: {bucket.describe()}. Try again in {math.ceil(wait)} s."
+            raise RateLimited(
+                f"Too many {kind} requests: {bucket.describe()}. Try again in {math.ceil(wait)} s.", retry_after=wait
             )
 
     async def _chat_message(self, content):
@@ -291,7 +211,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         t0 = content.get("t0")
         # Echoed back as sent: a number (finite: the frame check refuses NaN and Infinity).
         if t0 is not None and (isinstance(t0, bool) or not isinstance(t0, int | float)):
-            raise DRFValidationError({"t0": ["t0 must be a number (the client's clock in ms)."]})
+            raise Invalid("t0 must be a number (the client's clock in ms).", field="t0")
         await self.send_json({"type": "time.pong", "t0": t0, "server_time": now_ms()})
 
     async def _on_sync(self, content):
@@ -301,7 +221,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     async def _chat_resync(self, content):
         after = content.get("after_id", 0)
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_BIGINT:
-            raise DRFValidationError({"after_id": ["after_id must be a message id (a whole number, 0 or more)."]})
+            raise Invalid("after_id must be a message id (a whole number, 0 or more).", field="after_id")
         self._spend("chat.resync")
 
         def load():
@@ -449,18 +369,14 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             return
 
         def record():
-            track = Track.objects.filter(spotify_id=play["spotify_id"]).first()
-            if track is None:
-                return
-            started = datetime.fromtimestamp(play["started"] / 1000, tz=UTC)
-            heard_from = max(started, self.joined_at)
-            end = min(until, started + timedelta(milliseconds=track.duration_ms))
-            heard_ms = int((end - heard_from).total_seconds() * 1000)
-            if heard_enough(track.duration_ms, heard_ms):
-                # Keyed on the play's start: every socket and process of this user stores one event.
-                listening_record(
-                    user=self.user, track=track, room_id=self.room.pk, listened_at=started, ms_played=heard_ms
-                )
+            listening_record_play(
+                user=self.user,
+                spotify_id=play["spotify_id"],
+                room_id=self.room.pk,
+                started_at=datetime.fromtimestamp(play["started"] / 1000, tz=UTC),
+                present_from=self.joined_at,
+                until=until,
+            )
 
         try:
             await database_sync_to_async(record)()
@@ -469,8 +385,6 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _presence_payload(self) -> dict:
-        from accounts.models import User
-
         ids = presence.online_user_ids(self.room.pk)
         users = User.objects.filter(pk__in=ids).order_by("username")
         return {
@@ -483,15 +397,6 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
 
 
-def _first_message(detail) -> str:
-    if isinstance(detail, dict):
-        key, value = next(iter(detail.items()))
-        return f"{key}: {_first_message(value)}"
-    if isinstance(detail, list):
-        return _first_message(detail[0]) if detail else "Invalid."
-    return str(detail)
-
-
 def _optional_int(content: dict, key: str, *, maximum: int) -> int | None:
     if content.get(key) is None:
         return None
@@ -502,5 +407,5 @@ def _required_int(content: dict, key: str, *, maximum: int) -> int:
     """A whole number from 0 to `maximum`: what the database column holds."""
     value = content.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise DRFValidationError({key: [f"{key} must be a whole number from 0 to {maximum}."]})
+        raise Invalid(f"{key} must be a whole number from 0 to {maximum}.", field=key)
     return value

@@ -1,8 +1,6 @@
 """Writes for chat. The REST API and the room socket both send through `message_send`."""
 
 from django.db import IntegrityError, transaction
-from django.http import Http404
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 
 from accounts.models import User
 from chat import events
@@ -10,6 +8,7 @@ from chat.models import Message
 from rooms import events as room_events
 from rooms import services as room_services
 from rooms.models import Membership, Room
+from tunewave.errors import Forbidden, Invalid, NotFound, RateLimited
 from tunewave.ratelimit import describe, hit
 from tunewave.realtime import send_on_commit
 
@@ -22,20 +21,20 @@ def _require_storable(value: str, field: str) -> None:
     """PostgreSQL refuses NUL in text, and no database stores a lone surrogate (JSON's
     "\\ud800" decodes to one): refuse both as bad input rather than fail at the insert."""
     if "\x00" in value:
-        raise ValidationError({field: [f"{field} may not contain NUL characters."]})
+        raise Invalid(f"{field} may not contain NUL characters.", field=field)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError({field: [f"{field} must be valid Unicode (no lone surrogates)."]}) from None
+        raise Invalid(f"{field} must be valid Unicode (no lone surrogates).", field=field) from None
 
 
 def clean_text(text) -> str:
     if not isinstance(text, str):
-        raise ValidationError({"text": ["text must be a string."]})
+        raise Invalid("text must be a string.", field="text")
     if not text.strip():
-        raise ValidationError({"text": ["A message needs some text."]})
+        raise Invalid("A message needs some text.", field="text")
     if len(text) > MAX_TEXT:
-        raise ValidationError({"text": [f"Messages are at most {MAX_TEXT} characters."]})
+        raise Invalid(f"Messages are at most {MAX_TEXT} characters.", field="text")
     _require_storable(text, "text")
     return text
 
@@ -44,7 +43,7 @@ def clean_client_msg_id(value) -> str | None:
     if value in (None, ""):
         return None
     if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > 64:
-        raise ValidationError({"client_msg_id": ["client_msg_id must be a string of at most 64 characters."]})
+        raise Invalid("client_msg_id must be a string of at most 64 characters.", field="client_msg_id")
     value = str(value)
     _require_storable(value, "client_msg_id")
     return value
@@ -53,7 +52,7 @@ def clean_client_msg_id(value) -> str | None:
 def _count_against_chat_limit(user: User) -> None:
     wait = hit(group="chat.send", key=f"user:{user.pk}", rate=CHAT_RATE)
     if wait is not None:
-        raise Throttled(wait=wait, detail=f"Slow down: at most {describe(CHAT_RATE)} in chat.")
+        raise RateLimited(f"Slow down: at most {describe(CHAT_RATE)} in chat. Try again in {wait} s.", retry_after=wait)
 
 
 def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[Message, bool]:
@@ -68,7 +67,7 @@ def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[M
     try:
         text = clean_text(text)
         client_msg_id = clean_client_msg_id(client_msg_id)
-    except ValidationError:
+    except Invalid:
         _count_against_chat_limit(user)
         raise
     with transaction.atomic():
@@ -89,11 +88,11 @@ def message_delete(*, room: Room, actor: User | None, message_id) -> None:
     if actor is not None:
         membership = Membership.objects.filter(room=room, user=actor).first()
         if membership is None or not membership.can_moderate:
-            raise PermissionDenied("Only the room's owner or moderators can delete messages.")
+            raise Forbidden("Only the room's owner or moderators can delete messages.")
     try:
         deleted, _ = Message.objects.filter(room=room, pk=int(message_id)).delete()
     except (TypeError, ValueError):
         deleted = 0
     if not deleted:
-        raise Http404("No such message in this room.")
+        raise NotFound("No such message in this room.")
     send_on_commit(room_events.room_group(room.pk), events.chat_deleted(room_id=room.pk, message_id=int(message_id)))

@@ -20,6 +20,7 @@ from accounts.services import normalize_genres, user_create
 from music import selectors, spotify
 from music.models import Artist, FavoriteTrack, Genre, ListeningEvent, Track, TrackArtist
 from tunewave.celery import enqueue
+from tunewave.errors import NotFound, ServiceUnavailable
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 
@@ -157,21 +158,51 @@ def listening_record(
     return ListeningEvent.objects.filter(pk=event.pk).exists()
 
 
+# Last.fm's scrobble rule: tracks over 30 s count once heard for half their length or 4 minutes.
+MIN_TRACK_MS = 30_000
+MAX_REQUIRED_MS = 240_000
+
+
+def heard_enough(duration_ms: int, heard_ms: int) -> bool:
+    return duration_ms > MIN_TRACK_MS and heard_ms >= min(duration_ms // 2, MAX_REQUIRED_MS)
+
+
+def listening_record_play(
+    *, user: User, spotify_id: str, room_id: uuid.UUID, started_at: datetime, present_from: datetime, until: datetime
+) -> bool:
+    """Records a listen of the play of `spotify_id` that began at `started_at` in a room, for
+    someone present from `present_from` until `until`, if they heard enough of it
+    (`heard_enough`). Returns whether a listen was stored.
+
+    Keyed on the play's start: every socket and server process of this user that heard the
+    play stores one event.
+    """
+    track = Track.objects.filter(spotify_id=spotify_id).first()
+    if track is None:
+        return False
+    heard_from = max(started_at, present_from)
+    end = min(until, started_at + timedelta(milliseconds=track.duration_ms))
+    heard_ms = int((end - heard_from).total_seconds() * 1000)
+    if not heard_enough(track.duration_ms, heard_ms):
+        return False
+    return listening_record(user=user, track=track, room_id=room_id, listened_at=started_at, ms_played=heard_ms)
+
+
+def spotify_unavailable(exc: spotify.SpotifyUnavailable) -> ServiceUnavailable:
+    """Spotify's failure to answer for a track TuneWave lacks, as the error callers raise (503)."""
+    return ServiceUnavailable(
+        f"TuneWave does not have this track and cannot ask Spotify now. {exc}", retry_after=exc.retry_after
+    )
+
+
 def track_for_id(*, spotify_id: str) -> Track:
     """The track for favorites and queues: stored, else fetched from Spotify; 404 or 503."""
-    from django.http import Http404
-
-    from tunewave.exceptions import ServiceUnavailable
-
     try:
         track = track_get_or_fetch(spotify_id=spotify_id)
     except spotify.SpotifyUnavailable as exc:
-        error = ServiceUnavailable(f"TuneWave does not have this track and cannot ask Spotify now. {exc}")
-        if exc.retry_after:
-            error.wait = exc.retry_after
-        raise error from exc
+        raise spotify_unavailable(exc) from exc
     if track is None:
-        raise Http404("No track with that id.")
+        raise NotFound("No track with that id.")
     return track
 
 

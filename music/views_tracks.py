@@ -11,14 +11,13 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from music import services, spotify
 from music.serializers import TrackBaseSerializer, TrackCreateSerializer
-from tunewave.exceptions import ServiceUnavailable
+from tunewave.errors import Invalid, NotFound
 from tunewave.ratelimit import rate_limit
 
 _DETAIL = inline_serializer("TrackErrorDetail", {"detail": serializers.CharField(), "code": serializers.CharField()})
@@ -29,10 +28,7 @@ def _from_spotify(call: Callable[..., Any], **kwargs: Any) -> Any:
     try:
         return call(**kwargs)
     except spotify.SpotifyUnavailable as exc:
-        error = ServiceUnavailable(f"TuneWave does not have this track and cannot ask Spotify now. {exc}")
-        if exc.retry_after:
-            error.wait = exc.retry_after  # DRF sends it as Retry-After
-        raise error from exc
+        raise services.spotify_unavailable(exc) from exc
 
 
 def _not_found(spotify_id: str) -> NotFound:
@@ -63,7 +59,7 @@ class TrackDetailView(APIView):
     @rate_limit("15/m")
     def get(self, request, spotify_id: str):
         if not services.is_spotify_id(spotify_id):
-            raise ValidationError({"spotify_id": ["A Spotify track id is 22 letters and digits."]})
+            raise Invalid("A Spotify track id is 22 letters and digits.", field="spotify_id")
         track = _from_spotify(services.track_get_or_fetch, spotify_id=spotify_id)
         if track is None:
             raise _not_found(spotify_id)

@@ -26,9 +26,7 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.db.models import BinaryField, CharField, Exists, IntegerField, OuterRef, UUIDField, Value
 from django.db.models.functions import Cast
-from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from music.models import Artist, ListeningEvent, Track, TrackArtist
@@ -47,6 +45,7 @@ from rooms import presence
 from rooms import selectors as room_selectors
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
 from social.models import Friendship
+from tunewave.errors import Forbidden, NotFound
 
 BLEND = engine.BlendParams()
 # Room ranking: each part is in [0, 1]; playing now breaks ties between rooms of equal fit.
@@ -829,7 +828,7 @@ def suggestions_room(*, room_id, user: User) -> uuid.UUID:
     try:
         pk = uuid.UUID(str(room_id))
     except ValueError as exc:
-        raise Http404("No such room.") from exc
+        raise NotFound("No such room.") from exc
     banned = Ban.objects.filter(room=OuterRef("pk"), user=user)
     found = (
         room_selectors.visible_rooms(user)
@@ -839,10 +838,10 @@ def suggestions_room(*, room_id, user: User) -> uuid.UUID:
         .first()
     )
     if found is None:
-        raise Http404("No such room.")
+        raise NotFound("No such room.")
     pk, banned = found
     if banned:
-        raise PermissionDenied("You are banned from this room.")
+        raise Forbidden("You are banned from this room.")
     return pk
 
 

@@ -15,18 +15,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
-from rest_framework.exceptions import APIException
 
 from rooms import services
 from rooms.models import Ban, Invite, Membership, QueueItem, Room
+from tunewave.errors import DomainError, NotFound
 
 MODERATOR_BAN_REASON = "Banned by a site moderator"
-
-
-def _error_text(exc: Exception) -> str:
-    detail = getattr(exc, "detail", None)
-    return str(detail if detail is not None else exc)
 
 
 class _ViewOnly:
@@ -183,10 +177,10 @@ class MembershipAdmin(_ViewOnly, admin.ModelAdmin):
                 services.ban_create(
                     room=membership.room, actor=None, target=membership.user, reason=MODERATOR_BAN_REASON
                 )
-            except (APIException, Http404) as exc:
+            except DomainError as exc:
                 self.message_user(
                     request,
-                    f"Could not ban {membership.user} from {membership.room}: {_error_text(exc)}",
+                    f"Could not ban {membership.user} from {membership.room}: {exc.detail}",
                     messages.ERROR,
                 )
                 continue
@@ -258,7 +252,7 @@ class BanAdmin(_ViewOnly, admin.ModelAdmin):
     def _unban(self, ban: Ban) -> None:
         try:
             services.ban_delete(room=ban.room, actor=None, target=ban.user)
-        except Http404:
+        except NotFound:
             pass  # lifted a moment ago by someone else: the outcome is the same
 
     @admin.action(description="Unban selected", permissions=["delete"])
@@ -299,7 +293,7 @@ class QueueItemAdmin(_ViewOnly, admin.ModelAdmin):
         for item in queryset.select_related("room__owner"):
             try:
                 services.queue_remove(room=item.room, actor=item.room.owner, item_id=item.pk)
-            except Http404:
+            except NotFound:
                 pass  # already played or removed
 
 

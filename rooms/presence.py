@@ -12,15 +12,19 @@ client is the cache's (tunewave/redis_guard.py), so such a read gives up within 
 and at once while the process knows Redis is down.
 """
 
+import asyncio
 import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable
 
 from django.conf import settings
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
+
+from rooms.events import room_group
 
 logger = logging.getLogger(__name__)
 
@@ -222,3 +226,67 @@ def prune_stale(*, dry_run: bool = False) -> int:
     if not dry_run:
         client.zremrangebyscore(_ROOMS_KEY, "-inf", now)
     return count
+
+
+# --- telling a room who came and went ------------------------------------------------------
+
+
+class PresenceNews:
+    """The joins and leaves of this process's sockets, told to each room at most once per
+    `ROOM_PRESENCE_BATCH_SECONDS` (default 0.2): a change in a quiet room goes out at once,
+    changes that follow within the window go out together at its end.
+
+    A lone change is `member.joined` / `member.left`; several are one `members.changed`
+    {joined, left}. Every announcement reaches every socket of the room, so a room filling up
+    at k joins a second would otherwise cost each listener k frames a second (bench/README.md,
+    "ws_fanout.py"). Per event loop; within a window, a user's latest change wins.
+    """
+
+    def __init__(self):
+        self.pending: dict[str, dict[str, tuple[str, dict]]] = {}
+        self.last_sent: dict[str, float] = {}
+
+    def announce(self, layer, room_id: str, kind: str, user: dict) -> None:
+        """`kind` is "joined" or "left"; `user` is the UserBrief payload (its id a string)."""
+        loop = asyncio.get_running_loop()
+        window = getattr(settings, "ROOM_PRESENCE_BATCH_SECONDS", 0.2)
+        room = self.pending.get(room_id)
+        if room is None:
+            room = self.pending[room_id] = {}
+            wait = self.last_sent.get(room_id, -window) + window - loop.time()
+            loop.call_later(max(0.0, wait), lambda: asyncio.ensure_future(self._flush(layer, room_id)))
+        room.pop(user["id"], None)
+        room[user["id"]] = (kind, user)
+
+    async def _flush(self, layer, room_id: str) -> None:
+        changes = list(self.pending.pop(room_id, {}).values())
+        now = asyncio.get_running_loop().time()
+        self.last_sent[room_id] = now
+        if len(self.last_sent) > 1000:  # forget rooms whose window is long over
+            self.last_sent = {room: at for room, at in self.last_sent.items() if now - at < 60}
+        if len(changes) == 1:
+            kind, user = changes[0]
+            event = {"type": f"member.{kind}", "room_id": room_id, "user": user}
+        else:
+            event = {
+                "type": "members.changed",
+                "room_id": room_id,
+                "joined": [user for kind, user in changes if kind == "joined"],
+                "left": [user for kind, user in changes if kind == "left"],
+            }
+        try:
+            await layer.group_send(room_group(room_id), event)
+        except Exception:  # noqa: BLE001 - presence news is best effort; clients resync presence
+            logger.warning("announcing presence in room %s failed", room_id, exc_info=True)
+
+
+_presence_news: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceNews]" = weakref.WeakKeyDictionary()
+
+
+def presence_news() -> PresenceNews:
+    """This event loop's PresenceNews (the room sockets of one process share it)."""
+    loop = asyncio.get_running_loop()
+    news = _presence_news.get(loop)
+    if news is None:
+        news = _presence_news[loop] = PresenceNews()
+    return news

@@ -8,9 +8,7 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from music.models import Track
@@ -19,7 +17,7 @@ from rooms import events
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
 from social.services import notify, notify_friends
 from tunewave.celery import enqueue
-from tunewave.exceptions import Conflict
+from tunewave.errors import Conflict, Forbidden, NotFound
 from tunewave.realtime import send_on_commit
 
 Role = Membership.Role
@@ -38,7 +36,7 @@ def _require_role(room: Room, user: User, roles: tuple[str, ...], action: str) -
     membership = _membership(room, user)
     if membership is None or membership.role not in roles:
         who = " or ".join(roles)
-        raise PermissionDenied(f"Only the room's {who} can {action}.")
+        raise Forbidden(f"Only the room's {who} can {action}.")
     return membership
 
 
@@ -135,15 +133,15 @@ def _open_invite(room: Room, user: User) -> Invite | None:
 def room_join(*, room: Room, user: User) -> tuple[Membership, bool]:
     """Joins a room. Private rooms need an open invite (which this accepts)."""
     if room.closed_at is not None:
-        raise Http404("No such room.")
+        raise NotFound("No such room.")
     if Ban.objects.filter(room=room, user=user).exists():
-        raise PermissionDenied("You are banned from this room.")
+        raise Forbidden("You are banned from this room.")
     existing = _membership(room, user)
     if existing is not None:
         return existing, False
     invite = _open_invite(room, user)
     if room.is_private and invite is None:
-        raise Http404("No such room.")
+        raise NotFound("No such room.")
     try:
         with transaction.atomic():
             membership = Membership.objects.create(room=room, user=user, role=Role.MEMBER)
@@ -158,7 +156,7 @@ def room_join(*, room: Room, user: User) -> tuple[Membership, bool]:
 def room_leave(*, room: Room, user: User) -> None:
     membership = _membership(room, user)
     if membership is None:
-        raise PermissionDenied("You are not a member of this room.")
+        raise Forbidden("You are not a member of this room.")
     if membership.role == Role.OWNER:
         raise Conflict("The owner cannot leave: hand ownership to another member or delete the room.")
     membership.delete()
@@ -174,13 +172,13 @@ def member_role_set(*, room: Room, actor: User, target: User, role: str) -> Memb
     _locked(room)
     membership = _membership(room, target)
     if membership is None:
-        raise Http404("That user is not a member of this room.")
+        raise NotFound("That user is not a member of this room.")
     if membership.role == role:
         return membership
     if membership.role == Role.OWNER:
-        raise PermissionDenied("The owner's role can only change by handing ownership to someone else.")
+        raise Forbidden("The owner's role can only change by handing ownership to someone else.")
     if acting.role == Role.MODERATOR and (role != Role.MODERATOR or membership.role != Role.MEMBER):
-        raise PermissionDenied("Moderators can only promote members to moderator.")
+        raise Forbidden("Moderators can only promote members to moderator.")
     if role == Role.OWNER:
         # Hand-over: the old owner stays on as a moderator.
         Membership.objects.filter(pk=acting.pk).update(role=Role.MODERATOR)
@@ -206,7 +204,7 @@ def member_role_set(*, room: Room, actor: User, target: User, role: str) -> Memb
 def invite_create(*, room: Room, actor: User, target: User) -> tuple[Invite, bool]:
     _require_role(room, actor, (Role.OWNER, Role.MODERATOR), "invite people")
     if not target.is_active:
-        raise Http404("No such user.")
+        raise NotFound("No such user.")
     if Ban.objects.filter(room=room, user=target).exists():
         raise Conflict("That user is banned from this room; unban them first.")
     if _membership(room, target) is not None:
@@ -243,7 +241,7 @@ def ban_create(*, room: Room, actor: User | None, target: User, reason: str = ""
     if actor is not None:
         _require_role(room, actor, (Role.OWNER,), "ban people")
     if target.pk == room.owner_id:
-        raise PermissionDenied("The owner cannot be banned from their own room.")
+        raise Forbidden("The owner cannot be banned from their own room.")
     if Ban.objects.filter(room=room, user=target).exists():
         raise Conflict("That user is already banned from this room.")
     try:
@@ -267,7 +265,7 @@ def ban_delete(*, room: Room, actor: User | None, target: User) -> None:
         _require_role(room, actor, (Role.OWNER,), "unban people")
     deleted, _ = Ban.objects.filter(room=room, user=target).delete()
     if not deleted:
-        raise Http404("That user is not banned from this room.")
+        raise NotFound("That user is not banned from this room.")
 
 
 def can_edit_queue(room: Room, membership: Membership | None) -> bool:
@@ -284,8 +282,8 @@ def _require_queue_editor(room: Room, user: User) -> Membership:
     membership = _membership(room, user)
     if not can_edit_queue(room, membership):
         if room.queue_policy == Room.Policy.MEMBERS:
-            raise PermissionDenied("Only members of this room can change its queue.")
-        raise PermissionDenied("Only the room's owner or moderators can change its queue.")
+            raise Forbidden("Only members of this room can change its queue.")
+        raise Forbidden("Only the room's owner or moderators can change its queue.")
     return membership
 
 
@@ -323,7 +321,7 @@ def queue_remove(*, room: Room, actor: User, item_id) -> None:
     except ValueError:
         item = None
     if item is None:
-        raise Http404("No such item in this room's queue.")
+        raise NotFound("No such item in this room's queue.")
     item.delete()
     _close_gap(room, item.position)
     send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
@@ -429,7 +427,7 @@ def can_control_playback(room: Room, membership: Membership | None) -> bool:
 
 def _require_controller(room: Room, user: User) -> None:
     if not can_control_playback(room, _membership(room, user)):
-        raise PermissionDenied("Only the room's owner or moderators can control playback here.")
+        raise Forbidden("Only the room's owner or moderators can control playback here.")
 
 
 @transaction.atomic
@@ -488,7 +486,7 @@ def playback_advance_if_over(*, room: Room, version: int | None = None, toleranc
 def playback_ended(*, room: Room, user: User, version: int) -> PlaybackState:
     """A member's player reached the end of the track of state `version`."""
     if _membership(room, user) is None:
-        raise PermissionDenied("Only members can report the end of a track.")
+        raise Forbidden("Only members can report the end of a track.")
     return playback_advance_if_over(room=room, version=version, tolerance_ms=END_TOLERANCE_MS)
 
 

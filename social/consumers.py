@@ -10,6 +10,7 @@ from accounts.events import user_group
 from social import selectors
 from tunewave.frames import FrameError, frame_parse
 from tunewave.layers import ConsumerMixin
+from tunewave.socket_errors import error_frame
 
 CLOSE_UNAUTHENTICATED = 4401
 # Clients only ever send `{"type": "ping"}` here.
@@ -53,12 +54,16 @@ class NotificationConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "unknown_type", "detail": "This socket only listens."})
 
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
-            return await self.send_json({"type": "error", "code": "bad_request", "detail": "Send small JSON frames."})
+        # The room socket's codes for the same refusals (chat.consumers.RoomConsumer.receive).
+        if text_data is None:
+            return await self.send_json(error_frame(FrameError("unsupported", "Send JSON text frames.")))
+        if len(text_data) > MAX_FRAME_CHARS:
+            refused = FrameError("too_large", f"Frames are limited to {MAX_FRAME_CHARS} characters.")
+            return await self.send_json(error_frame(refused))
         try:
             content = frame_parse(text_data)
         except FrameError as exc:
-            return await self.send_json({"type": "error", "code": exc.code, "detail": exc.detail})
+            return await self.send_json(error_frame(exc))
         return await self.receive_json(content)
 
     async def notification_created(self, event):

@@ -6,16 +6,14 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.events import user_group
 from accounts.models import User
 from social import events
 from social.models import Friendship, Notification, OutgoingEmail
 from tunewave.celery import enqueue
-from tunewave.exceptions import Conflict
+from tunewave.errors import Conflict, Forbidden, Invalid, NotFound
 from tunewave.realtime import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -79,7 +77,7 @@ def friend_ids(*, user: User) -> set:
 @transaction.atomic
 def friendship_request(*, from_user: User, to_user: User) -> Friendship:
     if from_user.pk == to_user.pk:
-        raise ValidationError({"user_id": ["You cannot send a friend request to yourself."]})
+        raise Invalid("You cannot send a friend request to yourself.", field="user_id")
     live = (
         Friendship.objects.select_for_update()
         .filter(
@@ -118,14 +116,14 @@ def _mine_or_404(friendship_id, user: User) -> Friendship:
         .first()
     )
     if friendship is None:
-        raise Http404("No such friendship.")
+        raise NotFound("No such friendship.")
     return friendship
 
 
 def _respond(friendship_id, user: User, status: str) -> Friendship:
     friendship = _mine_or_404(friendship_id, user)
     if friendship.to_user_id != user.pk:
-        raise PermissionDenied("Only the person who received the request can answer it.")
+        raise Forbidden("Only the person who received the request can answer it.")
     if friendship.status != Status.PENDING:
         raise Conflict(f"This request was already {friendship.status}.")
     friendship.status = status
@@ -160,7 +158,7 @@ def friendship_delete(*, friendship_id, user: User) -> None:
 def notification_mark_read(*, notification_id, user: User) -> Notification:
     notification = Notification.objects.filter(pk=notification_id, user=user).first()
     if notification is None:
-        raise Http404("No such notification.")
+        raise NotFound("No such notification.")
     if not notification.is_read:
         notification.is_read = True
         notification.save(update_fields=["is_read"])
@@ -170,7 +168,7 @@ def notification_mark_read(*, notification_id, user: User) -> Notification:
 def notification_delete(*, notification_id, user: User) -> None:
     deleted, _ = Notification.objects.filter(pk=notification_id, user=user).delete()
     if not deleted:
-        raise Http404("No such notification.")
+        raise NotFound("No such notification.")
 
 
 def notifications_prune(*, older_than, dry_run: bool = False) -> int:

@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from tunewave.exceptions import PayloadTooLarge
+from tunewave.errors import TooLarge
 
 
 class LimitedJSONParser(JSONParser):
@@ -21,7 +21,7 @@ class LimitedJSONParser(JSONParser):
             raise ParseError("The request body is empty; JSON was expected.")
         raw = stream.read(limit + 1)
         if len(raw) > limit:
-            raise PayloadTooLarge(f"JSON bodies are limited to {limit // 1024} KiB.")
+            raise TooLarge(f"JSON bodies are limited to {limit // 1024} KiB.")
         try:
             return super().parse(io.BytesIO(raw), media_type, parser_context)
         except ParseError as exc:

@@ -2,7 +2,8 @@
 
 django-ratelimit counts hits in the shared cache (Redis in services mode), so every server
 process sees the same counters. Callers are keyed by user id, or by client IP for anonymous
-calls. Over the limit the view raises DRF's `Throttled`: 429, `Retry-After`, JSON `detail`.
+calls. Over the limit the view raises `tunewave.errors.RateLimited`: 429, `Retry-After`, JSON
+`detail`, code `rate_limited` (the socket's limits answer with the same code).
 """
 
 import functools
@@ -13,7 +14,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
-from rest_framework.exceptions import Throttled
+
+from tunewave.errors import RateLimited
 
 _UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
@@ -74,9 +76,8 @@ def rate_limit(rate: str, *, group: str | None = None) -> Callable:
         def wrapped(self, request, *args, **kwargs):
             wait = hit(group=name, key=caller_key(name, request), rate=rate)
             if wait is not None:
-                raise Throttled(
-                    wait=wait,
-                    detail=f"Too many requests: the limit is {describe(rate)}. Try again in {wait} s.",
+                raise RateLimited(
+                    f"Too many requests: the limit is {describe(rate)}. Try again in {wait} s.", retry_after=wait
                 )
             return method(self, request, *args, **kwargs)
 

@@ -22,7 +22,7 @@ def test_it_trips_the_documented_limit_at_its_number(alice, bob, as_user, api, m
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert "per minute" in response.json()["detail"]
-    assert response.json()["code"] == "throttled"
+    assert response.json()["code"] == "rate_limited"
 
 
 def test_it_limits_avatar_uploads_to_5_per_minute(alice, as_user):

@@ -8,6 +8,7 @@ from music.tests.factories import TrackFactory
 from rooms import services
 from rooms.models import PlaybackState
 from rooms.tasks import playback_advance_if_over
+from tunewave.errors import Forbidden
 
 pytestmark = pytest.mark.django_db
 
@@ -113,10 +114,8 @@ def test_a_client_end_report_counts_only_near_the_real_end(stage, clock):
 
 
 def test_members_control_playback_only_when_the_room_allows_it(stage):
-    from rest_framework.exceptions import PermissionDenied
-
     queue_all(stage)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.playback_pause(room=stage["room"], actor=stage["member"])
     stage["room"].playback_policy = "members"
     stage["room"].save()

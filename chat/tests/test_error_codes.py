@@ -1,0 +1,88 @@
+"""One rule gives one code on REST and on the room socket: both come from the same domain
+error (tunewave/errors.py). Before, REST said `throttled` where the socket said `rate_limited`,
+and `permission_denied` where it said `forbidden`."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from chat.tests.conftest import join, token_for
+from tunewave.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+db = database_sync_to_async
+
+
+@pytest.fixture
+def world(people, public_room):
+    return {"people": people, "public": public_room}
+
+
+async def test_a_refused_message_and_the_chat_limit_read_the_same_on_both(world, as_user):
+    member, room = world["people"]["member"], world["public"]
+    client = await db(as_user)(member)
+    socket = await join(member, room.pk)
+
+    rest = await db(client.post)(f"/chat/{room.pk}", {"text": "   "}, format="json")
+    await socket.send({"text": "   "})
+    frame = await socket.receive_type("error")
+    assert rest.status_code == 400
+    assert (rest.json()["code"], rest.json()["detail"]) == (frame["code"], frame["detail"])
+    assert frame["code"] == "invalid"
+    assert rest.json()["errors"] == {"text": ["A message needs some text."]}
+
+    # Refused messages count against the limit (5 per 5 s, shared): two spent, three left.
+    for i in range(3):
+        assert (await db(client.post)(f"/chat/{room.pk}", {"text": f"m{i}"}, format="json")).status_code == 201
+    rest = await db(client.post)(f"/chat/{room.pk}", {"text": "one too many"}, format="json")
+    await socket.send({"text": "one too many"})
+    frame = await socket.receive_type("error")
+    assert rest.status_code == 429
+    assert rest.json()["code"] == frame["code"] == "rate_limited"
+    assert int(rest["Retry-After"]) >= 1
+    assert frame["retry_after"] >= 1
+    assert frame["in_reply_to"] == "chat.message"
+    await socket.close()
+
+
+async def test_playback_control_refused_reads_forbidden_on_both(world, as_user):
+    member, room = world["people"]["member"], world["public"]
+    socket = await join(member, room.pk)
+    await socket.send({"type": "playback.pause"})
+    frame = await socket.receive_type("error")
+    assert frame["code"] == "forbidden"
+    # The same rule behind REST: a plain member may not delete someone else's message.
+    owner = world["people"]["owner"]
+    owners_client = await db(as_user)(owner)
+    posted = await db(owners_client.post)(f"/chat/{room.pk}", {"text": "hello"}, format="json")
+    client = await db(as_user)(member)
+    response = await db(client.delete)(f"/chat/{room.pk}/{posted.json()['id']}")
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "Only the room's owner or moderators can delete messages.",
+        "code": "forbidden",
+    }
+    await socket.close()
+
+
+async def test_the_notification_socket_refuses_like_the_room_socket(world):
+    member, room = world["people"]["member"], world["public"]
+    token = await token_for(member)
+    notifications = WebsocketCommunicator(application, f"/ws/notifications/?token={token}")
+    assert (await notifications.connect(timeout=5))[0]
+    await notifications.receive_json_from()  # notifications.hello
+    room_socket = await join(member, room.pk)
+    for raw in ("x" * 70_000, "{not json"):
+        await notifications.send_to(text_data=raw)
+        await room_socket.ws.send_to(text_data=raw)
+        assert (await notifications.receive_json_from(timeout=3))["code"] == (await room_socket.receive_type("error"))[
+            "code"
+        ]
+    await notifications.send_to(bytes_data=b"\x00")
+    await room_socket.ws.send_to(bytes_data=b"\x00")
+    assert (await notifications.receive_json_from(timeout=3))["code"] == (await room_socket.receive_type("error"))[
+        "code"
+    ]
+    await notifications.disconnect()
+    await room_socket.close()
