@@ -86,10 +86,10 @@ describe("<RoomsPage>", () => {
 
   it("shows the API's error", async () => {
     const fetch = mockFetch((url) =>
-      url.pathname === "/rooms/" ? jsonResponse({ detail: "Request was throttled.", code: "throttled" }, 429, { "Retry-After": "30" }) : undefined,
+      url.pathname === "/rooms/" ? jsonResponse({ detail: "Too many requests.", code: "rate_limited" }, 429, { "Retry-After": "30" }) : undefined,
     );
     renderWithApp(<RoomsPage />, { fetch, route: "/rooms" });
 
-    expect((await screen.findByRole("alert")).textContent).toContain("Request was throttled.");
+    expect((await screen.findByRole("alert")).textContent).toContain("Too many requests.");
   });
 });
