@@ -10,7 +10,6 @@ import asyncio
 import logging
 import math
 import time
-import uuid
 from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
@@ -26,7 +25,8 @@ from music.services import listening_record_play
 from rooms import events as room_events
 from rooms import presence
 from rooms import services as room_services
-from rooms.models import Ban, Invite, Membership, PlaybackState, Room
+from rooms.access import room_with_access
+from rooms.models import PlaybackState, Room
 from tunewave.errors import Forbidden, Invalid, NotFound, RateLimited
 from tunewave.frames import FrameError, frame_parse, utf8_size
 from tunewave.layers import ConsumerMixin
@@ -94,25 +94,16 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _admit(self) -> int | None:
-        try:
-            room_id = uuid.UUID(str(self.scope["url_route"]["kwargs"]["room_id"]))
-        except ValueError:
-            return CLOSE_NOT_FOUND
-        room = Room.objects.filter(pk=room_id, closed_at__isnull=True).first()
+        """Lets in whoever may join the room (rooms.access): 4404 for no such open room, 4403
+        for the banned and for outsiders of a private room (who learn no more than that)."""
+        room, access = room_with_access(self.scope["url_route"]["kwargs"]["room_id"], self.user)
         if room is None:
             return CLOSE_NOT_FOUND
-        if Ban.objects.filter(room=room, user=self.user).exists():
+        if not access.can_join:
             return CLOSE_FORBIDDEN
-        is_member = Membership.objects.filter(room=room, user=self.user).exists()
-        if room.is_private and not is_member:
-            invited = Invite.objects.filter(
-                room=room, user=self.user, accepted_at__isnull=True, expires_at__gt=timezone.now()
-            ).exists()
-            if not invited:
-                return CLOSE_FORBIDDEN
         try:
             room_services.room_join(room=room, user=self.user)
-        except (NotFound, Forbidden):
+        except (NotFound, Forbidden):  # banned or closed a moment ago
             return CLOSE_FORBIDDEN
         self.room = room
         self._brief = UserBriefSerializer(self.user).data

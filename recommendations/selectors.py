@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
-from django.db.models import BinaryField, CharField, Exists, IntegerField, OuterRef, UUIDField, Value
+from django.db.models import BinaryField, CharField, IntegerField, UUIDField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -41,9 +41,10 @@ from recommendations.models import (
     unpack_uuids,
 )
 from recommendations.reads import CompiledRead
+from rooms import access as room_access
 from rooms import presence
 from rooms import selectors as room_selectors
-from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
+from rooms.models import Membership, PlaybackState, QueueItem, Room
 from social.models import Friendship
 from tunewave.errors import Forbidden, NotFound
 
@@ -52,6 +53,8 @@ BLEND = engine.BlendParams()
 ROOM_WEIGHTS = {"taste": 0.5, "friends": 0.2, "similar": 0.15, "live": 0.1, "playing": 0.05}
 # Live listeners at which the "live" part is full.
 LIVE_FULL = 30
+# The kind of the rows of _access_rows that name a friend.
+FRIEND = "friend"
 # A friend (or similar person) who is a member but not online counts this much.
 MEMBER_ONLY = 0.3
 # Candidates per request: item-to-item neighbours kept, tracks per favourite artist, per genre list.
@@ -319,39 +322,42 @@ def _access_rows(user_id, now):
         .annotate(rec_ref=Cast(Value(None), UUIDField()), kind=Value("similar", kind))
         .values_list("rec_ref", "kind", "neighbor_ids", "scores")
     )
-    parts = [
-        (Membership.objects.filter(user_id=user_id), "room_id", "member"),
-        (Ban.objects.filter(user_id=user_id), "room_id", "banned"),
-        (Invite.objects.filter(user_id=user_id, accepted_at__isnull=True, expires_at__gt=now), "room_id", "invited"),
-        (Friendship.objects.filter(from_user_id=user_id, status=accepted), "to_user_id", "friend"),
-        (Friendship.objects.filter(to_user_id=user_id, status=accepted), "from_user_id", "friend"),
-    ]
-    rest = [
+    # The rooms app's facts about the user's rooms (rooms.access: role, banned, invited), then friends.
+    rooms = [
         rows.order_by()
-        .annotate(kind=Value(name, kind), rec_ids=blob[0], rec_scores=blob[1])
-        .values_list(ref, "kind", "rec_ids", "rec_scores")
-        for rows, ref, name in parts
+        .annotate(rec_ids=blob[0], rec_scores=blob[1])
+        .values_list("access_room", "access_kind", "rec_ids", "rec_scores")
+        for rows in room_access.user_room_rows(user_id, now)
     ]
-    return similar.order_by().union(*rest, all=True)
+    friends = [
+        Friendship.objects.filter(**{mine: user_id, "status": accepted})
+        .order_by()
+        .annotate(kind=Value(FRIEND, kind), rec_ids=blob[0], rec_scores=blob[1])
+        .values_list(theirs, "kind", "rec_ids", "rec_scores")
+        for mine, theirs in (("from_user_id", "to_user_id"), ("to_user_id", "from_user_id"))
+    ]
+    return similar.order_by().union(*rooms, *friends, all=True)
 
 
 _ACCESS = CompiledRead(_access_rows, "uuid", "datetime", model=Membership)
 
 
-def _room_access(user: User) -> tuple[dict[str, set[str]], dict[str, float]]:
-    """What the user's rooms and people are, fresh, in one query: {"member" | "banned" |
-    "invited": room ids, "friend": user ids} (rooms they belong to, are banned from or hold an
-    open invitation to, by the rooms app's rule for private rooms; accepted friends, whoever
+def _room_access(user: User) -> tuple[room_access.UserRooms, set[str], dict[str, float]]:
+    """What the user's rooms and people are, fresh, in one query: their rooms (roles, bans and
+    open invitations: rooms.access's batched form), their accepted friends' ids (whoever
     asked), and {user id: similarity} of the people whose histories are most like theirs (the
     precompute's neighbours)."""
-    found: dict[str, set[str]] = {"member": set(), "banned": set(), "invited": set(), "friend": set()}
+    rooms = room_access.UserRooms()
+    friends: set[str] = set()
     similar: dict[str, float] = {}
     for ref, what, ids, scores in _ACCESS(user.pk, timezone.now()):
         if what == "similar":
             similar = dict(zip(map(str, unpack_uuids(ids)), unpack_floats(scores).tolist(), strict=True))
+        elif what == FRIEND:
+            friends.add(str(ref))
         else:
-            found[what].add(str(ref))
-    return found, similar
+            rooms.add(ref, what)
+    return rooms, friends, similar
 
 
 _MEMBERSHIPS = CompiledRead(
@@ -387,17 +393,16 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     if not n:
         return []
     taste = profiles.user_taste(user)
-    access, similar = _room_access(user)
-    allowed = ~index.private
-    allowed[_positions(index, access["invited"])] = True
-    allowed[_positions(index, access["member"] | access["banned"])] = False
+    access, friends, similar = _room_access(user)
+    # Rooms the user may join (rooms.access) and has not: their own rooms are left out.
+    allowed = access.join_mask(index.private, index.position)
+    allowed[_positions(index, access.roles)] = False
 
     user_genres = _vector(taste.genre_vector(), index.genres.shape[1])
     user_artists = _vector(taste.artist_vector(), index.artists.shape[1])
     taste_part = 0.75 * (index.genres @ user_genres) + 0.25 * (index.artists @ user_artists)
 
     live_by_room, live = _live_vector(index)
-    friends = access["friend"]
     similar = {k: v for k, v in similar.items() if k not in friends}
     online_people, member_people = _people_present(friends | set(similar), live_by_room)
     signals = {name: np.zeros(n) for name in ("friends_online", "friends_member", "similar_online", "similar_member")}
@@ -422,7 +427,7 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     score = np.where(allowed, score, -np.inf)
     order = np.argsort(-score, kind="stable")
     order = order[np.isfinite(score[order])].tolist()
-    excluded = access["member"] | access["banned"]
+    excluded = set(access.roles)
     rooms: dict[str, RoomCard] = {}
     chosen: list[int] = []
     start = 0
@@ -431,7 +436,7 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
         # only catches what changed within the last minute.
         batch = order[start : start + (limit + 3 if not start else 2 * limit)]
         start += len(batch)
-        found = _room_cards([index.room_ids[p] for p in batch], invited=access["invited"])
+        found = _room_cards([index.room_ids[p] for p in batch], access=access)
         for p in batch:
             room_id = index.room_ids[p]
             if room_id in found and room_id not in excluded and len(chosen) < limit:
@@ -485,7 +490,7 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
             reasons.append(f"Live now: {_plural(int(live[p]), 'listener', 'listeners')}")
         elif index.playing[p]:
             reasons.append("Playing now")
-        if room_id in access["invited"]:
+        if room_id in access.invited:
             reasons.append("You're invited")
         declared = sorted(index.genre_names.get(int(g), "") for g in _row(index.declared, p)[0])
         if not reasons:
@@ -508,17 +513,16 @@ _ROOMS = CompiledRead(
 )
 
 
-def _room_cards(room_ids: list[str], *, invited: set[str]) -> dict[str, RoomCard]:
-    """{room id: RoomCard} of these rooms that are open and that a caller who belongs to none
-    of them may see (public, or with an open invitation: the rooms app's rule), read now (the
-    index may be a minute old). One query: each room comes with its owner, member count and
+def _room_cards(room_ids: list[str], *, access: room_access.UserRooms) -> dict[str, RoomCard]:
+    """{room id: RoomCard} of these rooms that are open and that the caller may join
+    (`RoomAccess.can_join`), read now (the index may be a minute old). One query: each room comes with its owner, member count and
     what it plays now; the tracks' artists and genres are left to _fill_cards, the room's
     genres to the index."""
     cards = {}
     for row in _ROOMS(room_ids):
         room = dict(zip(_ROOM_COLUMNS, row[: len(_ROOM_COLUMNS)], strict=True))
         room_id = str(room["pk"])
-        if room["is_private"] and room_id not in invited:
+        if not access.access(room_id, is_private=room["is_private"]).can_join:
             continue
         track = row[len(_ROOM_COLUMNS) :]
         status = room.pop("playback__status")  # None: the room has no playback state yet
@@ -825,24 +829,12 @@ def track_recommendations(*, user: User, limit: int) -> list[Recommendation]:
 def suggestions_room(*, room_id, user: User) -> uuid.UUID:
     """The pk of a room the user may see (the rooms app's rule) and is not banned from, in one
     query; 404 for any other room or id, 403 for the banned."""
-    try:
-        pk = uuid.UUID(str(room_id))
-    except ValueError as exc:
-        raise NotFound("No such room.") from exc
-    banned = Ban.objects.filter(room=OuterRef("pk"), user=user)
-    found = (
-        room_selectors.visible_rooms(user)
-        .filter(pk=pk)
-        .annotate(banned=Exists(banned))
-        .values_list("pk", "banned")
-        .first()
-    )
-    if found is None:
+    room, access = room_access.room_with_access(room_id, user)
+    if room is None or not access.can_see:
         raise NotFound("No such room.")
-    pk, banned = found
-    if banned:
+    if access.banned:
         raise Forbidden("You are banned from this room.")
-    return pk
+    return room.pk
 
 
 def _room_music_rows(room_id):

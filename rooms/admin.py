@@ -17,6 +17,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from rooms import services
+from rooms.access import may_be_banned, may_be_removed
 from rooms.models import Ban, Invite, Membership, QueueItem, Room
 from tunewave.errors import DomainError, NotFound
 
@@ -147,7 +148,7 @@ class MembershipAdmin(_ViewOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # member_remove never removes the owner; offering it would report a delete that did not happen.
-        if obj is not None and obj.role == Membership.Role.OWNER:
+        if obj is not None and not may_be_removed(obj.role):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -158,7 +159,7 @@ class MembershipAdmin(_ViewOnly, admin.ModelAdmin):
     def remove_members(self, request, queryset):
         removed = 0
         for membership in queryset.select_related("room", "user"):
-            if membership.role == Membership.Role.OWNER:
+            if not may_be_removed(membership.role):
                 self.message_user(
                     request,
                     f"Skipped {membership.user}: the owner of {membership.room} cannot be removed.",
@@ -206,7 +207,7 @@ class BanAddForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         room, user = cleaned.get("room"), cleaned.get("user")
-        if room is not None and user is not None and room.owner_id == user.pk:
+        if room is not None and user is not None and not may_be_banned(room, user):
             raise forms.ValidationError("The owner cannot be banned from their own room.")
         return cleaned
 

@@ -1,32 +1,23 @@
 """Reads for rooms. Every read that takes a room id goes through `room_get_for_user`,
-which answers 404 for rooms the caller may not see, so private rooms never leak."""
+which answers 404 for rooms the caller may not see (rooms.access), so private rooms never leak."""
 
 import uuid
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.models import User
 from music.selectors import track_prefetches
 from rooms import presence
-from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
-
-
-def _open_invites(user: User):
-    return Invite.objects.filter(
-        room=OuterRef("pk"), user=user, accepted_at__isnull=True, expires_at__gt=timezone.now()
-    )
+from rooms.access import rooms_visible_to
+from rooms.models import Ban, Membership, PlaybackState, QueueItem, Room
 
 
 def visible_rooms(user: User | None) -> QuerySet[Room]:
-    """Open rooms this caller may see: public ones, and private ones they belong or are invited to."""
-    rooms = Room.objects.filter(closed_at__isnull=True)
-    if user is None or not user.is_authenticated:
-        return rooms.filter(is_private=False)
-    member = Membership.objects.filter(room=OuterRef("pk"), user=user)
-    return rooms.filter(Q(is_private=False) | Q(Exists(member)) | Q(Exists(_open_invites(user))))
+    """Open rooms this caller may see: public ones, and private ones they belong or are
+    invited to and are not banned from (`rooms.access.rooms_visible_to`)."""
+    return rooms_visible_to(user)
 
 
 def with_listing(rooms: QuerySet[Room]) -> QuerySet[Room]:
@@ -102,16 +93,6 @@ def room_by_name(*, name: str, user: User | None) -> Room:
 def rooms_of_user(*, user: User, limit: int, offset: int) -> list[Room]:
     rooms = Room.objects.filter(closed_at__isnull=True, memberships__user=user)
     return list(with_listing(rooms).order_by("-created_at", "pk")[offset : offset + limit])
-
-
-def membership_of(*, room: Room, user: User | None) -> Membership | None:
-    if user is None or not user.is_authenticated:
-        return None
-    return Membership.objects.filter(room=room, user=user).first()
-
-
-def is_banned(*, room: Room, user: User) -> bool:
-    return Ban.objects.filter(room=room, user=user).exists()
 
 
 def member_list(*, room: Room, limit: int, offset: int) -> list[Membership]:

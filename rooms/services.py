@@ -14,6 +14,7 @@ from accounts.models import User
 from music.models import Track
 from music.services import genres_get_or_create
 from rooms import events
+from rooms.access import RoomAccess, may_be_banned, open_invites, room_access
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
 from social.services import notify, notify_friends
 from tunewave.celery import enqueue
@@ -32,12 +33,13 @@ def _membership(room: Room, user: User) -> Membership | None:
     return Membership.objects.filter(room=room, user=user).first()
 
 
-def _require_role(room: Room, user: User, roles: tuple[str, ...], action: str) -> Membership:
-    membership = _membership(room, user)
-    if membership is None or membership.role not in roles:
+def _require_role(room: Room, user: User, roles: tuple[str, ...], action: str) -> RoomAccess:
+    """`roles` is (OWNER,) or (OWNER, MODERATOR): `RoomAccess.is_owner` or `can_moderate`."""
+    access = room_access(user, room)
+    if not (access.is_owner if roles == (Role.OWNER,) else access.can_moderate):
         who = " or ".join(roles)
         raise Forbidden(f"Only the room's {who} can {action}.")
-    return membership
+    return access
 
 
 def _name_taken(name: str, exclude=None) -> bool:
@@ -126,29 +128,30 @@ def room_close(*, room: Room) -> Room:
 
 
 def _open_invite(room: Room, user: User) -> Invite | None:
-    return Invite.objects.filter(room=room, user=user, accepted_at__isnull=True, expires_at__gt=timezone.now()).first()
+    return Invite.objects.filter(open_invites(), room=room, user=user).first()
 
 
 @transaction.atomic
 def room_join(*, room: Room, user: User) -> tuple[Membership, bool]:
-    """Joins a room. Private rooms need an open invite (which this accepts)."""
-    if room.closed_at is not None:
+    """Joins a room (`RoomAccess.can_join`). Private rooms need an open invite (which this accepts)."""
+    access = room_access(user, room)
+    if not access.is_open:
         raise NotFound("No such room.")
-    if Ban.objects.filter(room=room, user=user).exists():
+    if access.banned:
         raise Forbidden("You are banned from this room.")
-    existing = _membership(room, user)
-    if existing is not None:
-        return existing, False
-    invite = _open_invite(room, user)
-    if room.is_private and invite is None:
+    if access.is_member:
+        existing = _membership(room, user)
+        if existing is not None:
+            return existing, False
+    elif not access.can_join:
         raise NotFound("No such room.")
     try:
         with transaction.atomic():
             membership = Membership.objects.create(room=room, user=user, role=Role.MEMBER)
     except IntegrityError:  # joined twice at once: the first one counts
         return Membership.objects.get(room=room, user=user), False
-    if invite is not None:
-        Invite.objects.filter(pk=invite.pk).update(accepted_at=timezone.now())
+    if access.invited:
+        Invite.objects.filter(open_invites(), room=room, user=user).update(accepted_at=timezone.now())
     return membership, True
 
 
@@ -181,7 +184,7 @@ def member_role_set(*, room: Room, actor: User, target: User, role: str) -> Memb
         raise Forbidden("Moderators can only promote members to moderator.")
     if role == Role.OWNER:
         # Hand-over: the old owner stays on as a moderator.
-        Membership.objects.filter(pk=acting.pk).update(role=Role.MODERATOR)
+        Membership.objects.filter(room=room, user=actor).update(role=Role.MODERATOR)
         membership.role = Role.OWNER
         membership.save(update_fields=["role"])
         Room.objects.filter(pk=room.pk).update(owner=target)
@@ -205,9 +208,10 @@ def invite_create(*, room: Room, actor: User, target: User) -> tuple[Invite, boo
     _require_role(room, actor, (Role.OWNER, Role.MODERATOR), "invite people")
     if not target.is_active:
         raise NotFound("No such user.")
-    if Ban.objects.filter(room=room, user=target).exists():
+    theirs = room_access(target, room)
+    if theirs.banned:
         raise Conflict("That user is banned from this room; unban them first.")
-    if _membership(room, target) is not None:
+    if theirs.role is not None:
         raise Conflict("That user is already a member of this room.")
     existing = _open_invite(room, target)
     if existing is not None:
@@ -240,7 +244,7 @@ def ban_create(*, room: Room, actor: User | None, target: User, reason: str = ""
     """Bans someone (actor None: a site moderator in the admin)."""
     if actor is not None:
         _require_role(room, actor, (Role.OWNER,), "ban people")
-    if target.pk == room.owner_id:
+    if not may_be_banned(room, target):
         raise Forbidden("The owner cannot be banned from their own room.")
     if Ban.objects.filter(room=room, user=target).exists():
         raise Conflict("That user is already banned from this room.")
@@ -268,23 +272,17 @@ def ban_delete(*, room: Room, actor: User | None, target: User) -> None:
         raise NotFound("That user is not banned from this room.")
 
 
-def can_edit_queue(room: Room, membership: Membership | None) -> bool:
-    if membership is None:
-        return False
-    return membership.can_moderate or room.queue_policy == Room.Policy.MEMBERS
-
-
-def queue_check_editor(*, room: Room, user: User) -> Membership:
+def queue_check_editor(*, room: Room, user: User) -> RoomAccess:
     return _require_queue_editor(room, user)
 
 
-def _require_queue_editor(room: Room, user: User) -> Membership:
-    membership = _membership(room, user)
-    if not can_edit_queue(room, membership):
+def _require_queue_editor(room: Room, user: User) -> RoomAccess:
+    access = room_access(user, room)
+    if not access.can_queue:
         if room.queue_policy == Room.Policy.MEMBERS:
             raise Forbidden("Only members of this room can change its queue.")
         raise Forbidden("Only the room's owner or moderators can change its queue.")
-    return membership
+    return access
 
 
 @transaction.atomic
@@ -419,14 +417,8 @@ def _advance(*, room: Room, expected_version: int) -> PlaybackState | None:
     return _cas(state, track=None, added_by=None, status=Status.IDLE, position_ms=0, track_started_at=None)
 
 
-def can_control_playback(room: Room, membership: Membership | None) -> bool:
-    if membership is None:
-        return False
-    return membership.can_moderate or room.playback_policy == Room.Policy.MEMBERS
-
-
 def _require_controller(room: Room, user: User) -> None:
-    if not can_control_playback(room, _membership(room, user)):
+    if not room_access(user, room).can_control_playback:
         raise Forbidden("Only the room's owner or moderators can control playback here.")
 
 
@@ -485,7 +477,7 @@ def playback_advance_if_over(*, room: Room, version: int | None = None, toleranc
 
 def playback_ended(*, room: Room, user: User, version: int) -> PlaybackState:
     """A member's player reached the end of the track of state `version`."""
-    if _membership(room, user) is None:
+    if not room_access(user, room).is_member:
         raise Forbidden("Only members can report the end of a track.")
     return playback_advance_if_over(room=room, version=version, tolerance_ms=END_TOLERANCE_MS)
 

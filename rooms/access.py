@@ -1,0 +1,277 @@
+"""Who may do what in a room: the one rule, for REST, sockets, recommendations and the admin.
+
+A room is seen, joined and used by these facts about a user: their membership role (owner,
+moderator, member, or none), whether they are banned, and whether they hold an open invite
+(not accepted, not expired). From them and the room (open or closed, private or public, its
+queue and playback policies), `RoomAccess` answers:
+
+- see: an open room that is public, or private and the user is a member or invited, and not
+  banned. Everyone else gets a 404 over REST: a private room never shows it exists.
+- join (and chat, which joins): an open room the user is not banned from, that is public or
+  that they belong or are invited to. The room socket admits exactly these (4403 otherwise).
+- queue / control playback: a member (not banned) whose role the room's `queue_policy` /
+  `playback_policy` allows: `moderators` (owner and moderators) or `members` (every member).
+- moderate (invite, change roles, delete messages): the owner and moderators. Owner only:
+  change or delete the room, ban and unban.
+
+A banned user's leftover membership (a join racing the ban) counts for nothing. Roles are not
+tied to the room being open: a closed room cannot be reached over REST or a socket at all,
+and the admin acts on closed rooms as their owner.
+
+Three forms share the rule: `room_access` (one room, one query), `rooms_visible_to` (a
+filter for lists, in SQL) and `UserRooms` (every room of one user, read in one batch, for
+recommendations). rooms/tests/test_access.py checks that the three agree with each other and
+with the REST and socket outcomes over the permission matrix.
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.utils import timezone
+
+from accounts.models import User
+from rooms.models import Ban, Invite, Membership, Room
+
+Role = Membership.Role
+Policy = Room.Policy
+MODERATING_ROLES = (Role.OWNER, Role.MODERATOR)
+
+
+@dataclass(frozen=True)
+class RoomAccess:
+    """What one user may do in one room."""
+
+    is_open: bool
+    is_private: bool
+    queue_policy: str = Policy.MODERATORS
+    playback_policy: str = Policy.MODERATORS
+    role: str | None = None  # the membership's role, None for people who are not members
+    banned: bool = False
+    invited: bool = False  # holds an open invite
+
+    @property
+    def is_member(self) -> bool:
+        return self.role is not None and not self.banned
+
+    @property
+    def is_owner(self) -> bool:
+        return self.is_member and self.role == Role.OWNER
+
+    @property
+    def can_moderate(self) -> bool:
+        return self.is_member and self.role in MODERATING_ROLES
+
+    @property
+    def can_see(self) -> bool:
+        if not self.is_open:
+            return False
+        return not self.is_private or ((self.role is not None or self.invited) and not self.banned)
+
+    @property
+    def can_join(self) -> bool:
+        if not self.is_open or self.banned:
+            return False
+        return not self.is_private or self.role is not None or self.invited
+
+    @property
+    def can_chat(self) -> bool:
+        """Sending a message joins the room (chat.services.message_send)."""
+        return self.can_join
+
+    @property
+    def can_queue(self) -> bool:
+        return self.can_moderate or (self.is_member and self.queue_policy == Policy.MEMBERS)
+
+    @property
+    def can_control_playback(self) -> bool:
+        return self.can_moderate or (self.is_member and self.playback_policy == Policy.MEMBERS)
+
+    @classmethod
+    def of(cls, room: Room, *, role: str | None = None, banned: bool = False, invited: bool = False) -> "RoomAccess":
+        return cls(
+            is_open=room.closed_at is None,
+            is_private=room.is_private,
+            queue_policy=room.queue_policy,
+            playback_policy=room.playback_policy,
+            role=role,
+            banned=banned,
+            invited=invited,
+        )
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def open_invites(*, now: datetime | None = None) -> Q:
+    """Invites that still let their holder in: not accepted, not expired."""
+    return Q(accepted_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+def _annotations(user: User, room_ref="pk") -> dict:
+    room = OuterRef(room_ref)
+    return {
+        "access_role": Subquery(Membership.objects.filter(room=room, user=user).values("role")[:1]),
+        "access_banned": Exists(Ban.objects.filter(room=room, user=user)),
+        "access_invited": Exists(Invite.objects.filter(open_invites(), room=room, user=user)),
+    }
+
+
+def with_access(rooms: QuerySet[Room], user: User | None) -> QuerySet[Room]:
+    """The rooms, each annotated with the facts `access_of` reads (no extra query)."""
+    if not _signed_in(user):
+        return rooms
+    return rooms.annotate(**_annotations(user))
+
+
+def access_of(room: Room) -> RoomAccess:
+    """The access of a room read through `with_access` (anonymous callers: no facts)."""
+    return RoomAccess.of(
+        room,
+        role=getattr(room, "access_role", None),
+        banned=getattr(room, "access_banned", False),
+        invited=getattr(room, "access_invited", False),
+    )
+
+
+def room_access(user: User | None, room: Room) -> RoomAccess:
+    """What `user` may do in `room`, read now in one query (none for anonymous callers)."""
+    if not _signed_in(user):
+        return RoomAccess.of(room)
+    facts = Room.objects.filter(pk=room.pk).annotate(**_annotations(user))
+    row = facts.values_list("access_role", "access_banned", "access_invited").first()
+    if row is None:  # deleted a moment ago
+        return RoomAccess(is_open=False, is_private=room.is_private)
+    role, banned, invited = row
+    return RoomAccess.of(room, role=role, banned=banned, invited=invited)
+
+
+def room_with_access(room_id, user: User | None) -> tuple[Room | None, RoomAccess | None]:
+    """An open room by id and what `user` may do there, in one query; (None, None) if there
+    is no such open room (or the id is not a UUID)."""
+    try:
+        pk = uuid.UUID(str(room_id))
+    except ValueError:
+        return None, None
+    room = with_access(Room.objects.filter(pk=pk, closed_at__isnull=True), user).first()
+    if room is None:
+        return None, None
+    return room, access_of(room)
+
+
+def rooms_visible_to(user: User | None) -> QuerySet[Room]:
+    """The rooms `user` may see (`RoomAccess.can_see`), as a filter for list queries."""
+    rooms = Room.objects.filter(closed_at__isnull=True)
+    if not _signed_in(user):
+        return rooms.filter(is_private=False)
+    facts = _annotations(user)
+    let_in = Q(Exists(Membership.objects.filter(room=OuterRef("pk"), user=user))) | Q(facts["access_invited"])
+    return rooms.filter(Q(is_private=False) | (let_in & ~Q(facts["access_banned"])))
+
+
+def may_be_banned(room: Room, user: User) -> bool:
+    """Everyone but the room's owner can be banned from it."""
+    return user.pk != room.owner_id
+
+
+def may_be_removed(role: str) -> bool:
+    """Members can be taken out of a room; its owner cannot (they hand it over or delete it)."""
+    return role != Role.OWNER
+
+
+# --- the batched form: every room of one user at once ------------------------------------
+
+BANNED = "banned"
+INVITED = "invited"
+
+
+def user_room_rows(user_id, now: datetime) -> list[QuerySet]:
+    """The facts about one user's rooms, as querysets annotated `access_room` (a room id) and
+    `access_kind` (their role there, BANNED or INVITED), for a caller to read in one UNION
+    with rows of its own (recommendations.selectors); `user_rooms` turns the rows back into
+    a `UserRooms`."""
+    kind = CharField()
+    return [
+        Membership.objects.filter(user_id=user_id).annotate(access_room=F("room_id"), access_kind=F("role")),
+        Ban.objects.filter(user_id=user_id).annotate(access_room=F("room_id"), access_kind=Value(BANNED, kind)),
+        Invite.objects.filter(open_invites(now=now), user_id=user_id).annotate(
+            access_room=F("room_id"), access_kind=Value(INVITED, kind)
+        ),
+    ]
+
+
+@dataclass
+class UserRooms:
+    """What one user is in every room: {room id: role}, and the room ids they are banned from
+    and invited to (ids as strings)."""
+
+    roles: dict[str, str] = field(default_factory=dict)
+    banned: set[str] = field(default_factory=set)
+    invited: set[str] = field(default_factory=set)
+
+    @property
+    def members(self) -> set[str]:
+        return set(self.roles) - self.banned
+
+    def add(self, room_id, kind: str) -> None:
+        """One row of `user_room_rows`."""
+        room_id = str(room_id)
+        if kind == BANNED:
+            self.banned.add(room_id)
+        elif kind == INVITED:
+            self.invited.add(room_id)
+        else:
+            self.roles[room_id] = kind
+
+    def access(
+        self,
+        room_id,
+        *,
+        is_private: bool,
+        is_open: bool = True,
+        queue_policy: str = Policy.MODERATORS,
+        playback_policy: str = Policy.MODERATORS,
+    ) -> RoomAccess:
+        room_id = str(room_id)
+        return RoomAccess(
+            is_open=is_open,
+            is_private=is_private,
+            queue_policy=queue_policy,
+            playback_policy=playback_policy,
+            role=self.roles.get(room_id),
+            banned=room_id in self.banned,
+            invited=room_id in self.invited,
+        )
+
+    def join_mask(self, is_private: np.ndarray, position: Mapping[str, int]) -> np.ndarray:
+        """`can_join` for many open rooms at once: the room at position i is private if
+        is_private[i]; `position` maps room ids to positions."""
+
+        def at(room_ids: Iterable[str]) -> np.ndarray:
+            return np.fromiter((position[r] for r in room_ids if r in position), dtype=np.int64)
+
+        mask = ~np.asarray(is_private, dtype=bool)
+        mask[at(set(self.roles) | self.invited)] = True
+        mask[at(self.banned)] = False
+        return mask
+
+
+def user_rooms(rows: Iterable[tuple]) -> UserRooms:
+    """A `UserRooms` from (room id, kind) rows of `user_room_rows`."""
+    found = UserRooms()
+    for room_id, kind in rows:
+        found.add(room_id, kind)
+    return found
+
+
+def user_rooms_get(user: User, *, now: datetime | None = None) -> UserRooms:
+    """Every room fact of `user`, in one query."""
+    first, *rest = (
+        rows.order_by().values_list("access_room", "access_kind")
+        for rows in user_room_rows(user.pk, now or timezone.now())
+    )
+    return user_rooms(first.union(*rest, all=True))
