@@ -7,14 +7,18 @@ import re
 import secrets
 import threading
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
@@ -26,10 +30,11 @@ from social_django.models import UserSocialAuth
 
 from accounts import events
 from accounts.models import USERNAME_TAKEN
-from accounts.names import display_name_clean, username_normalize
+from accounts.names import display_name_clean, username_normalize, username_skeleton
 from accounts.selectors import access_token_denied, access_token_deny_key
 from tunewave.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
 from tunewave.realtime import send_on_commit
+from tunewave.sql import chunked, lower_variants
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -49,9 +54,14 @@ def normalize_genres(genres: list[str]) -> list[str]:
     return list(seen)
 
 
+def _username_base(base: str) -> str:
+    """`base` as a username: NFKC-normalised, only characters a username holds, at most 30."""
+    return _USERNAME_UNSAFE.sub("", username_normalize(base))[:30] or "listener"
+
+
 def _free_username(base: str) -> str:
     """`base` made safe, or with a number after it: never one taken in any case or look-alike."""
-    base = _USERNAME_UNSAFE.sub("", username_normalize(base))[:30] or "listener"
+    base = _username_base(base)
     candidate = base
     while User.objects.username_taken(candidate):
         candidate = f"{base[:26]}{secrets.randbelow(10_000)}"
@@ -80,6 +90,90 @@ def user_get_or_create(*, email: str, create: bool = True) -> tuple[User | None,
         return user_create(email=email), True
     except IntegrityError:  # created by a concurrent call between our read and write
         return User.objects.get(email__iexact=email.strip()), False
+
+
+# Users known to an import only by username get an address here (RFC 2606: never delivered).
+IMPORT_EMAIL_DOMAIN = "import.invalid"
+
+
+def users_bulk_get_or_create(*, keys: Iterable[str]) -> tuple[dict[str, uuid.UUID], int]:
+    """Users for import rows by e-mail (a key with an @) or username, case-insensitively, in a
+    few queries per thousand keys (music's listening-history import).
+
+    Creates the missing ones by `user_create`'s rules: lower-case e-mail; a username stored
+    NFKC-normalised, free in any case and in look (accounts.names), made from the e-mail's
+    local part; no usable password. Someone known only by a username gets
+    `<username>@import.invalid`. Returns ({key.lower(): user id}, how many were created); a
+    key whose user could not be created is absent.
+    """
+    emails: dict[str, str] = {}
+    usernames: dict[str, str] = {}  # key.lower() -> the username as stored
+    given: set[str] = set()  # the keys as given: older imports stored usernames unnormalised
+    for key in keys:
+        key = key.strip()
+        if "@" in key:
+            emails.setdefault(key.lower(), key.lower())
+        elif key:
+            usernames.setdefault(key.lower(), username_normalize(key) or key)
+            given.add(key)
+    found: dict[str, uuid.UUID] = {}
+    by_email = User.objects.order_by().alias(lemail=Lower("email"))
+    by_username = User.objects.order_by().alias(lname=Lower("username"))
+
+    def load_emails(values: Iterable[str], keys_for: dict[str, str]) -> None:
+        for chunk in chunked(lower_variants(values)):
+            for email, pk in by_email.filter(lemail__in=chunk).values_list("email", "pk"):
+                if email.lower() in keys_for:
+                    found[keys_for[email.lower()]] = pk
+
+    load_emails(emails, {email: email for email in emails})
+    key_for_name = {name.lower(): key for key, name in usernames.items()} | {key: key for key in usernames}
+    for chunk in chunked(lower_variants([*given, *usernames.values()])):
+        for username, pk in by_username.filter(lname__in=chunk).values_list("username", "pk"):
+            if username.lower() in key_for_name:
+                found[key_for_name[username.lower()]] = pk
+
+    wanted: dict[str, tuple[str, str]] = {}  # key -> (e-mail, username)
+    for email in emails:
+        if email not in found:
+            wanted[email] = (email, _username_base(email.split("@")[0]))
+    for key, username in usernames.items():
+        if key not in found:
+            wanted[key] = (f"{key}@{IMPORT_EMAIL_DOMAIN}", username)
+    if not wanted:
+        return found, 0
+
+    taken: set[str] = set()
+    for chunk in chunked(lower_variants(username for _, username in wanted.values())):
+        taken.update(name.lower() for name in by_username.filter(lname__in=chunk).values_list("username", flat=True))
+    # Look-alike usernames are taken too (accounts.names); bulk_create skips User.save, so the
+    # skeleton is set here, and a clash the insert skips goes to user_create below.
+    for chunk in chunked({username_skeleton(username) for _, username in wanted.values()}):
+        taken.update(User.objects.filter(username_skeleton__in=chunk).values_list("username_skeleton", flat=True))
+    new_users = []
+    for key, (email, username) in wanted.items():
+        if (username.lower() in taken or username_skeleton(username) in taken) and "@" in key:
+            # The e-mail's local part is someone's username already: a stable suffix keeps reruns alike.
+            username = f"{username[:23]}-{uuid.uuid5(uuid.NAMESPACE_URL, email).hex[:6]}"
+        skeleton = username_skeleton(username)
+        taken.update((username.lower(), skeleton))
+        # What set_unusable_password stores, without its 40 calls to secrets.choice per user.
+        password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+        new_users.append(User(email=email, username=username, password=password, username_skeleton=skeleton))
+    User.objects.bulk_create(new_users, ignore_conflicts=True, batch_size=500)
+    addresses = {email: key for key, (email, _) in wanted.items()}
+    load_emails(addresses, addresses)
+    created = sum(1 for key in wanted if key in found)
+    for key, (email, username) in wanted.items():
+        if key in found:
+            continue
+        # Lost to a clash the bulk insert skipped (say, the username); user_create picks another.
+        try:
+            found[key] = user_create(email=email, username=username).pk
+            created += 1
+        except (IntegrityError, DjangoValidationError):
+            continue
+    return found, created
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from django.db import reset_queries, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.services import normalize_genres
+from accounts.services import normalize_genres, users_bulk_get_or_create
 from music import services
 from music.models import ListeningEvent, Track, TrackArtist
 from tunewave.moments import as_utc
@@ -501,7 +501,7 @@ class HistoryImporter:
                 users[key] = user_id
         problems = []
         if missing:
-            found, created = services.users_bulk_get_or_create(keys=missing)
+            found, created = users_bulk_get_or_create(keys=missing)
             users.update(found)
             self.stats.users_created += created
             problems = [

@@ -1,26 +1,23 @@
 """Writes for the catalog, favorites and listening history."""
 
 import re
-import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.names import username_skeleton
-from accounts.services import normalize_genres, user_create
+from accounts.services import normalize_genres
 from music import selectors, spotify
 from music.models import Artist, FavoriteTrack, Genre, ListeningEvent, Track, TrackArtist
 from tunewave.celery import enqueue
 from tunewave.errors import NotFound, ServiceUnavailable
+from tunewave.sql import chunked, lower_variants
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 
@@ -351,30 +348,8 @@ def _artists_enriched_store(*, artists: list[Artist], answers: list[dict]) -> No
 # rules to thousands of rows with a few queries per call, and are idempotent: rows that
 # exist are left as they are, so running the same load again adds nothing.
 
-# Values per `IN (...)` query; SQLite builds before 3.32 allow 999 bound parameters.
-_IN_CHUNK = 900
-# Maps A-Z to a-z only: what SQLite's LOWER() does (PostgreSQL's lowers all of Unicode).
-_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
-
-
-def _chunked(values: Iterable, size: int = _IN_CHUNK) -> Iterable[list]:
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def lower_variants(values: Iterable[str]) -> set[str]:
-    """Every form SQL LOWER() can give a stored copy of these values, on either database.
-
-    Filter `Lower(field) IN lower_variants(...)`, then compare `.lower()` in Python: that
-    matches case-insensitively on PostgreSQL, and on SQLite (ASCII-only LOWER) it still
-    finds every value stored exactly as given, which is what makes re-imports idempotent.
-    """
-    variants = set()
-    for value in values:
-        variants.add(value.lower())
-        variants.add(value.translate(_ASCII_LOWER))
-    return variants
+# `IN (...)` filters in chunks, and case-insensitive lookups alike on both databases.
+_chunked = chunked
 
 
 def genre_ids_get_or_create(*, names: Iterable[str]) -> dict[str, int]:
@@ -585,84 +560,3 @@ def listening_bulk_record(*, events: Iterable[dict]) -> None:
 
 
 _EVENT_COLUMNS = ("id", "user", "track", "room_id", "listened_at", "ms_played", "play_count", "source")
-
-
-_USERNAME_CHARS = re.compile(r"[^\w.@+-]")
-# Users known to an import only by username get an address here (RFC 2606: never delivered).
-IMPORT_EMAIL_DOMAIN = "import.invalid"
-
-
-def users_bulk_get_or_create(*, keys: Iterable[str]) -> tuple[dict[str, uuid.UUID], int]:
-    """Users for import rows by e-mail (a key with an @) or username, case-insensitively.
-
-    Creates the missing ones as accounts.services.user_create would: lower-case e-mail, a
-    free username made from it, no usable password. Someone known only by a username gets
-    `<username>@import.invalid`. Returns ({key.lower(): user id}, how many were created);
-    a key whose user could not be created is absent.
-    """
-    emails: dict[str, str] = {}
-    usernames: dict[str, str] = {}
-    for key in keys:
-        key = key.strip()
-        if "@" in key:
-            emails.setdefault(key.lower(), key.lower())
-        elif key:
-            usernames.setdefault(key.lower(), key)
-    found: dict[str, uuid.UUID] = {}
-    by_email = User.objects.order_by().alias(lemail=Lower("email"))
-    by_username = User.objects.order_by().alias(lname=Lower("username"))
-
-    def load_emails(values: Iterable[str], keys_for: dict[str, str]) -> None:
-        for chunk in _chunked(lower_variants(values)):
-            for email, pk in by_email.filter(lemail__in=chunk).values_list("email", "pk"):
-                if email.lower() in keys_for:
-                    found[keys_for[email.lower()]] = pk
-
-    load_emails(emails, {email: email for email in emails})
-    for chunk in _chunked(lower_variants(usernames.values())):
-        for username, pk in by_username.filter(lname__in=chunk).values_list("username", "pk"):
-            if username.lower() in usernames:
-                found[username.lower()] = pk
-
-    wanted: dict[str, tuple[str, str]] = {}  # key -> (e-mail, username)
-    for email in emails:
-        if email not in found:
-            base = _USERNAME_CHARS.sub("", email.split("@")[0])[:30] or "listener"
-            wanted[email] = (email, base)
-    for key, username in usernames.items():
-        if key not in found:
-            wanted[key] = (f"{key}@{IMPORT_EMAIL_DOMAIN}", username)
-    if not wanted:
-        return found, 0
-
-    taken: set[str] = set()
-    for chunk in _chunked(lower_variants(username for _, username in wanted.values())):
-        taken.update(name.lower() for name in by_username.filter(lname__in=chunk).values_list("username", flat=True))
-    # Look-alike usernames are taken too (accounts.names); bulk_create skips User.save, so the
-    # skeleton is set here, and a clash the insert skips goes to user_create below.
-    for chunk in _chunked({username_skeleton(username) for _, username in wanted.values()}):
-        taken.update(User.objects.filter(username_skeleton__in=chunk).values_list("username_skeleton", flat=True))
-    new_users = []
-    for key, (email, username) in wanted.items():
-        if (username.lower() in taken or username_skeleton(username) in taken) and "@" in key:
-            # The e-mail's local part is someone's username already: a stable suffix keeps reruns alike.
-            username = f"{username[:23]}-{uuid.uuid5(uuid.NAMESPACE_URL, email).hex[:6]}"
-        skeleton = username_skeleton(username)
-        taken.update((username.lower(), skeleton))
-        # What set_unusable_password stores, without its 40 calls to secrets.choice per user.
-        password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
-        new_users.append(User(email=email, username=username, password=password, username_skeleton=skeleton))
-    User.objects.bulk_create(new_users, ignore_conflicts=True, batch_size=500)
-    addresses = {email: key for key, (email, _) in wanted.items()}
-    load_emails(addresses, addresses)
-    created = sum(1 for key in wanted if key in found)
-    for key, (email, username) in wanted.items():
-        if key in found:
-            continue
-        # Lost to a clash the bulk insert skipped (say, the username); user_create picks another.
-        try:
-            found[key] = user_create(email=email, username=username).pk
-            created += 1
-        except (IntegrityError, ValidationError):
-            continue
-    return found, created

@@ -14,7 +14,6 @@ from accounts import oauth, services
 from accounts.models import User
 from accounts.names import display_name_clean, username_skeleton
 from accounts.tests.factories import UserFactory
-from music.services import users_bulk_get_or_create
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +161,7 @@ def test_issue_token_create_picks_a_free_look(alice, capsys):
 
 
 def test_imports_give_new_users_free_looks_and_a_skeleton(alice):
-    found, created = users_bulk_get_or_create(keys=["\u0430lice@example.com", "a1ice", "newbie@example.com"])
+    found, created = services.users_bulk_get_or_create(keys=["\u0430lice@example.com", "a1ice", "newbie@example.com"])
     assert created == 3
     users = User.objects.filter(pk__in=found.values()).exclude(pk=alice.pk)
     assert users.count() == 3
@@ -240,3 +239,18 @@ def test_the_database_refuses_a_look_alike_that_skips_the_checks(alice):
     # What a request that lost a race to the same look meets (user_update turns it into a 409).
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username=CYRILLIC_ALICE, email="racer@example.com")
+
+
+def test_imports_store_usernames_as_user_create_would_and_find_them_again(db):
+    keys = ["\uff42\uff4f\uff42\uff42\uff59", "carol@example.com"]  # ｂｏｂｂｙ: fullwidth letters
+    found, created = services.users_bulk_get_or_create(keys=keys)
+    assert created == 2
+    bobby = User.objects.get(pk=found[keys[0]])
+    assert (bobby.username, bobby.username_skeleton) == ("bobby", "bobby")  # NFKC, as user_create stores it
+    assert User.objects.get(pk=found["carol@example.com"]).username == "carol"
+    assert services.users_bulk_get_or_create(keys=keys) == (found, 0)
+
+
+def test_imports_find_users_an_older_import_stored_unnormalised(db):
+    older = UserFactory(username="\uff44\uff41\uff4e")  # ｄａｎ, as imports stored it before
+    assert services.users_bulk_get_or_create(keys=["\uff44\uff41\uff4e"]) == ({"\uff44\uff41\uff4e": older.pk}, 0)
