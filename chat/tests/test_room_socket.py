@@ -50,13 +50,21 @@ async def test_joining_a_public_rooms_socket_makes_you_a_member(world):
 
 async def test_an_invite_lets_you_into_a_private_rooms_socket(world):
     people = world["people"]
-    await db(room_services.invite_create)(room=world["private"], actor=people["owner"], target=people["outsider"])
+    invite, _ = await db(room_services.invite_create)(
+        room=world["private"], actor=people["owner"], target=people["outsider"]
+    )
     socket = await join(people["outsider"], world["private"].pk)
     await socket.close()
+    # Opening the socket joined the room and used the invite up.
+    assert await db(Membership.objects.filter(room=world["private"], user=people["outsider"]).exists)()
+    await db(invite.refresh_from_db)()
+    assert invite.accepted_at is not None
 
 
 async def test_the_alias_path_works_too(world):
     socket = await join(world["people"]["member"], world["public"].pk, path="rooms")
+    await socket.send({"type": "time.ping", "t0": 7})
+    assert (await socket.receive_type("time.pong"))["t0"] == 7
     await socket.close()
 
 

@@ -1,5 +1,4 @@
 import pytest
-from django.apps import apps
 
 from accounts.tests.factories import UserFactory
 from recommendations import services
@@ -7,6 +6,7 @@ from recommendations.tests.conftest import listen
 from rooms import presence
 from rooms import services as room_services
 from rooms.tests.factories import make_room
+from social.models import Friendship
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +26,9 @@ def online(room, user, connection="c1"):
     presence.touch(room_id=room.pk, user_id=user.pk, connection=connection)
 
 
-def make_friends(a, b, *, required: bool = True) -> bool:
-    """An accepted friendship (the social app's model); skips the test if it does not exist yet."""
-    try:
-        friendship = apps.get_model("social", "Friendship")
-    except LookupError:
-        if required:
-            pytest.skip("the social app has no Friendship model yet")
-        return False
-    friendship.objects.create(from_user=a, to_user=b, status="accepted")
-    return True
+def make_friends(a, b) -> Friendship:
+    """An accepted friendship, `a` having asked."""
+    return Friendship.objects.create(from_user=a, to_user=b, status=Friendship.Status.ACCEPTED)
 
 
 @pytest.fixture
@@ -119,12 +112,8 @@ def test_a_friend_who_is_a_member_counts_too(people, catalog, jazz_fan, as_user)
 
 
 def test_pending_friendships_do_not_count(people, catalog, jazz_fan, as_user):
-    try:
-        friendship = apps.get_model("social", "Friendship")
-    except LookupError:
-        pytest.skip("the social app has no Friendship model yet")
     stranger = UserFactory(username="carol")
-    friendship.objects.create(from_user=jazz_fan, to_user=stranger, status="pending")
+    Friendship.objects.create(from_user=jazz_fan, to_user=stranger, status=Friendship.Status.PENDING)
     room = make_room(owner=people["owner"], name="Jazz Corner", genres=["jazz"])
     online(room, stranger)
     reasons = as_user(jazz_fan).get("/recommendations/rooms").json()[0]["reasons"]
@@ -237,7 +226,7 @@ def test_limit_is_honoured_and_capped(people, jazz_fan, as_user):
 def test_it_runs_a_fixed_number_of_queries(people, catalog, jazz_fan, as_user, django_assert_max_num_queries):
     friends = [UserFactory(username=f"friend{i}") for i in range(3)]
     for friend in friends:
-        make_friends(jazz_fan, friend, required=False)
+        make_friends(jazz_fan, friend)
     for i in range(12):
         room = make_room(owner=people["owner"], name=f"Room {i}", genres=["jazz" if i % 2 else "metal"])
         room_services.queue_add(room=room, actor=people["owner"], track=catalog["jazz"][i % 8])

@@ -1,6 +1,9 @@
 """Presence while Redis does not answer: unknown, never an error (both modes; services-mode
 tests with a real dead or hung Redis are in tunewave/tests/test_redis_faults.py)."""
 
+import logging
+import time
+
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -37,9 +40,18 @@ def test_a_users_sockets_are_unknown(redis_down):
     assert presence.user_connections(room_id="room-a", user_id="ann") is None
 
 
-def test_writes_are_skipped(redis_down):
+def test_writes_are_skipped(redis_down, caplog):
+    caplog.set_level(logging.INFO, logger="rooms.presence")
+
     presence.touch(room_id="room-a", user_id="ann", connection="c1")
     presence.leave(room_id="room-a", user_id="ann", connection="c1")
+
+    said = [record.getMessage() for record in caplog.records if record.name == "rooms.presence"]
+    assert len(said) == 2
+    assert said[0].startswith("presence: could not mark a socket in room room-a present")
+    assert said[1].startswith("presence: could not remove a socket from room room-a")
+    # Not kept in this process instead: another process would never see it, nor its removal.
+    assert not presence._local.members(["room-a"], time.time()).get("room-a")
 
 
 @pytest.mark.django_db
