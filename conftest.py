@@ -30,7 +30,7 @@ def _service_hosts() -> set[str]:
     hosts.add(settings.DATABASES["default"].get("HOST") or "")
     for host in list(hosts):
         try:
-            hosts.update(info[4][0] for info in socket.getaddrinfo(host, None))
+            hosts.update(str(info[4][0]) for info in socket.getaddrinfo(host, None))
         except (OSError, UnicodeError):
             pass
     hosts.discard("")

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any, ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from accounts.names import display_name_clean, username_skeleton
 USERNAME_TAKEN = "That username is taken, or looks too much like one that is."
 
 
-class TuneWaveUserManager(UserManager):
+class TuneWaveUserManager(UserManager["User"]):
     def get_by_natural_key(self, username):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
@@ -41,7 +42,9 @@ class User(AbstractUser):
     # already shared its look with an older one when the rule came in (migration 0003).
     username_skeleton = models.TextField(null=True, editable=False)
 
-    objects = TuneWaveUserManager()
+    objects: ClassVar[TuneWaveUserManager] = TuneWaveUserManager()
+    # The username as loaded or last saved (None for a new user); see _username_changed.
+    _saved_username: str | None
 
     class Meta:
         ordering = ["username"]
@@ -52,8 +55,8 @@ class User(AbstractUser):
         ]
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        user = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
+        user = super().from_db(db, field_names, values, **kwargs)
         user._saved_username = user.__dict__.get("username")
         return user
 

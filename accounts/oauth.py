@@ -221,7 +221,10 @@ def _link_request_user(link_request, *, ticket: str, provider: str):
         return None
     if not hmac.compare_digest(_digest(ticket), str(link_request.get("ticket", ""))):
         return None
-    return services.User.objects.filter(pk=link_request.get("user_id"), is_active=True).first()
+    user_id = link_request.get("user_id")
+    if user_id is None:
+        return None
+    return services.User.objects.filter(pk=user_id, is_active=True).first()
 
 
 def _pending_link(request: HttpRequest) -> dict | None:
@@ -242,8 +245,8 @@ def link_confirm(request: HttpRequest) -> HttpResponse:
     """
     pending = _pending_link(request)
     user = None
-    if pending is not None:
-        user = services.User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+    if pending is not None and pending.get("user_id") is not None:
+        user = services.User.objects.filter(pk=pending["user_id"], is_active=True).first()
     if pending is None or user is None:
         request.session.pop(_SESSION_LINK_PENDING, None)
         return _fail("link", "link_invalid")

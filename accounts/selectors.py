@@ -2,11 +2,11 @@ import logging
 import time
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import Http404
 
-User = get_user_model()
+from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 _DENY_PREFIX = "jwt-deny:"

@@ -1,10 +1,8 @@
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import User
 from accounts.names import display_name_clean, username_normalize
-
-User = get_user_model()
 
 
 class UsernameField(serializers.RegexField):

@@ -7,11 +7,11 @@ socket when it does. Consumers close with 4401 for an anonymous scope.
 """
 
 import time
+from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
 from rest_framework_simplejwt.exceptions import TokenError
@@ -19,13 +19,13 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import selectors, services
-
-User = get_user_model()
+from accounts.models import User
 
 
 def _user_from_jwt(raw: str):
     try:
-        token = AccessToken(raw)
+        # simplejwt annotates its `token` argument as a Token object; it takes the encoded JWT string.
+        token = AccessToken(raw)  # type: ignore[arg-type]
     except TokenError:
         return None, None
     if selectors.access_token_denied(jti=token.get(api_settings.JTI_CLAIM)):
@@ -57,6 +57,19 @@ class QueryTokenAuthMiddleware:
         user, expires_at = await authenticate(raw)
         scope = dict(scope, user=user or AnonymousUser(), auth_expires_at=expires_at)
         return await self.app(scope, receive, send)
+
+
+def scope_user(scope: Mapping[str, object]) -> User | None:
+    """The signed-in user that QueryTokenAuthMiddleware put in a socket's scope; None for
+    AnonymousUser (no or a bad credential)."""
+    user = scope.get("user")
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def scope_expires_at(scope: Mapping[str, object]) -> float | None:
+    """When the socket's credential expires (unix time), as QueryTokenAuthMiddleware put it."""
+    expires = scope.get("auth_expires_at")
+    return float(expires) if isinstance(expires, int | float) else None
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -252,7 +252,7 @@ def demo_catalog(limit: int | None = None) -> list[DemoTrack]:
                 name = _track_name(rng, style.naming)
             names.add(name)
             spotify_id = demo_spotify_id(f"track:{style.genre}:{a}:{t}")
-            credits = (artist,)
+            credits: tuple[DemoArtist, ...] = (artist,)
             if rng.random() < 0.15:  # a featured artist: the genre's other one
                 credits = (artist, artists[g, (a + 1) % ARTISTS_PER_GENRE])
             tracks.append(
@@ -437,7 +437,7 @@ class Synth:
 
 def _bar(rng: random.Random, style: Style, degree: int) -> tuple[list[tuple[int | None, float]], int]:
     """A bar of (scale degree or None for a rest, beats), walking from `degree`; and where it ended."""
-    bar = []
+    bar: list[tuple[int | None, float]] = []
     for beats in rng.choice(RHYTHMS[style.rhythm]):
         if beats < 0:
             bar.append((None, -beats))
@@ -468,7 +468,8 @@ def clip_samples(track: DemoTrack, synth: Synth) -> bytes:
     bars = rng.choice(([a, a2, b, a2], [a, b, a, b2, c, a2], [a, a, b, b2, a, c, a2]))
 
     target = track.duration_ms * RATE // 1000
-    parts, frames, i = [], 0, 0
+    parts: list[bytes] = []
+    frames, i = 0, 0
     final = int(4 * seconds_per_beat * RATE)  # the closing note: about a bar
     while True:
         bar = [(None if d is None else midi(d), round(beats * seconds_per_beat * RATE)) for d, beats in bars[i]]
@@ -529,7 +530,7 @@ class DemoSummary:
 def _demo_user(demo: DemoUser) -> tuple[User, bool]:
     user = User.objects.filter(email__iexact=demo.email).first()
     created = user is None
-    if created:
+    if user is None:
         user = user_create(email=demo.email, username=demo.username, display_name=demo.display_name)
     wanted = {"display_name": demo.display_name, "favorite_genres": list(demo.genres[:3])}
     changed = {field: value for field, value in wanted.items() if getattr(user, field) != value}
@@ -560,7 +561,9 @@ def demo_data_load(
             track_ids.update(services.tracks_bulk_store(tracks=[t.spec(media_url=media_url) for t in chunk]))
             progress(f"tracks {start + len(chunk)}/{len(catalog)}")
 
-        users, favorites, events = [], [], []
+        users: list[User] = []
+        favorites: list[tuple[uuid.UUID, int]] = []
+        events: list[dict] = []
         for demo in DEMO_USERS:
             user, created = _demo_user(demo)
             users.append(user)

@@ -47,10 +47,10 @@ class TrackBaseSerializer(serializers.ModelSerializer):
         return url
 
 
-def validate_spotify_id(value: str) -> str:
+def validate_spotify_id(value: str) -> None:
+    """A field validator: DRF ignores what validators return, only what they raise counts."""
     if not is_spotify_id(value):
         raise serializers.ValidationError("A Spotify track id is 22 letters and digits.")
-    return value
 
 
 @extend_schema_field({"type": "string", "pattern": SPOTIFY_ID.pattern})
@@ -81,12 +81,11 @@ class ListeningEventSerializer(serializers.ModelSerializer):
         fields = ["track", "room_id", "listened_at", "ms_played"]
 
 
-def validate_audio_url(value: str) -> str:
+def validate_audio_url(value: str) -> None:
     """An http(s) URL, or a path on this site ("/media/…"): nothing a player could run."""
     if value.startswith("/") and not value.startswith("//"):
-        return value
+        return
     URLValidator(schemes=["http", "https"], message="Give an http(s) URL or a path starting with /.")(value)
-    return value
 
 
 class TrackCreateSerializer(serializers.Serializer):

@@ -60,7 +60,8 @@ class MyFavoritesView(APIView):
         body.is_valid(raise_exception=True)
         track = services.track_for_id(spotify_id=body.validated_data["spotify_id"])
         favorite, created = services.favorite_add(user=request.user, track=track)
-        favorite.track = selectors.track_find(spotify_id=track.spotify_id)
+        # Read back with what the response shows (artists, genres); the track we have if it just went.
+        favorite.track = selectors.track_find(spotify_id=track.spotify_id) or track
         return Response(
             FavoriteTrackResponseSerializer(favorite, context={"request": request}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

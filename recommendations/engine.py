@@ -122,7 +122,8 @@ def topk_per_row(M: sp.csr_matrix, k: int) -> sp.csr_matrix:
     M = sp.csr_matrix(M)
     lengths = np.diff(M.indptr)
     if M.nnz == 0:
-        return sp.csr_matrix(M.shape, dtype=np.float32)
+        # scipy-stubs give an empty (rows, cols) matrix only float64; scipy takes any dtype.
+        return sp.csr_matrix(M.shape, dtype=np.float32)  # type: ignore[arg-type]
     rows = np.repeat(np.arange(M.shape[0], dtype=np.int64), lengths)
     # One float64 key sorts by row, then by descending value: far faster than a two-key lexsort.
     top = float(M.data.max())
@@ -316,7 +317,8 @@ def seed_weights(plays: np.ndarray, age_days: np.ndarray, params: SeedParams | N
 def normalize_rows(M):
     """Rows scaled to unit L2 norm (zero rows stay zero); sparse in, sparse out."""
     if sp.issparse(M):
-        M = sp.csr_matrix(M, dtype=np.float32)
+        # scipy-stubs narrow issparse() to a bare ABC that csr_matrix() does not take.
+        M = sp.csr_matrix(M, dtype=np.float32)  # type: ignore[call-overload]
         norms = np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
         scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ M)
@@ -379,7 +381,8 @@ class Catalog:
 
 
 def _dense(M) -> np.ndarray:
-    return M.toarray() if sp.issparse(M) else np.asarray(M)
+    # scipy-stubs narrow issparse() to a bare ABC without toarray(); every sparse matrix has it.
+    return M.toarray() if sp.issparse(M) else np.asarray(M)  # type: ignore[attr-defined]
 
 
 def score_items(

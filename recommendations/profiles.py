@@ -99,7 +99,8 @@ def _csr_out(matrix: sp.csr_matrix) -> dict:
 
 def _csr_in(value: dict) -> sp.csr_matrix:
     parts = (_array_in(value["data"]), _array_in(value["indices"]), _array_in(value["indptr"]))
-    return sp.csr_matrix(parts, shape=tuple(int(n) for n in value["shape"]))
+    rows, cols = value["shape"]
+    return sp.csr_matrix(parts, shape=(int(rows), int(cols)))
 
 
 def _weights_out(parts: dict[str, dict[int, float]]) -> dict[str, list[list]]:
@@ -227,7 +228,8 @@ def catalog() -> CatalogFeatures:
     else:
         blob = ModelBuild.objects.filter(pk=latest[0]).values_list("catalog", flat=True).first()
         if blob:
-            value = CatalogFeatures.decode(blob, build_id=latest[0], max_listeners=latest[1])
+            # A BinaryField reads as bytes or memoryview, by backend; bytes(b) is b itself for bytes.
+            value = CatalogFeatures.decode(bytes(blob), build_id=latest[0], max_listeners=latest[1])
         else:
             value = CatalogFeatures.empty(latest[0], latest[1])
     with _catalog_memo.lock:
@@ -543,11 +545,13 @@ def group_taste(*, user_ids: list, extra_tracks: list[int], declared_genre_ids: 
     # Each person's weights are scaled to sum to one, so a heavy listener is one voice.
     track_parts, weight_parts = [], []
     for person in sorted(set(history.users.tolist()) | set(history.favorite_users.tolist())):  # the people present
-        tracks, total, _, _ = _seeds_from_rows(*history.for_user(person))
+        person_tracks, total, _, _ = _seeds_from_rows(*history.for_user(person))
         if total.sum() > 0:
-            track_parts.append(tracks)
+            track_parts.append(person_tracks)
             weight_parts.append(total / total.sum())
     people = len(track_parts)
+    tracks: np.ndarray
+    weights: np.ndarray
     if extra_tracks:
         extra = np.asarray(extra_tracks, dtype=np.int64)
         track_parts.append(extra)
@@ -631,7 +635,9 @@ class RoomIndex:
         )
 
 
-def _normalized_parts(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, total: float):
+def _normalized_parts(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, total: float
+) -> sp.csr_matrix | None:
     """Sparse rows scaled so each room's part sums to `total`."""
     if not rows.size:
         return None
@@ -696,7 +702,8 @@ def room_index_build() -> RoomIndex:
     ]
     entries = [e for e in entries if e[0] >= 0]
     genre_t, genre_g, artist_t, artist_a = track_features([e[1] for e in entries])
-    genre_parts, artist_parts = [], []
+    genre_parts: list[sp.csr_matrix | None] = []
+    artist_parts: list[sp.csr_matrix | None] = []
     dec = np.asarray([d for d in declared if d[0] >= 0], dtype=np.int64).reshape(-1, 2)
     genre_parts.append(_normalized_parts(dec[:, 0], dec[:, 1], np.ones(len(dec)), n, DECLARED_WEIGHT))
     for kind, total in (("current", CURRENT_WEIGHT), ("queue", QUEUE_WEIGHT)):

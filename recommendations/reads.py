@@ -19,12 +19,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
 
 # What each kind of argument is adapted like: the ORM's own fields do it.
-_FIELDS = {
+_FIELDS: dict[str, models.Field] = {
     "uuid": models.UUIDField(),
     "int": models.BigIntegerField(),
     "str": models.TextField(),
@@ -78,10 +79,10 @@ class CompiledRead:
         self._plans: dict[tuple, _Plan] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, *args) -> list[tuple]:
-        if len(args) != len(self.kinds):
-            raise TypeError(f"expected {len(self.kinds)} arguments, got {len(args)}")
-        args = [_padded(list(a)) if kind.endswith("[]") else a for a, kind in zip(args, self.kinds, strict=True)]
+    def __call__(self, *given: Any) -> list[tuple]:
+        if len(given) != len(self.kinds):
+            raise TypeError(f"expected {len(self.kinds)} arguments, got {len(given)}")
+        args = [_padded(list(a)) if kind.endswith("[]") else a for a, kind in zip(given, self.kinds, strict=True)]
         alias = router.db_for_read(self.model)
         connection = connections[alias]
         shape = (
@@ -121,7 +122,8 @@ class CompiledRead:
         return converted
 
     def _compile(self, args: list, connection) -> _Plan:
-        markers, wanted = [], {}
+        markers: list[Any] = []
+        wanted: dict[Any, tuple[int, int | None, str]] = {}
         for index, (arg, kind) in enumerate(zip(args, self.kinds, strict=True)):
             base = kind.removesuffix("[]")
             if kind.endswith("[]"):

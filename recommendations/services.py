@@ -8,6 +8,7 @@ the old model or the new one, never half of each. The Celery beat job and
 
 from __future__ import annotations
 
+import functools
 import logging
 import resource
 import time
@@ -103,7 +104,8 @@ def load_plays(progress: Progress = _quiet) -> tuple[sp.csr_matrix, list, np.nda
         progress("reading listens", min(1.0, seen / total))
     users = list(user_index)
     if not u_parts:
-        return sp.csr_matrix((0, 0), dtype=np.float32), [], np.zeros(0, dtype=np.int64)
+        # scipy-stubs give an empty (rows, cols) matrix only float64; scipy takes any dtype.
+        return sp.csr_matrix((0, 0), dtype=np.float32), [], np.zeros(0, dtype=np.int64)  # type: ignore[arg-type]
     track_pks, t_index = np.unique(np.concatenate(t_parts), return_inverse=True)
     X = sp.csr_matrix((np.concatenate(p_parts), (np.concatenate(u_parts), t_index)), shape=(len(users), track_pks.size))
     X.sum_duplicates()
@@ -265,7 +267,7 @@ def _recompute(build: ModelBuild, started: float, timings: dict, progress: Progr
     # One transaction: readers see the previous model or this one, never a mix.
     with transaction.atomic():
         for model_class, columns, rows, label in tables:
-            _replace_rows(model_class, columns, rows, lambda fraction, label=label: progress(label, fraction))
+            _replace_rows(model_class, columns, rows, functools.partial(progress, label))
         step("write")
         build.status = ModelBuild.Status.DONE
         build.users, build.tracks, build.interactions = X.shape[0], X.shape[1], X.nnz

@@ -296,7 +296,7 @@ class QueueView(APIView):
         track = track_for_id(spotify_id=body.validated_data["spotify_id"])
         item = services.queue_add(room=room, actor=request.user, track=track)
         # An idle room starts playing the item at once, so it may already be off the queue.
-        item.track = track_find(spotify_id=track.spotify_id)
+        item.track = track_find(spotify_id=track.spotify_id) or track
         return Response(QueueItemSerializer(item, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.events import user_group
+from accounts.ws import scope_expires_at, scope_user
 from social import selectors
 from tunewave.frames import FrameError, frame_parse
 from tunewave.layers import ConsumerMixin
@@ -19,17 +20,17 @@ MAX_FRAME_CHARS = 4096
 
 class NotificationConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     async def connect(self):
-        self.user = self.scope["user"]
-        self.group = None
-        self.expiry_task = None
+        self.user = user = scope_user(self.scope)
+        self.group: str | None = None
+        self.expiry_task: asyncio.Future[None] | None = None
         await self.accept()
-        if not self.user.is_authenticated:
+        if user is None:
             return await self.close(code=CLOSE_UNAUTHENTICATED)
-        self.group = user_group(self.user.pk)
+        self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        unread = await database_sync_to_async(selectors.unread_count)(user=self.user)
+        unread = await database_sync_to_async(selectors.unread_count)(user=user)
         await self.send_json({"type": "notifications.hello", "unread_count": unread})
-        expires = self.scope.get("auth_expires_at")
+        expires = scope_expires_at(self.scope)
         if expires is not None:
             self.expiry_task = asyncio.ensure_future(self._close_at(expires))
 
@@ -53,7 +54,7 @@ class NotificationConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "detail": "This socket only listens."})
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # The room socket's codes for the same refusals (chat.consumers.RoomConsumer.receive).
         if text_data is None:
             return await self.send_json(error_frame(FrameError("unsupported", "Send JSON text frames.")))

@@ -22,7 +22,7 @@ Status = Friendship.Status
 Kind = Notification.Kind
 
 # Kinds that also go out by e-mail (when the person allows it).
-EMAIL_KINDS = {Kind.ROOM_INVITE: "You are invited to a room", Kind.FRIEND_REQUEST: "New friend request"}
+EMAIL_KINDS: dict[str, str] = {Kind.ROOM_INVITE: "You are invited to a room", Kind.FRIEND_REQUEST: "New friend request"}
 
 
 def notify(*, user: User, kind: str, text: str, data: dict[str, Any] | None = None) -> Notification:

@@ -8,6 +8,8 @@ writes), never with `.delay()`, `.apply_async()` or `send_task()` directly.
 
 import logging
 import os
+from collections.abc import Sequence
+from typing import Any
 
 from celery import Celery, Task
 
@@ -26,7 +28,7 @@ def ping() -> str:
     return "pong"
 
 
-def enqueue(task: Task | str, *, args: list | None = None, countdown: float | None = None) -> bool:
+def enqueue(task: Task | str, *, args: Sequence[Any] | None = None, countdown: float | None = None) -> bool:
     """Sends a task without letting a broker outage stall or fail the caller. The one way
     TuneWave enqueues (tunewave/tests/test_enqueue_guard.py refuses `.delay()` and the like
     elsewhere); `task` is a task or its registered name, so a module can enqueue a task
@@ -44,12 +46,14 @@ def enqueue(task: Task | str, *, args: list | None = None, countdown: float | No
             if task not in app.tasks:
                 app.loader.import_default_modules()  # Celery's autodiscovery: every app's tasks module
             task = app.tasks[task]
+        # Celery takes countdown=None as "now"; its stubs want a number or nothing.
+        options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
         if app.conf.task_always_eager:
-            task.apply_async(args=args or [], countdown=countdown)
+            task.apply_async(args=tuple(args or ()), **options)
             return True
         with app.producer_or_acquire() as producer:
             producer.connection.ensure_connection(max_retries=0)
-            task.apply_async(args=args or [], countdown=countdown, retry=False, producer=producer)
+            task.apply_async(args=tuple(args or ()), retry=False, producer=producer, **options)
         return True
     except Exception as exc:  # noqa: BLE001 - the broker being down must not break the caller
         logger.warning("could not enqueue %s (%s: %s); a sweep or a later read retries", name, type(exc).__name__, exc)

@@ -12,11 +12,10 @@ fails if a Daphne or Twisted upgrade stops this from taking effect.
 """
 
 from daphne import http_protocol
+from daphne.http_protocol import WebRequest as DaphneWebRequest  # Daphne's own, taken before install()
 
-_DaphneWebRequest = http_protocol.WebRequest
 
-
-class FormlessWebRequest(_DaphneWebRequest):
+class FormlessWebRequest(DaphneWebRequest):
     def __init__(self, *args, **kwargs):
         kwargs["parsePOSTFormSubmission"] = False
         super().__init__(*args, **kwargs)

@@ -50,11 +50,19 @@ def http_status(error: errors.DomainError) -> int:
     return status.HTTP_400_BAD_REQUEST
 
 
+class _Rendered(exceptions.APIException):
+    """A domain error as DRF renders it. DRF's handler sends Retry-After from `wait` and
+    WWW-Authenticate from `auth_header` when they are set."""
+
+    wait: float | None = None
+    auth_header: str | None = None
+
+
 def _as_drf(exc: errors.DomainError, context) -> exceptions.APIException:
     """The DRF exception that renders `exc` with its status, headers and code."""
     if isinstance(exc, errors.Invalid):
         return exceptions.ValidationError(exc.errors, code=exc.code)
-    drf_exc = exceptions.APIException(exc.detail, exc.code)
+    drf_exc = _Rendered(exc.detail, exc.code)
     drf_exc.status_code = http_status(exc)
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:
@@ -110,11 +118,11 @@ def exception_handler(exc, context):
         response.data = {"detail": detail, "code": _first_code(exc.get_codes()), "errors": field_errors}
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
-        detail = exc.detail
-        if isinstance(detail, dict):
-            detail = detail.get("detail", "Error.")
-        if isinstance(detail, list):
-            detail = detail[0] if detail else "Error."
+        shown: object = exc.detail
+        if isinstance(shown, dict):
+            shown = shown.get("detail", "Error.")
+        if isinstance(shown, list):
+            shown = shown[0] if shown else "Error."
         code = _first_code(codes.get("detail", codes) if isinstance(codes, dict) else codes)
-        response.data = {"detail": str(detail), "code": UNIFIED_CODES.get(code, code)}
+        response.data = {"detail": str(shown), "code": UNIFIED_CODES.get(code, code)}
     return response

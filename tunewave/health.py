@@ -43,7 +43,7 @@ def _check_channel_layer() -> None:
     async def roundtrip():
         # Bounded here too, so that the thread running it ends soon after the probe gave up.
         async with asyncio.timeout(READY_TIMEOUT):
-            channel = await layer.new_channel("readyz.")
+            channel = await layer.new_channel()  # the channel-layer spec's new_channel() takes no prefix
             await layer.send(channel, {"type": "readyz.ping"})
             message = await layer.receive(channel)
         if message.get("type") != "readyz.ping":

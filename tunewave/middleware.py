@@ -69,7 +69,7 @@ class RejectNulMiddleware:
 def _nul_refused(request: HttpRequest, detail: str, param: str | None = None) -> HttpResponse:
     if not wants_json(request.path):
         return HttpResponse(detail, status=400, content_type="text/plain")
-    body = {"detail": detail, "code": "null_characters_not_allowed"}
+    body: dict[str, object] = {"detail": detail, "code": "null_characters_not_allowed"}
     if param is not None:
         body["errors"] = {param.replace("\x00", "\\0"): [detail]}
     return JsonResponse(body, status=400)

@@ -13,9 +13,10 @@ def as_utc(moment: datetime) -> datetime:
     Raises ValueError for an offset beyond ±14:00 or a moment that leaves the calendar
     when moved to UTC (0001-01-01T00:00+01:00).
     """
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    offset = moment.utcoffset()
+    if offset is None:  # naive, or a tzinfo that gives no offset
         return moment.replace(tzinfo=UTC)
-    if abs(moment.utcoffset()) > MAX_UTC_OFFSET:
+    if abs(offset) > MAX_UTC_OFFSET:
         raise ValueError("has a UTC offset beyond ±14:00")
     try:
         return moment.astimezone(UTC)

@@ -81,7 +81,8 @@ def rate_limit(rate: str, *, group: str | None = None) -> Callable:
                 )
             return method(self, request, *args, **kwargs)
 
-        wrapped.rate_limit = rate
+        # Read back by tunewave/schema.py (documents the 429); mypy does not model function attributes.
+        wrapped.rate_limit = rate  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

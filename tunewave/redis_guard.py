@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django_redis.serializers.base import BaseSerializer
@@ -96,7 +96,15 @@ class _Breaker:
 breaker = _Breaker()
 
 
-class _Guarded:
+# For the type checker the mixin is a Connection (its host, port and the methods it wraps);
+# at run time it is a plain mixin placed before the real connection class.
+if TYPE_CHECKING:
+    _MixinBase = Connection
+else:
+    _MixinBase = object
+
+
+class _Guarded(_MixinBase):
     """Mixed into a redis-py connection class: every way in checks the breaker, every failure trips it."""
 
     def _address(self) -> str:

@@ -74,7 +74,7 @@ RETRY_AFTER = {
 # Query parameters shared by every paged list, as tunewave.pagination reads them: an empty
 # value means "absent", `limit` is at least 1 (larger values are capped, not refused), `offset`
 # at least 0, and `before_timestamp` takes real UTC offsets only (±14:00 at most).
-PAGING = {
+PAGING: dict[str, dict[str, object]] = {
     "limit": {"minimum": 1},
     "offset": {"minimum": 0},
     "before_timestamp": {"pattern": r"(?:[Zz]|[+-](?:0\d|1[0-3]):?[0-5]\d|[+-]14:?00)$"},

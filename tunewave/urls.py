@@ -30,7 +30,7 @@ urlpatterns = [
 
 def media(request, path):
     """Uploaded avatars. Behind nginx, /media/ never reaches Django (deploy/nginx.conf)."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
 
 
 if settings.SERVE_MEDIA:

@@ -47,12 +47,18 @@ def go_through_provider(client: Client, login_url: str, provider: str = "spotify
     return client.get(f"/auth/{provider}/callback", {"state": state, "code": "the-code"})
 
 
+def _field_of(page, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', page.content.decode())
+    assert found is not None, f"no {name} field on the page"
+    return found.group(1)
+
+
 def csrf_token_of(page) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    return _field_of(page, "csrfmiddlewaretoken")
 
 
 def pending_id_of(page) -> str:
-    return re.search(r'name="pending" value="([^"]+)"', page.content.decode()).group(1)
+    return _field_of(page, "pending")
 
 
 def answer(client: Client, page, action: str):

@@ -341,7 +341,7 @@ def post_chat(cluster: Cluster, server: str, room_id, token: str, text: str) -> 
 
 def _world(*names: str, moderators: tuple[str, ...] = ()) -> dict:
     """A public room owned by the first person; everyone's access token."""
-    people = {name: UserFactory(username=name, email=f"{name}@example.com") for name in names}
+    people = {name: UserFactory.create(username=name, email=f"{name}@example.com") for name in names}
     owner = people[names[0]]
     room = room_services.room_create(owner=owner, name="Two servers, one room")
     for name in moderators:

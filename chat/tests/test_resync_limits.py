@@ -43,7 +43,7 @@ def fill(room, user, count: int) -> list[int]:
 
 async def replies(socket: Socket, count: int, kinds: set[str]) -> list[tuple[dict, int]]:
     """The next `count` frames of `kinds`, each with its size in bytes as sent."""
-    seen = []
+    seen: list[tuple[dict, int]] = []
     while len(seen) < count:
         output = await socket.ws.receive_output(timeout=10)
         frame = json.loads(output["text"])

@@ -11,7 +11,7 @@ def spotify_id(n: int | None = None) -> str:
     return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22))
 
 
-class GenreFactory(factory.django.DjangoModelFactory):
+class GenreFactory(factory.django.DjangoModelFactory[Genre]):
     class Meta:
         model = Genre
         django_get_or_create = ("name",)
@@ -19,7 +19,7 @@ class GenreFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"genre {n}")
 
 
-class ArtistFactory(factory.django.DjangoModelFactory):
+class ArtistFactory(factory.django.DjangoModelFactory[Artist]):
     class Meta:
         model = Artist
 
@@ -27,7 +27,7 @@ class ArtistFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Artist {n}")
 
 
-class TrackFactory(factory.django.DjangoModelFactory):
+class TrackFactory(factory.django.DjangoModelFactory[Track]):
     """A track with one artist. `genres=["jazz"]` sets its genres by name."""
 
     class Meta:

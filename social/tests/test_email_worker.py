@@ -204,7 +204,7 @@ def broker_at(url: str):
 
 def mail_files(directory: Path) -> Counter:
     """Times each outbox id was written by the file backend (it may append several to one file)."""
-    found = Counter()
+    found: Counter[str] = Counter()
     for path in directory.glob("*.log"):
         found.update(match.decode() for match in MESSAGE_ID.findall(path.read_bytes()))
     return found

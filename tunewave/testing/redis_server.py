@@ -66,8 +66,13 @@ class RedisServer:
             time.sleep(0.05)
         pytest.fail("redis-server did not answer PING within 10 s")
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "the server was not started"
+        return self.process.pid
+
     def kill(self) -> None:
-        if self.running:
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=5)
         self.process = None

@@ -49,9 +49,11 @@ class SilentListener:
         return self
 
     def _accept_forever(self) -> None:
+        server = self._server
+        assert server is not None, "start() binds the socket before the thread runs"
         while not self._stopping.is_set():
             try:
-                conn, _ = self._server.accept()
+                conn, _ = server.accept()
             except TimeoutError:
                 continue
             except OSError:

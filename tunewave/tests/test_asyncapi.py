@@ -124,7 +124,7 @@ def frame_type(frame: dict) -> str | None:
 
 def check_frame(channel: str, action: str, frame: dict) -> None:
     kind = frame_type(frame)
-    mid = messages(channel, action).get(kind)
+    mid = messages(channel, action).get(kind) if kind is not None else None
     direction = "server → client" if action == "send" else "client → server"
     assert mid is not None, f"{direction} frame type {kind!r} on {channel} is not in docs/asyncapi.yaml: {frame}"
     errors = schema_errors(mid, frame)
@@ -275,7 +275,7 @@ class Client:
             await self.ws.send_to(**raw)
         mark = next(self._marks) + 0.5
         await self.send({"type": "time.ping", "t0": mark})
-        frames = []
+        frames: list[dict] = []
         while True:
             got = await self.receive()
             assert got is not None, f"closed with {self.closed_with}"
@@ -293,8 +293,9 @@ async def room_client(user, room_id, seen: set[str], path: str = "chat") -> Clie
     assert connected
     client = Client(communicator, "room", seen)
     # Documented order: playback.state, then presence, before anything else.
-    assert (await client.receive())["type"] == "playback.state"
-    assert (await client.receive())["type"] == "presence"
+    for expected in ("playback.state", "presence"):
+        frame = await client.receive()
+        assert frame is not None and frame["type"] == expected, frame
     return client
 
 

@@ -40,20 +40,21 @@ _TOKEN = re.compile(r"""\s+|#[^\n]*|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[{};]|[^
 
 def parse_nginx(text: str) -> Directive:
     """Parses nginx syntax into a tree; raises ValueError on unbalanced braces."""
-    root = Directive("main", [], [])
-    stack = [root]
+    root_block: list[Directive] = []
+    root = Directive("main", [], root_block)
+    stack = [root_block]  # the blocks being filled, innermost last
     words: list[str] = []
     for match in _TOKEN.finditer(text):
         token = match.group()
         if token.isspace() or token.startswith("#"):
             continue
         if token == ";":
-            stack[-1].block.append(Directive(words[0], words[1:]))
+            stack[-1].append(Directive(words[0], words[1:]))
             words = []
         elif token == "{":
-            directive = Directive(words[0], words[1:], [])
-            stack[-1].block.append(directive)
-            stack.append(directive)
+            block: list[Directive] = []
+            stack[-1].append(Directive(words[0], words[1:], block))
+            stack.append(block)
             words = []
         elif token == "}":
             if len(stack) == 1 or words:

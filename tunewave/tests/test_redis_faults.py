@@ -50,11 +50,11 @@ def private_redis(services_mode, settings, tmp_path):
 
 
 def freeze(server: RedisServer) -> None:
-    os.kill(server.process.pid, signal.SIGSTOP)
+    os.kill(server.pid, signal.SIGSTOP)
 
 
 def thaw(server: RedisServer) -> None:
-    os.kill(server.process.pid, signal.SIGCONT)
+    os.kill(server.pid, signal.SIGCONT)
 
 
 def timed(call):
