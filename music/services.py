@@ -274,8 +274,6 @@ def _track_store_new(*, data: dict, genres: list[str] | None = None) -> bool:
 
 def _artists_enrich_later(*, track: Track) -> None:
     """Enqueues genre and image enrichment of the track's Spotify artists, on commit."""
-    from music.tasks import enrich_artists  # music.tasks imports this module
-
     artist_ids = list(
         track.artists.filter(enriched_at__isnull=True)
         .exclude(spotify_id__startswith="local:")
@@ -286,7 +284,7 @@ def _artists_enrich_later(*, track: Track) -> None:
         return
 
     def enqueue_enrichment() -> None:
-        enqueue(enrich_artists, args=[artist_ids])
+        enqueue("music.tasks.enrich_artists", args=[artist_ids])  # by name: music.tasks imports this module
 
     # robust=True as well: an eager run that fails must not fail the request that stored the
     # track; enrich_pending catches up later. (A named function: Django logs its name.)

@@ -5,18 +5,20 @@ and membership changes that race take the room's row lock first.
 """
 
 import uuid
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import oauth_leftovers_prune
 from music.models import Track
 from music.services import genres_get_or_create
-from rooms import events
+from rooms import events, presence
 from rooms.access import RoomAccess, may_be_banned, open_invites, room_access
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
-from social.services import notify, notify_friends
+from social.services import emails_prune, notifications_prune, notify, notify_friends
 from tunewave.celery import enqueue
 from tunewave.errors import Conflict, Forbidden, NotFound
 from tunewave.realtime import send_on_commit
@@ -382,10 +384,9 @@ def _broadcast_state(state: PlaybackState) -> None:
         room_id, version = str(state.room_id), state.version
 
         def schedule():
-            from rooms.tasks import playback_advance_if_over
-
             # If the broker is down the room's sockets and the next read still advance it.
-            enqueue(playback_advance_if_over, args=[room_id, version], countdown=remaining / 1000 + 0.25)
+            # By name: rooms.tasks imports this module.
+            enqueue("rooms.playback_advance_if_over", args=[room_id, version], countdown=remaining / 1000 + 0.25)
 
         transaction.on_commit(schedule)
 
@@ -490,12 +491,6 @@ def invites_prune(*, now=None, dry_run: bool = False) -> int:
 
 def prune(*, notification_days: int = 30, email_days: int = 7, dry_run: bool = False) -> dict[str, int]:
     """Data maintenance (manage.py prune and the periodic task). Returns counts per kind."""
-    from datetime import timedelta
-
-    from accounts.services import oauth_leftovers_prune
-    from rooms import presence
-    from social.services import emails_prune, notifications_prune
-
     now = timezone.now()
     with transaction.atomic():
         counts = {

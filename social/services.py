@@ -62,9 +62,7 @@ def email_queue(*, user: User, kind: str, subject: str, body: str) -> OutgoingEm
 
 
 def email_enqueue(*, email_id) -> bool:
-    from social.tasks import email_send
-
-    return enqueue(email_send, args=[str(email_id)])
+    return enqueue("social.tasks.email_send", args=[str(email_id)])  # by name: social.tasks imports this module
 
 
 def friend_ids(*, user: User) -> set:

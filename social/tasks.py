@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from social.models import OutgoingEmail
+from social.services import email_enqueue
 from tunewave.celery import app
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 REQUEUE_AFTER = timedelta(minutes=2)
 
 
-@app.task(bind=True, max_retries=8, ignore_result=True, acks_late=True)
+@app.task(name="social.tasks.email_send", bind=True, max_retries=8, ignore_result=True, acks_late=True)
 def email_send(self, email_id: str) -> bool:
     """Sends one outbox row, exactly once as far as this database can tell.
 
@@ -55,11 +56,9 @@ def email_send(self, email_id: str) -> bool:
     raise self.retry(exc=failed, countdown=min(3600, 30 * 2**self.request.retries))
 
 
-@app.task(ignore_result=True)
+@app.task(name="social.tasks.emails_requeue", ignore_result=True)
 def emails_requeue(limit: int = 500) -> int:
     """Periodic: re-enqueues outbox rows still unsent after REQUEUE_AFTER. Idempotent."""
-    from social.services import email_enqueue
-
     cutoff = timezone.now() - REQUEUE_AFTER
     ids = list(
         OutgoingEmail.objects.filter(sent_at__isnull=True, created_at__lt=cutoff)
