@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run spa test install frontend-install lint format migrate worker beat ci clean
+.PHONY: run spa test install frontend-install lint typecheck format migrate worker beat ci clean
 
 # Runtime packages (what `make run` needs), then the test and lint tools on top.
 $(VENV)/.runtime: requirements.txt
@@ -61,6 +61,12 @@ test: install frontend-install
 lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# mypy on the apps, with the Django and DRF plugins ([tool.mypy] in pyproject.toml says what
+# is checked); its cache is .mypy_cache/.
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -9,9 +9,9 @@ import threading
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Literal, overload
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -29,14 +29,13 @@ from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from social_django.models import UserSocialAuth
 
 from accounts import events
-from accounts.models import USERNAME_TAKEN
+from accounts.models import USERNAME_TAKEN, User
 from accounts.names import display_name_clean, username_normalize, username_skeleton
 from accounts.selectors import access_token_denied, access_token_deny_key
 from tunewave.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
 from tunewave.realtime import send_on_commit
 from tunewave.sql import chunked, lower_variants
 
-User = get_user_model()
 logger = logging.getLogger(__name__)
 
 _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
@@ -82,6 +81,10 @@ def user_create(
     return user
 
 
+@overload
+def user_get_or_create(*, email: str, create: Literal[True] = True) -> tuple[User, bool]: ...
+@overload
+def user_get_or_create(*, email: str, create: bool) -> tuple[User | None, bool]: ...
 def user_get_or_create(*, email: str, create: bool = True) -> tuple[User | None, bool]:
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is not None or not create:
@@ -149,7 +152,8 @@ def users_bulk_get_or_create(*, keys: Iterable[str]) -> tuple[dict[str, uuid.UUI
     # Look-alike usernames are taken too (accounts.names); bulk_create skips User.save, so the
     # skeleton is set here, and a clash the insert skips goes to user_create below.
     for chunk in chunked({username_skeleton(username) for _, username in wanted.values()}):
-        taken.update(User.objects.filter(username_skeleton__in=chunk).values_list("username_skeleton", flat=True))
+        skeletons = User.objects.filter(username_skeleton__in=chunk).values_list("username_skeleton", flat=True)
+        taken.update(skeleton for skeleton in skeletons if skeleton is not None)
     new_users = []
     for key, (email, username) in wanted.items():
         if (username.lower() in taken or username_skeleton(username) in taken) and "@" in key:
@@ -315,7 +319,8 @@ def _refresh_token_decode(token: str) -> UntypedToken:
     """Signature, expiry and type of a presented refresh token; whether it was used is
     the caller's question (UntypedToken skips simplejwt's blacklist lookup)."""
     try:
-        presented = UntypedToken(token)
+        # simplejwt annotates its `token` argument as a Token object; it takes the encoded JWT string.
+        presented = UntypedToken(token)  # type: ignore[arg-type]
     except TokenError as exc:
         raise TokenNotValid(_SPENT_OR_INVALID) from exc
     if presented.get(jwt_settings.TOKEN_TYPE_CLAIM) != "refresh":
@@ -405,7 +410,8 @@ def refresh_token_family_revoke(*, user: User, family: str) -> int:
     deny: dict[str, datetime] = {}
     for row in rows.annotate(spent=Exists(BlacklistedToken.objects.filter(token=OuterRef("pk")))):
         try:
-            claims = token_backend.decode(row.token, verify=False)
+            # simplejwt annotates `token` as a Token object; decode() takes the encoded JWT string.
+            claims = token_backend.decode(row.token, verify=False)  # type: ignore[arg-type]
         except TokenBackendError:
             continue
         if (claims.get(_FAMILY_CLAIM) or row.jti) != family:

@@ -225,13 +225,19 @@ class CsvHistoryReader:
 _WHITESPACE = re.compile(r"\s*")
 
 
+def _skip_space(text: str, pos: int) -> int:
+    """Where the whitespace at `pos` ends (the pattern matches everywhere, if only "")."""
+    found = _WHITESPACE.match(text, pos)
+    return found.end() if found is not None else pos
+
+
 def _json_list(text: str) -> list[tuple[int, object]]:
     """The elements of a JSON list, each with the line it starts on (for reporting bad rows)."""
     decoder = json.JSONDecoder()
-    pos = _WHITESPACE.match(text).end()
+    pos = _skip_space(text, 0)
     if not text.startswith("[", pos):
         raise json.JSONDecodeError("expected a JSON list of plays", text, pos)
-    pos = _WHITESPACE.match(text, pos + 1).end()
+    pos = _skip_space(text, pos + 1)
     entries: list[tuple[int, object]] = []
     line, counted = 1, 0
     if not text.startswith("]", pos):
@@ -239,14 +245,14 @@ def _json_list(text: str) -> list[tuple[int, object]]:
             line, counted = line + text.count("\n", counted, pos), pos
             entry, pos = decoder.raw_decode(text, pos)
             entries.append((line, entry))
-            pos = _WHITESPACE.match(text, pos).end()
+            pos = _skip_space(text, pos)
             if text.startswith(",", pos):
-                pos = _WHITESPACE.match(text, pos + 1).end()
+                pos = _skip_space(text, pos + 1)
             elif text.startswith("]", pos):
                 break
             else:
                 raise json.JSONDecodeError("expected , or ]", text, pos)
-    if _WHITESPACE.match(text, pos + 1).end() != len(text):
+    if _skip_space(text, pos + 1) != len(text):
         raise json.JSONDecodeError("extra data after the list", text, pos + 1)
     return entries
 

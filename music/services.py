@@ -405,9 +405,9 @@ def _artists_bulk_store(*, credits: list[dict]) -> dict[tuple[str, str], int]:
     local = Artist.objects.filter(spotify_id__startswith="local:").alias(lname=Lower("name"))
     for chunk in _chunked(lower_variants(c["name"].strip()[:300] for c in by_name.values())):
         for name, pk in local.filter(lname__in=chunk).order_by().values_list("name", "pk"):
-            key = ("name", name.lower())
-            if key[1] in by_name:
-                found[key] = min(pk, found.get(key, pk))
+            name_key = ("name", name.lower())
+            if name_key[1] in by_name:
+                found[name_key] = min(pk, found.get(name_key, pk))
     new = [
         Artist(spotify_id=local_id(), name=credit["name"].strip()[:300])
         for key, credit in by_name.items()
@@ -531,11 +531,14 @@ def listening_bulk_record(*, events: Iterable[dict]) -> None:
     so this runs one prepared INSERT ... ON CONFLICT DO NOTHING (SQLite >= 3.24 and
     PostgreSQL) over all rows, with each value adapted by its model field as the ORM would.
     """
-    fields = [ListeningEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
+    concrete = {key: f for f in ListeningEvent._meta.concrete_fields for key in (f.name, f.attname)}
+    fields = [concrete[name] for name in _EVENT_COLUMNS]
     connection = connections[router.db_for_write(ListeningEvent)]
     quote = connection.ops.quote_name
+    # django-stubs type Field.column as optional; a concrete field always has one.
+    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
     sql = (
-        f"INSERT INTO {quote(ListeningEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names from the model, values bound
+        f"INSERT INTO {quote(ListeningEvent._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model, values bound
         f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
     )
     prepare = [field.get_db_prep_save for field in fields]

@@ -393,7 +393,7 @@ def score_items(
     candidates: np.ndarray | None = None,
     *,
     blend_params: BlendParams | None = None,
-    extra_genres: sp.csr_matrix | None = None,
+    extra_genres: sp.csr_matrix | np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Scores of `candidates` (all items if None) for each row of `seeds` (users x items weights).
 

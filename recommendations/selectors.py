@@ -16,10 +16,10 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -73,9 +73,12 @@ def _presence_seconds() -> float:
     return float(getattr(settings, "RECOMMENDATIONS_PRESENCE_SECONDS", 5.0))
 
 
+_Card = TypeVar("_Card")
+
+
 @dataclass
-class Recommendation:
-    item: object  # a RoomCard or a TrackCard
+class Recommendation(Generic[_Card]):
+    item: _Card  # a RoomCard or a TrackCard
     score: float
     reasons: list[str] = field(default_factory=list)
 
@@ -248,7 +251,8 @@ def _details_rows(track_ids, artist_ids):
     genres = (
         Track.genres.through.objects.filter(track_id__in=track_ids)
         .annotate(rec_kind=Value(1, number), rec_position=Value(0, number))
-        .values_list("rec_kind", "track_id", "rec_position", "genre_id", "genre__name")
+        # django-stubs do not see annotations on an auto-created through model's queryset.
+        .values_list("rec_kind", "track_id", "rec_position", "genre_id", "genre__name")  # type: ignore[misc]
     )
     named = (
         Artist.objects.filter(pk__in=artist_ids)
@@ -385,7 +389,7 @@ def _people_present(people: set[str], live: dict[str, int]) -> tuple[dict[str, s
     return {room_id: members[room_id] & users for room_id, users in online.items() if members[room_id] & users}, members
 
 
-def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
+def room_recommendations(*, user: User, limit: int) -> list[Recommendation[RoomCard]]:
     """Rooms the user may see and is not banned from, best first; rooms they belong to are left
     out. Each item is a RoomCard."""
     index = profiles.room_index()
@@ -406,8 +410,8 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
     similar = {k: v for k, v in similar.items() if k not in friends}
     online_people, member_people = _people_present(friends | set(similar), live_by_room)
     signals = {name: np.zeros(n) for name in ("friends_online", "friends_member", "similar_online", "similar_member")}
-    for rooms, kind in ((online_people, "online"), (member_people, "member")):
-        for room_id, here in rooms.items():  # the few rooms where these people are
+    for present, kind in ((online_people, "online"), (member_people, "member")):
+        for room_id, here in present.items():  # the few rooms where these people are
             p = index.position.get(room_id)
             if p is None:
                 continue
@@ -436,11 +440,11 @@ def room_recommendations(*, user: User, limit: int) -> list[Recommendation]:
         # only catches what changed within the last minute.
         batch = order[start : start + (limit + 3 if not start else 2 * limit)]
         start += len(batch)
-        found = _room_cards([index.room_ids[p] for p in batch], access=access)
+        cards = _room_cards([index.room_ids[p] for p in batch], access=access)
         for p in batch:
             room_id = index.room_ids[p]
-            if room_id in found and room_id not in excluded and len(chosen) < limit:
-                rooms[room_id] = found[room_id]
+            if room_id in cards and room_id not in excluded and len(chosen) < limit:
+                rooms[room_id] = cards[room_id]
                 chosen.append(p)
 
     def friends_at(p: int, kind: str) -> list[str]:
@@ -672,7 +676,7 @@ def _score_tracks(
     *,
     extra_genres: dict[int, float],
     exclude: Callable[[np.ndarray], set[int]],
-    drop: set[int] = frozenset(),
+    drop: Collection[int] = frozenset(),
 ) -> _Scored | None:
     """Candidates from neighbours, favourite artists, genre lists and the popular list, scored by
     engine.score_items. `exclude(candidates)` names tracks that only come last; `drop` never come."""
@@ -779,7 +783,9 @@ def _popularity(candidates: np.ndarray, known_ids: np.ndarray, known_listeners: 
     return (np.log1p(counts.astype(np.float64)) / top).astype(np.float32)
 
 
-def _track_results(scored: _Scored | None, taste: profiles.Taste, *, limit: int, context: str) -> list[Recommendation]:
+def _track_results(
+    scored: _Scored | None, taste: profiles.Taste, *, limit: int, context: str
+) -> list[Recommendation[TrackCard]]:
     if scored is None:
         return []
     order = np.argsort(-scored.scores, kind="stable")[:limit]
@@ -787,14 +793,14 @@ def _track_results(scored: _Scored | None, taste: profiles.Taste, *, limit: int,
     # then the results' artists and genres in another.
     seeds = {int(scored.best_seed[i]) for i in order.tolist() if scored.best_seed[i] >= 0}
     tracks = _track_cards([*scored.track_ids[order].tolist(), *seeds])
-    order = [i for i in order.tolist() if int(scored.track_ids[i]) in tracks]
-    _fill_cards(tracks[int(scored.track_ids[i])] for i in order)
+    shown = [i for i in order.tolist() if int(scored.track_ids[i]) in tracks]
+    _fill_cards(tracks[int(scored.track_ids[i])] for i in shown)
     seed_names = {pk: tracks[pk].name for pk in seeds if pk in tracks}
     genre_vec = taste.genre_vector()
     artist_vec = taste.artist_vector()
     cf_top = float(scored.parts["cf"].max(initial=0.0))
     results = []
-    for i in order:  # at most `limit` results, each explained from what was already read
+    for i in shown:  # at most `limit` results, each explained from what was already read
         track = tracks[int(scored.track_ids[i])]
         reasons = []
         cf = float(scored.parts["cf"][i]) / cf_top if cf_top > 0 else 0.0
@@ -819,7 +825,7 @@ def _track_results(scored: _Scored | None, taste: profiles.Taste, *, limit: int,
     return results
 
 
-def track_recommendations(*, user: User, limit: int) -> list[Recommendation]:
+def track_recommendations(*, user: User, limit: int) -> list[Recommendation[TrackCard]]:
     """Tracks for the user: never a favorite or a track heard in the last day, unless nothing else is left."""
     taste = profiles.user_taste(user)
     scored = _score_tracks(taste, extra_genres=taste.genres.get("chosen", {}), exclude=lambda _: taste.excluded)
@@ -830,7 +836,7 @@ def suggestions_room(*, room_id, user: User) -> uuid.UUID:
     """The pk of a room the user may see (the rooms app's rule) and is not banned from, in one
     query; 404 for any other room or id, 403 for the banned."""
     room, access = room_access.room_with_access(room_id, user)
-    if room is None or not access.can_see:
+    if room is None or access is None or not access.can_see:
         raise NotFound("No such room.")
     if access.banned:
         raise Forbidden("You are banned from this room.")
@@ -851,7 +857,8 @@ def _room_music_rows(room_id):
         .values_list("rec_kind", "track_id", "position")
         .union(
             playing.order_by().values_list("rec_kind", "track_id", "rec_position"),
-            declared.order_by().values_list("rec_kind", "genre_id", "rec_position"),
+            # django-stubs do not see annotations on an auto-created through model's queryset.
+            declared.order_by().values_list("rec_kind", "genre_id", "rec_position"),  # type: ignore[misc]
             all=True,
         )
     )
@@ -880,7 +887,7 @@ _PLAYED_HERE = CompiledRead(
 )
 
 
-def room_suggestions(*, room_id, limit: int) -> list[Recommendation]:
+def room_suggestions(*, room_id, limit: int) -> list[Recommendation[TrackCard]]:
     """Tracks for the room's queue, fitting the people present (online, else the members) and the
     room's music. Queued and playing tracks never come; those played here lately come last."""
     online = presence.online_user_ids(room_id)
@@ -888,7 +895,9 @@ def room_suggestions(*, room_id, limit: int) -> list[Recommendation]:
         people = sorted(online)[:GROUP_SIZE]
     else:
         people = [str(row[0]) for row in _LATEST_MEMBERS(room_id)]
-    queued, current, declared = [], [], []
+    queued: list[tuple[int, int]] = []  # (position, track id)
+    current: list[tuple[int, int]] = []
+    declared: list[tuple[int, int]] = []  # (0, genre id)
     for kind, ref, position in _ROOM_MUSIC(room_id):
         (queued if kind == 0 else current if kind == 1 else declared).append((position, ref))
     room_tracks = [ref for _, ref in current[:1]] + [ref for _, ref in sorted(queued)]

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeGuard
 
 import numpy as np
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
@@ -103,7 +104,7 @@ class RoomAccess:
         )
 
 
-def _signed_in(user: User | None) -> bool:
+def _signed_in(user: User | None) -> TypeGuard[User]:
     return user is not None and user.is_authenticated
 
 
@@ -143,7 +144,8 @@ def room_access(user: User | None, room: Room) -> RoomAccess:
     if not _signed_in(user):
         return RoomAccess.of(room)
     facts = Room.objects.filter(pk=room.pk).annotate(**_annotations(user))
-    row = facts.values_list("access_role", "access_banned", "access_invited").first()
+    # django-stubs cannot see annotations passed as **kwargs, so it doubts these names.
+    row = facts.values_list("access_role", "access_banned", "access_invited").first()  # type: ignore[misc]
     if row is None:  # deleted a moment ago
         return RoomAccess(is_open=False, is_private=room.is_private)
     role, banned, invited = row

@@ -11,6 +11,8 @@ for those the admin acts as the room's owner, who always passes their checks. Th
 services record no actor for these two, so nothing is misattributed.
 """
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
@@ -20,6 +22,14 @@ from rooms import services
 from rooms.access import may_be_banned, may_be_removed
 from rooms.models import Ban, Invite, Membership, QueueItem, Room
 from tunewave.errors import DomainError, NotFound
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations  # a dev dependency, for the type checker only
+
+
+class _MemberCount(TypedDict):
+    member_count: int
+
 
 MODERATOR_BAN_REASON = "Banned by a site moderator"
 
@@ -98,7 +108,7 @@ class RoomAdmin(_ViewOnly, admin.ModelAdmin):
         return super().get_queryset(request).annotate(member_count=Coalesce(Subquery(members), 0))
 
     @admin.display(description="members", ordering="member_count")
-    def member_count(self, room: Room) -> int:
+    def member_count(self, room: "WithAnnotations[Room, _MemberCount]") -> int:
         return room.member_count
 
     def has_add_permission(self, request):
@@ -205,7 +215,8 @@ class BanAddForm(forms.ModelForm):
         fields = ["room", "user", "reason"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         room, user = cleaned.get("room"), cleaned.get("user")
         if room is not None and user is not None and not may_be_banned(room, user):
             raise forms.ValidationError("The owner cannot be banned from their own room.")

@@ -49,7 +49,7 @@ def database_digest() -> str:
 
 
 def top_genre(email: str) -> str:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for event in ListeningEvent.objects.filter(user__email=email).prefetch_related("track__genres"):
         counts.update(genre.name for genre in event.track.genres.all())
     return counts.most_common(1)[0][0]
