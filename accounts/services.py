@@ -26,7 +26,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
-from social_django.models import UserSocialAuth
+from social_django.models import Nonce, Partial, UserSocialAuth
 
 from accounts import events
 from accounts.models import USERNAME_TAKEN, User
@@ -540,8 +540,6 @@ def social_account_link(*, user: User, provider: str, uid: str, id_key: str, ext
 
 def oauth_leftovers_prune(*, older_than, dry_run: bool = False) -> int:
     """One-time OAuth state records of sign-ins that were started and never finished."""
-    from social_django.models import Nonce, Partial
-
     nonces = Nonce.objects.filter(timestamp__lt=older_than.timestamp())
     partials = Partial.objects.filter(timestamp__lt=older_than)
     if dry_run:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from music.importers import CsvHistoryReader, HistoryRow
 from recommendations import engine
 
 
@@ -55,8 +56,6 @@ class Result:
 
 def load_csv(path, *, on_progress: Callable[[float], None] | None = None) -> Interactions:
     """Reads the import CSV (same parser as the importer); items are track ids, else name + artist."""
-    from music.importers import CsvHistoryReader, HistoryRow
-
     reader = CsvHistoryReader(path)
     users: dict[str, int] = {}
     items: dict = {}

@@ -12,6 +12,7 @@ import functools
 import logging
 import resource
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
@@ -113,8 +114,6 @@ def load_plays(progress: Progress = _quiet) -> tuple[sp.csr_matrix, list, np.nda
 
 
 def _uuid(value):
-    import uuid
-
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 

@@ -6,6 +6,7 @@ from accounts.events import user_group
 from accounts.serializers import UserBriefSerializer
 from music.selectors import track_find, track_prefetches
 from music.serializers import TrackBaseSerializer
+from rooms.models import QueueItem
 
 __all__ = ["user_group"]
 
@@ -25,8 +26,6 @@ def room_access_revoked(*, room_id, user_id, reason: str) -> dict[str, Any]:
 
 def queue_updated(*, room_id) -> dict[str, Any]:
     """The whole queue, built once per change (not once per socket)."""
-    from rooms.models import QueueItem
-
     items = (
         QueueItem.objects.filter(room_id=room_id)
         .select_related("added_by", "track")

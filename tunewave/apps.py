@@ -8,4 +8,5 @@ class TunewaveConfig(AppConfig):
     verbose_name = "TuneWave"
 
     def ready(self) -> None:
-        from tunewave import checks  # noqa: F401 - registering the checks is the import's effect
+        # Django's place to register checks: checks.py reads staticfiles storage, which needs settings and apps loaded.
+        from tunewave import checks  # noqa: F401, PLC0415 - registering the checks is the import's effect

@@ -11,6 +11,8 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.http import JsonResponse
 
+from tunewave.celery import app
+
 # /readyz answers within this many seconds, whatever hangs: the checks run side by side, and one
 # still running by then is reported down ("down: timeout"). A load balancer's probe timeout is
 # typically 2-5 s; a hung Redis once kept this probe busy for 19.8 s.
@@ -55,8 +57,6 @@ def _check_channel_layer() -> None:
 def _check_broker() -> str | None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
-    from tunewave.celery import app
-
     with app.connection_for_write() as conn:  # connecting is bounded by CELERY_BROKER_CONNECTION_TIMEOUT
         conn.ensure_connection(max_retries=0)
     return None
