@@ -15,13 +15,17 @@ from accounts.ws import websocket_stack  # noqa: E402
 from tunewave import daphne_requests  # noqa: E402
 from tunewave.asgi_limits import BodyLimitMiddleware  # noqa: E402
 from tunewave.checks import warn_if_static_not_collected  # noqa: E402
+from tunewave.realtime import with_server_loop  # noqa: E402
 from tunewave.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
-    }
+# with_server_loop: broadcasts from views and socket work go through this event loop (realtime.py).
+application = with_server_loop(
+    ProtocolTypeRouter(
+        {
+            "http": BodyLimitMiddleware(django_asgi_app),
+            "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
+        }
+    )
 )
 
 # Everything loaded by now (Django, the apps, and, imported here, every view and serializer)

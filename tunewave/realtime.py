@@ -6,13 +6,14 @@ clients resync from it).
 """
 
 import asyncio
+import contextvars
 import logging
 import os
 import weakref
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -22,13 +23,38 @@ logger = logging.getLogger(__name__)
 _outboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue]" = weakref.WeakKeyDictionary()
 
 
+# The server's event loop (and the process it runs in), set at the start of every connection
+# the server handles (`bind_server_loop`). asgiref's sync_to_async runs sync code in a copy of
+# the caller's context, so a view or a socket's database work sees it too; Celery, commands
+# and shells never set it.
+_server_loop_var: contextvars.ContextVar[tuple[asyncio.AbstractEventLoop, int] | None] = contextvars.ContextVar(
+    "tunewave_server_loop", default=None
+)
+
+
+def bind_server_loop() -> None:
+    """Records the running event loop as this connection's server loop (see `group_send_now`)."""
+    _server_loop_var.set((asyncio.get_running_loop(), os.getpid()))
+
+
+def with_server_loop(app):
+    """ASGI middleware: `bind_server_loop` for every HTTP request and socket of `app`."""
+
+    async def application(scope, receive, send):
+        bind_server_loop()
+        return await app(scope, receive, send)
+
+    return application
+
+
 def _server_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop of the server process when called from one of its sync_to_async
-    threads (a view, a socket's database work); None elsewhere (Celery, commands, shells)."""
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+    """The event loop of the server process when called from work it started (a view, a
+    socket's database work, both run by sync_to_async); None elsewhere (Celery, commands, shells)."""
+    bound = _server_loop_var.get()
+    if bound is None:
         return None
-    if loop.is_closed() or not loop.is_running():
+    loop, pid = bound
+    if pid != os.getpid() or loop.is_closed() or not loop.is_running():
         return None
     return loop
 
@@ -62,7 +88,14 @@ def group_send_now(group: str, event: dict[str, Any]) -> None:
     loop = _server_loop()
     if loop is not None:
         try:
-            loop.call_soon_threadsafe(_post, layer, group, event)
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:  # no loop in this thread: a sync_to_async thread
+            on_loop = False
+        try:
+            if on_loop:  # sync code called straight from the loop's own thread
+                _post(layer, group, event)
+            else:
+                loop.call_soon_threadsafe(_post, layer, group, event)
             return
         except RuntimeError:  # the loop closed in between
             pass

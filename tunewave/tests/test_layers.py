@@ -1,15 +1,19 @@
 """The pub/sub channel layer notices when it stops hearing Redis, and says so to every channel.
 
-Each test runs its own `redis-server` (so it can kill it) and two layer objects, standing in
-for two server processes. Runs in both modes: it needs the redis-server binary, not settings.
+Each test runs its own `redis-server` (so it can kill or freeze it) and two layer objects,
+standing in for two server processes. Runs in both modes: it needs the redis-server binary,
+not settings. Where a test needs the probe to go unanswered, it holds back the probe at the
+inner layer's public `send`.
 """
 
 import asyncio
+import os
+import signal
 
 import pytest
 import redis
 
-from tunewave.layers import BROKEN_EVENT, WatchedPubSubChannelLayer
+from tunewave.layers import BROKEN_EVENT, PROBE_TYPE, WatchedPubSubChannelLayer
 from tunewave.testing.redis_server import RedisServer
 
 GROUP = "room.test"
@@ -20,6 +24,8 @@ def redis_server(tmp_path):
     server = RedisServer(tmp_path)
     server.start()
     yield server
+    if server.running:
+        os.kill(server.process.pid, signal.SIGCONT)  # in case a test froze it
     server.kill()
 
 
@@ -41,6 +47,20 @@ async def receive(layer, channel, timeout: float = 3.0) -> dict:
 async def flush(*layers) -> None:
     for layer in layers:
         await layer.flush()
+
+
+def hold_back_probes(layer: WatchedPubSubChannelLayer) -> None:
+    """Probes of `layer` (of the running event loop) never reach Redis, as if lost or stuck
+    behind a backlog: sending one waits until the probe gives up."""
+    inner = layer._watch().inner
+    send = inner.send
+
+    async def send_but_not_probes(channel, message):
+        if message.get("type") == PROBE_TYPE:
+            await asyncio.Event().wait()
+        await send(channel, message)
+
+    inner.send = send_but_not_probes
 
 
 async def test_a_broadcast_from_one_process_reaches_the_others_channels(redis_server):
@@ -71,12 +91,12 @@ async def test_a_redis_restart_tells_every_channel_and_new_channels_work_after(r
 
 
 async def test_a_connection_that_came_back_by_itself_is_reported(redis_server):
-    """redis-py reconnects and resubscribes on its own; what was published meanwhile is lost,
-    so the channels are told all the same."""
-    here = make_layer(redis_server, probe_interval=60)  # the probe is not what finds this
+    """redis-py reconnects and resubscribes on its own, and probes come back again after it;
+    what was published meanwhile is lost, so the channels are told all the same."""
+    here = make_layer(redis_server)
     try:
         channel = await listener(here)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # a round or two: the watch knows its connection
         client = redis.Redis.from_url(redis_server.url)
         assert client.client_kill_filter(_type="pubsub") == 1
         client.close()
@@ -85,18 +105,28 @@ async def test_a_connection_that_came_back_by_itself_is_reported(redis_server):
         await flush(here)
 
 
-async def test_a_deaf_subscription_is_found_by_the_probe(redis_server):
+async def test_a_probe_that_never_comes_back_is_an_alarm(redis_server):
+    """Deaf: nothing arrives, not even the probe."""
     here, there = make_layer(redis_server), make_layer(redis_server)
     try:
         channel = await listener(here)
-        await asyncio.sleep(0.6)  # a probe round or two: the probe's own channel is subscribed
-        # Lose every subscription behind the layer's back: the connection stays up, silent.
-        shard = here._get_layer()._shards[0]
-        await shard._pubsub.unsubscribe()
-        await there.group_send(GROUP, {"type": "chat.message", "text": "unheard"})
+        hold_back_probes(here)
         assert await receive(here, channel) == BROKEN_EVENT
     finally:
         await flush(here, there)
+
+
+async def test_a_frozen_redis_is_found(redis_server):
+    """A Redis that stops answering (SIGSTOP) without closing anything."""
+    here = make_layer(redis_server)
+    try:
+        channel = await listener(here)
+        await asyncio.sleep(0.3)
+        os.kill(redis_server.process.pid, signal.SIGSTOP)
+        assert await receive(here, channel, timeout=5) == BROKEN_EVENT  # dropping the connection may wait 2 s
+    finally:
+        redis_server.kill()  # SIGKILL ends a stopped process too
+        await flush(here)
 
 
 async def test_a_quiet_healthy_layer_raises_no_alarm(redis_server):
@@ -115,15 +145,7 @@ async def test_a_late_probe_on_a_busy_connection_is_not_an_alarm(redis_server):
     here, there = make_layer(redis_server, probe_interval=0.1, probe_timeout=0.2), make_layer(redis_server)
     try:
         channel = await listener(here)
-        shard = here._get_layer()._shards[0]
-        read = shard._receive_message
-
-        def probe_replies_too_late(message):  # as if stuck behind a backlog
-            if message is not None and message["channel"].decode() == shard.probe_channel:
-                return None
-            return read(message)
-
-        shard._receive_message = probe_replies_too_late
+        hold_back_probes(here)
         for i in range(100):  # 2 s of traffic, about ten probe rounds
             await there.group_send(GROUP, {"type": "chat.message", "text": str(i)})
             assert await receive(here, channel) == {"type": "chat.message", "text": str(i)}
