@@ -51,7 +51,7 @@ from social_core.exceptions import (
 from social_django.utils import load_backend, load_strategy
 
 from accounts import services
-from tunewave.errors import Conflict
+from core.errors import Conflict
 
 logger = logging.getLogger(__name__)
 

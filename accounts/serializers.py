@@ -99,7 +99,7 @@ class UserUpdateSerializer(serializers.Serializer):
     email_notifications = serializers.BooleanField(required=False)
 
     # Fields of UserResponse that a client may echo back unchanged are ignored; anything else
-    # (e-mail, typos) is refused rather than silently dropped. The schema says so (tunewave.schema).
+    # (e-mail, typos) is refused rather than silently dropped. The schema says so (core.schema).
     echoed_fields = frozenset({"id", "avatar_url", "created_at"})
 
     def validate(self, attrs):

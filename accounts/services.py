@@ -32,9 +32,9 @@ from accounts import events
 from accounts.models import USERNAME_TAKEN, User
 from accounts.names import display_name_clean, username_normalize, username_skeleton
 from accounts.selectors import access_token_denied, access_token_deny_key
-from tunewave.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
+from core.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
+from core.sql import chunked, lower_variants
 from tunewave.realtime import send_on_commit
-from tunewave.sql import chunked, lower_variants
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 from accounts import oauth, views
-from tunewave.routes import route
+from core.routes import route
 
 urlpatterns = [
     *route("auth/config", views.FrontendConfigView.as_view(), "auth-config"),

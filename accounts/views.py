@@ -23,7 +23,7 @@ from accounts.serializers import (
     UserUpdateSerializer,
     WsTicketSerializer,
 )
-from tunewave.ratelimit import rate_limit
+from core.ratelimit import rate_limit
 
 _DETAIL = inline_serializer("Detail", {"detail": serializers.CharField(), "code": serializers.CharField()})
 

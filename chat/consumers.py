@@ -21,17 +21,17 @@ from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from chat import events as chat_events
 from chat import selectors, services
+from core.errors import Forbidden, Invalid, NotFound, RateLimited
+from core.frames import FrameError, frame_parse, utf8_size
+from core.ratelimit import TokenBucket
+from core.socket_errors import error_frame
 from music.services import listening_record_play
 from rooms import events as room_events
 from rooms import presence
 from rooms import services as room_services
 from rooms.access import room_with_access
 from rooms.models import PlaybackState, Room
-from tunewave.errors import Forbidden, Invalid, NotFound, RateLimited
-from tunewave.frames import FrameError, frame_parse, utf8_size
 from tunewave.layers import ConsumerMixin
-from tunewave.ratelimit import TokenBucket
-from tunewave.socket_errors import error_frame
 
 logger = logging.getLogger(__name__)
 

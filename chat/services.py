@@ -5,11 +5,11 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from chat import events
 from chat.models import Message
+from core.errors import Forbidden, Invalid, NotFound, RateLimited
+from core.ratelimit import describe, hit
 from rooms import events as room_events
 from rooms import services as room_services
 from rooms.models import Membership, Room
-from tunewave.errors import Forbidden, Invalid, NotFound, RateLimited
-from tunewave.ratelimit import describe, hit
 from tunewave.realtime import send_on_commit
 
 # The documented chat limit, shared by POST /chat/{room_id} and the socket.

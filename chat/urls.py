@@ -1,5 +1,5 @@
 from chat import views
-from tunewave.routes import route
+from core.routes import route
 
 urlpatterns = [
     *route("chat/<str:room_id>", views.ChatView.as_view(), "chat"),

@@ -7,10 +7,10 @@ from rest_framework.views import APIView
 
 from chat import selectors, services
 from chat.serializers import MessageCreateSerializer, MessageResponseSerializer
+from core.pagination import before_param, limit_param
+from core.ratelimit import rate_limit
+from core.schema import ERROR
 from rooms.selectors import room_get_for_user
-from tunewave.pagination import before_param, limit_param
-from tunewave.ratelimit import rate_limit
-from tunewave.schema import ERROR
 
 
 class ChatView(APIView):

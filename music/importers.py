@@ -31,9 +31,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.services import normalize_genres, users_bulk_get_or_create
+from core.moments import as_utc
 from music import services
 from music.models import ListeningEvent, Track, TrackArtist
-from tunewave.moments import as_utc
 
 CSV_HEADER = ["user", "track_id", "track_name", "artists", "genres", "plays", "last_played_at"]
 # Spotify counts a stream once it has played 30 s; shorter plays in an export are skips.

@@ -102,7 +102,7 @@ def fetch_artists(ids: list[str]) -> list[dict]:
     client = _client()
     ids = list(dict.fromkeys(ids))
     keys = {artist_id: f"spotify:artist:{artist_id}" for artist_id in ids}
-    # None: a value the cache could not decode (tunewave.redis_guard.JSONSerializer), i.e. a miss.
+    # None: a value the cache could not decode (core.redis_guard.JSONSerializer), i.e. a miss.
     cached = {k: v for k, v in cache.get_many(list(keys.values())).items() if v is not None}
     found = {i: cached[k] for i, k in keys.items() if k in cached and cached[k] != _MISSING}
     wanted = [i for i, k in keys.items() if k not in cached]

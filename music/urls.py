@@ -1,5 +1,5 @@
+from core.routes import route
 from music import views, views_tracks
-from tunewave.routes import route
 
 urlpatterns = [
     *route("track", views_tracks.TrackCreateView.as_view(), "track-create"),

@@ -9,15 +9,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get
+from core.pagination import before_param, limit_param, offset_param
+from core.ratelimit import rate_limit
+from core.schema import ERROR
 from music import selectors, services
 from music.serializers import (
     FavoriteTrackAddSerializer,
     FavoriteTrackResponseSerializer,
     ListeningEventSerializer,
 )
-from tunewave.pagination import before_param, limit_param, offset_param
-from tunewave.ratelimit import rate_limit
-from tunewave.schema import ERROR
 
 PAGE = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50, at most 200)."),

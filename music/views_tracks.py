@@ -15,10 +15,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import Invalid, NotFound
+from core.ratelimit import rate_limit
 from music import services, spotify
 from music.serializers import TrackBaseSerializer, TrackCreateSerializer
-from tunewave.errors import Invalid, NotFound
-from tunewave.ratelimit import rate_limit
 
 _DETAIL = inline_serializer("TrackErrorDetail", {"detail": serializers.CharField(), "code": serializers.CharField()})
 

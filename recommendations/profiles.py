@@ -5,7 +5,7 @@ a new favorite shows within the minute). The room index holds every open room's 
 (declared genres, current and queued tracks, recent plays) as sparse matrices; it is built
 in one pass, kept in the shared cache, and each server process decodes it once per version.
 
-What goes into the shared cache is JSON (tunewave/redis_guard.py; never a pickle, which would
+What goes into the shared cache is JSON (core/redis_guard.py; never a pickle, which would
 let anyone who can write to Redis run code here): arrays travel as their raw bytes in base64
 with dtype and shape, numbers and booleans only. A cached value that does not decode is a miss.
 """

@@ -29,6 +29,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import User
+from core.errors import Forbidden, NotFound
 from music.models import Artist, ListeningEvent, Track, TrackArtist
 from recommendations import engine, profiles
 from recommendations.models import (
@@ -46,7 +47,6 @@ from rooms import presence
 from rooms import selectors as room_selectors
 from rooms.models import Membership, PlaybackState, QueueItem, Room
 from social.models import Friendship
-from tunewave.errors import Forbidden, NotFound
 
 BLEND = engine.BlendParams()
 # Room ranking: each part is in [0, 1]; playing now breaks ties between rooms of equal fit.

@@ -1,5 +1,5 @@
+from core.routes import route
 from recommendations import views
-from tunewave.routes import route
 
 urlpatterns = [
     *route("recommendations/rooms", views.RoomRecommendationsView.as_view(), "recommendations-rooms"),

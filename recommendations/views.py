@@ -6,11 +6,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.pagination import limit_param
+from core.ratelimit import rate_limit
 from recommendations import selectors
 from recommendations.serializers import RoomRecommendationSerializer, TrackRecommendationSerializer
 from rooms import presence
-from tunewave.pagination import limit_param
-from tunewave.ratelimit import rate_limit
 
 LIMIT = [OpenApiParameter("limit", OpenApiTypes.INT, description="How many (default 10, at most 50).")]
 

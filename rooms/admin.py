@@ -18,10 +18,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from core.errors import DomainError, NotFound
 from rooms import services
 from rooms.access import may_be_banned, may_be_removed
 from rooms.models import Ban, Invite, Membership, QueueItem, Room
-from tunewave.errors import DomainError, NotFound
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations  # a dev dependency, for the type checker only

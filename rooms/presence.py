@@ -8,7 +8,7 @@ embedded default a process-local dict plays that role (one process, nothing to s
 Only Redis knows who is online. While it is down or hung, presence is unknown rather than an
 error: counts read as None (the API's `online_count` is null), nobody reads as online, and
 writes are skipped (a socket's heartbeat writes its entry again within PRESENCE_TTL). The
-client is the cache's (tunewave/redis_guard.py), so such a read gives up within a second,
+client is the cache's (core/redis_guard.py), so such a read gives up within a second,
 and at once while the process knows Redis is down.
 """
 

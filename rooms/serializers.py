@@ -76,7 +76,7 @@ class RoomWriteSerializer(serializers.Serializer):
     )
 
     # Read-only fields a client may echo back from a GET are ignored; anything else (owner,
-    # typos) is refused rather than silently dropped. The schema says so (tunewave.schema).
+    # typos) is refused rather than silently dropped. The schema says so (core.schema).
     echoed_fields = frozenset({"id", "member_count", "online_count", "now_playing", "my_role", "created_at"})
 
     def validate(self, attrs):

@@ -1,5 +1,5 @@
+from core.routes import route
 from rooms import views
-from tunewave.routes import route
 
 urlpatterns = [
     *route("rooms", views.RoomListView.as_view(), "rooms"),

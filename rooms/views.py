@@ -7,6 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get
+from core.pagination import limit_param, offset_param
+from core.ratelimit import rate_limit
+from core.schema import ERROR
 from music.selectors import track_find
 from music.services import track_for_id
 from rooms import presence, selectors, services
@@ -23,9 +26,6 @@ from rooms.serializers import (
     RoomUpdateSerializer,
     RoomWriteSerializer,
 )
-from tunewave.pagination import limit_param, offset_param
-from tunewave.ratelimit import rate_limit
-from tunewave.schema import ERROR
 
 PAGE = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 20, at most 100)."),

@@ -8,10 +8,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.events import user_group
 from accounts.ws import scope_expires_at, scope_user
+from core.frames import FrameError, frame_parse
+from core.socket_errors import error_frame
 from social import selectors
-from tunewave.frames import FrameError, frame_parse
 from tunewave.layers import ConsumerMixin
-from tunewave.socket_errors import error_frame
 
 CLOSE_UNAUTHENTICATED = 4401
 # Clients only ever send `{"type": "ping"}` here.

@@ -1,5 +1,5 @@
+from core.routes import route
 from social import views
-from tunewave.routes import route
 
 urlpatterns = [
     *route("friendships/send-request", views.SendRequestView.as_view(), "friendship-send"),

@@ -6,11 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get
+from core.pagination import limit_param, offset_param
+from core.ratelimit import rate_limit
+from core.schema import ERROR
 from social import selectors, services
 from social.serializers import FriendRequestSerializer, FriendshipSerializer, NotificationSerializer
-from tunewave.pagination import limit_param, offset_param
-from tunewave.ratelimit import rate_limit
-from tunewave.schema import ERROR
 
 PAGE = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50, at most 200)."),

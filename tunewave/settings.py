@@ -82,7 +82,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tunewave.urls"
 ASGI_APPLICATION = "tunewave.asgi.application"
 WSGI_APPLICATION = None
-APPEND_SLASH = False  # every API path answers with and without the slash (tunewave.routes)
+APPEND_SLASH = False  # every API path answers with and without the slash (core.routes)
 
 TEMPLATES = [
     {
@@ -122,13 +122,13 @@ if REDIS_URL:
             # database is the source of truth, and chat keeps saving while Redis restarts.
             # Presence shares this pool. On the request path Redis gets a second at most, and a
             # process that met a dead or hung Redis stops asking for a few seconds
-            # (tunewave/redis_guard.py). Values are JSON: a pickle in Redis would be code.
+            # (core/redis_guard.py). Values are JSON: a pickle in Redis would be code.
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 1,
                 "IGNORE_EXCEPTIONS": True,
-                "CONNECTION_POOL_CLASS": "tunewave.redis_guard.GuardedConnectionPool",
-                "SERIALIZER": "tunewave.redis_guard.JSONSerializer",
+                "CONNECTION_POOL_CLASS": "core.redis_guard.GuardedConnectionPool",
+                "SERIALIZER": "core.redis_guard.JSONSerializer",
             },
         }
     }
@@ -262,13 +262,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "tunewave.parsers.LimitedJSONParser",
+        "core.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "tunewave.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     # drf-spectacular, plus every operation's error responses in the one error shape.
-    "DEFAULT_SCHEMA_CLASS": "tunewave.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -293,7 +293,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["tunewave.routes.drop_slash_duplicates"],
+    "PREPROCESSING_HOOKS": ["core.routes.drop_slash_duplicates"],
     "ENUM_NAME_OVERRIDES": {
         "RoomPolicyEnum": "rooms.models.Room.Policy",
         "MemberRoleEnum": "rooms.models.Membership.Role",

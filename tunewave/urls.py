@@ -5,8 +5,8 @@ from django.views.generic import RedirectView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.routes import route
 from tunewave import health, views_spa
-from tunewave.routes import route
 
 handler500 = "tunewave.middleware.json_server_error"
 handler400 = "tunewave.middleware.json_bad_request"

@@ -1,6 +1,6 @@
 import pytest
 
-from tunewave.ratelimit import describe
+from core.ratelimit import describe
 
 pytestmark = pytest.mark.django_db
 

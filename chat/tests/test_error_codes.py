@@ -1,5 +1,5 @@
 """One rule gives one code on REST and on the room socket: both come from the same domain
-error (tunewave/errors.py). Before, REST said `throttled` where the socket said `rate_limited`,
+error (core/errors.py). Before, REST said `throttled` where the socket said `rate_limited`,
 and `permission_denied` where it said `forbidden`."""
 
 import pytest

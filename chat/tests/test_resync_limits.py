@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from chat.consumers import RESYNC_BURST, RESYNC_LIMIT
 from chat.models import Message
 from chat.tests.conftest import Socket, join
-from tunewave.ratelimit import TokenBucket
+from core.ratelimit import TokenBucket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,11 +4,11 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from core.errors import Forbidden
 from music.tests.factories import TrackFactory
 from rooms import services
 from rooms.models import PlaybackState
 from rooms.tasks import playback_advance_if_over
-from tunewave.errors import Forbidden
 
 pytestmark = pytest.mark.django_db
 

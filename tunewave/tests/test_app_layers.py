@@ -6,8 +6,9 @@ The scan reads every non-test, non-migration module of each app as Python syntax
 a reference to a higher app at any level (an import inside a function counts the same as one
 at the top), including the dotted strings that load code by name: `import_module`,
 `import_string`, `apps.get_model`, `include`, model relations, and task names given to
-`enqueue`. The shared modules of `tunewave/` import no app at all; only the project wiring
-(settings, URLs, ASGI/WSGI entry points, socket routing, the Celery app) sits above them all.
+`enqueue`. The shared base, `core/`, imports no app at all, nor do the modules of `tunewave/`
+that the apps use; only the project wiring (settings, URLs, ASGI/WSGI entry points, socket
+routing, the Celery app) sits above them all.
 A lower app that needs something only a higher one knows declares a hook and the higher app
 registers its implementation in `AppConfig.ready()` (docs/architecture.md, "Registering
 implementations across layers").
@@ -70,9 +71,9 @@ def referenced_apps(source: str) -> list[tuple[int, str]]:
 def test_the_scan_sees_every_app_and_the_shared_modules():
     for app in LAYERS:
         assert ROOT / app / "services.py" in modules_of(app) or ROOT / app / "models.py" in modules_of(app)
-    shared = {path.name for path in modules_of("tunewave")}
-    assert {"realtime.py", "ratelimit.py", "errors.py"} <= shared
-    assert not any("tests" in path.parts for app in [*LAYERS, "tunewave"] for path in modules_of(app))
+    assert {"ratelimit.py", "errors.py", "frames.py"} <= {path.name for path in modules_of("core")}
+    assert {"settings.py", "celery.py", "health.py"} <= {path.name for path in modules_of("tunewave")}
+    assert not any("tests" in path.parts for app in [*LAYERS, "core", "tunewave"] for path in modules_of(app))
 
 
 @pytest.mark.parametrize(
@@ -107,7 +108,17 @@ def test_each_app_refers_only_to_the_apps_below_it():
     assert offenders == [], "an app may refer only to the apps below it: " + ", ".join(offenders)
 
 
-def test_the_shared_modules_of_tunewave_refer_to_no_app():
+def test_the_shared_base_refers_to_no_app():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} -> {found}"
+        for path in modules_of("core")
+        for line, found in referenced_apps(path.read_text())
+    ]
+
+    assert offenders == [], "core/ sits below every app: " + ", ".join(offenders)
+
+
+def test_the_modules_of_tunewave_outside_the_wiring_refer_to_no_app():
     offenders = [
         f"{path.relative_to(ROOT)}:{line} -> {found}"
         for path in modules_of("tunewave")

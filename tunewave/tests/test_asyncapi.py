@@ -203,7 +203,7 @@ def test_every_payload_is_a_json_schema_and_passes_its_examples():
 
 
 def test_client_frames_are_flat_as_the_frame_parser_demands():
-    """tunewave/frames.py refuses lists and objects in client frames: the schemas do too."""
+    """core/frames.py refuses lists and objects in client frames: the schemas do too."""
     for channel in document()["channels"]:
         for mid in messages(channel, "receive").values():
             payload = deref(document()["components"]["messages"][mid]["payload"])

@@ -2,7 +2,7 @@
 
 django-redis pickles every value by default, and the room index was stored pickled on top of
 that: whoever could write to Redis could run code in every web process (issue 11). Now the
-cache's serializer is JSON (tunewave.redis_guard.JSONSerializer), everything TuneWave caches is
+cache's serializer is JSON (core.redis_guard.JSONSerializer), everything TuneWave caches is
 plain JSON, and a pickle planted under a key the app reads is a miss, not executed.
 """
 
@@ -16,12 +16,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts import services as account_services
+from core.redis_guard import JSONSerializer
 from music import services as music_services
 from music.tests.factories import TrackFactory
 from recommendations import profiles
 from recommendations import selectors as rec_selectors
 from rooms.tests.factories import make_room
-from tunewave.redis_guard import JSONSerializer
 
 
 class _Exploit:

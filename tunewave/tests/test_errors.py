@@ -1,7 +1,7 @@
 """Domain errors are translated in one place per transport, to the same codes.
 
-Services raise `tunewave.errors`; `tunewave.exceptions.exception_handler` gives REST its
-status and `{"detail", "code"}`, `tunewave.socket_errors.error_frame` gives the sockets
+Services raise `core.errors`; `core.exceptions.exception_handler` gives REST its
+status and `{"detail", "code"}`, `core.socket_errors.error_frame` gives the sockets
 `{"type": "error", "code", "detail"}`. DRF's own exceptions speak the same words.
 """
 
@@ -18,10 +18,10 @@ from rest_framework import exceptions as drf
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from tunewave import errors
-from tunewave.exceptions import exception_handler
-from tunewave.frames import FrameError
-from tunewave.socket_errors import error_frame
+from core import errors
+from core.exceptions import exception_handler
+from core.frames import FrameError
+from core.socket_errors import error_frame
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ["accounts", "music", "social", "rooms", "chat", "recommendations"]
@@ -136,7 +136,7 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     "module",
     [f"{app}/{name}.py" for app in APPS for name in ("services", "selectors")]
-    + ["chat/consumers.py", "social/consumers.py", "tunewave/errors.py", "tunewave/socket_errors.py"],
+    + ["chat/consumers.py", "social/consumers.py", "core/errors.py", "core/socket_errors.py"],
 )
 def test_services_and_consumers_do_not_speak_http(module):
     """Services raise domain errors, not DRF's; consumers translate through error_frame."""

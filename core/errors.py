@@ -1,8 +1,8 @@
 """TuneWave's own errors: what a service raises when a rule says no.
 
 Services speak the domain, not HTTP: they raise these, and each transport translates them in
-one place — `tunewave.exceptions.exception_handler` for the REST API (status + `{"detail",
-"code"}`), `tunewave.socket_errors.error_frame` for the sockets (`{"type": "error", "code",
+one place — `core.exceptions.exception_handler` for the REST API (status + `{"detail",
+"code"}`), `core.socket_errors.error_frame` for the sockets (`{"type": "error", "code",
 "detail"}`). So one rule gives one `code` on both. Nothing here imports Django REST
 framework or Channels: every app may import this module.
 
@@ -13,7 +13,7 @@ and the README's error section are written from them.
 
 import math
 
-# code -> what it means. REST statuses are in tunewave.exceptions; a 400 from a serializer
+# code -> what it means. REST statuses are in core.exceptions; a 400 from a serializer
 # carries its first field error's code instead (`required`, `max_length`, `invalid_choice`, …).
 CODES: dict[str, str] = {
     "invalid": "Bad input (400); REST adds `errors` {field: [messages]}.",

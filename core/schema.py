@@ -9,13 +9,13 @@ follow from what the view declares, instead of restating them on every view:
 - 403 when a signed-in caller acts on an object or writes (object and role permissions);
 - 404 when the path names an object (unknown, or a private room the caller may not see);
 - 413 and 415 when the operation takes a body (too large; a media type it does not read);
-- 429 when the view method carries a documented limit (`tunewave.ratelimit.rate_limit`).
+- 429 when the view method carries a documented limit (`core.ratelimit.rate_limit`).
 
 Statuses that depend on the domain (409 conflicts, 503 when Spotify or the cache is down, a
 public view's 401 or 403) are declared by the view itself with `extend_schema(responses=…)`,
 as `{409: ERROR}`. Whatever a view declares for a 4xx or 5xx is rendered as the `Error`
 component: `{"detail", "code"}`, plus `errors` (field errors) on a 400 — the shape
-`tunewave.exceptions.exception_handler` writes.
+`core.exceptions.exception_handler` writes.
 
 Besides the public `map_parsers`, this overrides four of drf-spectacular's private methods
 (`_get_response_for_code`, `_get_response_bodies`, `_map_basic_serializer`, `_get_parameters`;
@@ -28,7 +28,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from tunewave.errors import CODES
+from core.errors import CODES
 
 # The `code` of an error response: one of CODES (the socket's error frames use the same words),
 # or on a 400 from field validation the first field error's code.
@@ -71,7 +71,7 @@ RETRY_AFTER = {
     }
 }
 
-# Query parameters shared by every paged list, as tunewave.pagination reads them: an empty
+# Query parameters shared by every paged list, as core.pagination reads them: an empty
 # value means "absent", `limit` is at least 1 (larger values are capped, not refused), `offset`
 # at least 0, and `before_timestamp` takes real UTC offsets only (±14:00 at most).
 PAGING: dict[str, dict[str, object]] = {

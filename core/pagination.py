@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 
-from tunewave.moments import as_utc
+from core.moments import as_utc
 
 
 def _int_param(request, name: str, default: int, minimum: int, maximum: int | None) -> int:

@@ -2,7 +2,7 @@
 
 django-ratelimit counts hits in the shared cache (Redis in services mode), so every server
 process sees the same counters. Callers are keyed by user id, or by client IP for anonymous
-calls. Over the limit the view raises `tunewave.errors.RateLimited`: 429, `Retry-After`, JSON
+calls. Over the limit the view raises `core.errors.RateLimited`: 429, `Retry-After`, JSON
 `detail`, code `rate_limited` (the socket's limits answer with the same code).
 """
 
@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
-from tunewave.errors import RateLimited
+from core.errors import RateLimited
 
 _UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
@@ -81,7 +81,7 @@ def rate_limit(rate: str, *, group: str | None = None) -> Callable:
                 )
             return method(self, request, *args, **kwargs)
 
-        # Read back by tunewave/schema.py (documents the 429); mypy does not model function attributes.
+        # Read back by core/schema.py (documents the 429); mypy does not model function attributes.
         wrapped.rate_limit = rate  # type: ignore[attr-defined]
         return wrapped
 

@@ -1,10 +1,10 @@
 """The REST side of TuneWave's errors: one place that turns an error into a response.
 
-Domain errors (`tunewave.errors`, raised by services) get their HTTP status here; DRF's own
+Domain errors (`core.errors`, raised by services) get their HTTP status here; DRF's own
 exceptions (authentication, parsing, a view's `PermissionDenied`) and Django's `Http404` /
 `PermissionDenied` / `RequestDataTooBig` are rendered in the same shape and the same codes
 (`forbidden`, not DRF's `permission_denied`; `rate_limited`, not `throttled`), so one rule
-gives one code here and on the sockets (`tunewave.socket_errors`).
+gives one code here and on the sockets (`core.socket_errors`).
 
 The shape: `{"detail", "code"}`, plus `errors` {field: [messages]} for 400s.
 """
@@ -15,7 +15,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tunewave import errors
+from core import errors
 
 # The status of each domain error; a subclass takes its nearest listed base's.
 STATUS: dict[type[errors.DomainError], int] = {
@@ -30,7 +30,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.DomainError: status.HTTP_400_BAD_REQUEST,
 }
 
-# DRF's and simplejwt's own codes, in TuneWave's words (tunewave.errors.CODES).
+# DRF's and simplejwt's own codes, in TuneWave's words (core.errors.CODES).
 UNIFIED_CODES = {
     "permission_denied": errors.Forbidden.code,
     "throttled": errors.RateLimited.code,

@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from tunewave.errors import TooLarge
+from core.errors import TooLarge
 
 
 class LimitedJSONParser(JSONParser):

@@ -1,6 +1,6 @@
 """The socket side of TuneWave's errors: one place that turns an error into an error frame.
 
-The REST side is `tunewave.exceptions`; both give a domain error (`tunewave.errors`) the same
+The REST side is `core.exceptions`; both give a domain error (`core.errors`) the same
 `code`. A frame is `{"type": "error", "code", "detail"}`, plus `retry_after` (whole seconds)
 when the client may retry, plus whatever the consumer adds (`in_reply_to`: the frame type
 this answers).
@@ -11,8 +11,8 @@ from typing import Any, overload
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 
-from tunewave import errors
-from tunewave.frames import FrameError
+from core import errors
+from core.frames import FrameError
 
 
 def as_domain_error(exc: BaseException) -> errors.DomainError | None:
