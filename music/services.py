@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import normalize_genres
+from core.background import enqueue
 from core.errors import NotFound, ServiceUnavailable
 from core.sql import chunked, lower_variants
 from music import selectors, spotify
 from music.models import Artist, FavoriteTrack, Genre, ListeningEvent, Track, TrackArtist
-from tunewave.celery import enqueue
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 

@@ -7,8 +7,10 @@ skipped, so a redelivered or retried task asks Spotify nothing twice.
 import logging
 import secrets
 
+from celery import shared_task
+
+from core.background import enqueue
 from music import services, spotify
-from tunewave.celery import app, enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ def retry_wait(*, retries: int, retry_after: float | None) -> int:
     return max(wait, int(retry_after or 0))
 
 
-@app.task(name="music.tasks.enrich_artists", bind=True, max_retries=6, ignore_result=True)
+@shared_task(name="music.tasks.enrich_artists", bind=True, max_retries=6, ignore_result=True)
 def enrich_artists(self, artist_ids: list[int]) -> int:
     """Stores Spotify's genres and image for these artists (batches of 50) and adds the
     genres to their tracks. Does nothing without Spotify credentials."""
@@ -40,7 +42,7 @@ def enrich_artists(self, artist_ids: list[int]) -> int:
         raise self.retry(exc=exc, countdown=retry_wait(retries=self.request.retries, retry_after=exc.retry_after))
 
 
-@app.task(name="music.tasks.enrich_pending", ignore_result=True)
+@shared_task(name="music.tasks.enrich_pending", ignore_result=True)
 def enrich_pending(limit: int = 1000) -> int:
     """Periodic sweep: enqueues enrichment for artists never enriched (imports, demo data,
     enqueues lost to a broker outage), one task per batch of 50. Returns how many."""

@@ -32,12 +32,12 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import User
+from core.background import enqueue
 from music.models import FavoriteTrack, Genre, ListeningEvent, Track
 from recommendations import engine
 from recommendations.models import ModelBuild, RoomTaste, unpack_floats, unpack_ints
 from recommendations.reads import CompiledRead
 from rooms.models import PlaybackState, QueueItem, Room
-from tunewave.celery import enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -3,14 +3,15 @@ stored result, and a lock in the shared cache keeps two recomputes from overlapp
 
 import logging
 
+from celery import shared_task
+
 from recommendations import services
-from tunewave.celery import app
 
 logger = logging.getLogger(__name__)
 
 
 # The global limit (5 min) suits request-sized tasks; learning from all history may take longer.
-@app.task(name="recommendations.tasks.recompute", ignore_result=True, time_limit=60 * 60, soft_time_limit=55 * 60)
+@shared_task(name="recommendations.tasks.recompute", ignore_result=True, time_limit=60 * 60, soft_time_limit=55 * 60)
 def recompute() -> dict | None:
     """Relearns the neighbours, lists and room tastes (Celery beat, hourly)."""
     if not services.recompute_lock():
@@ -23,7 +24,7 @@ def recompute() -> dict | None:
     return {"build": build.pk, "seconds": build.seconds}
 
 
-@app.task(name="recommendations.tasks.refresh_room_index", ignore_result=True, time_limit=120, soft_time_limit=100)
+@shared_task(name="recommendations.tasks.refresh_room_index", ignore_result=True, time_limit=120, soft_time_limit=100)
 def refresh_room_index() -> int:
     """Rebuilds the room index; queued by a request that finds it older than a minute."""
     return len(services.room_index_refresh().room_ids)

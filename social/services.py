@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from accounts.events import user_group
 from accounts.models import User
+from core.background import enqueue
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from social import events
 from social.models import Friendship, Notification, OutgoingEmail
-from tunewave.celery import enqueue
 from tunewave.realtime import send_on_commit
 
 logger = logging.getLogger(__name__)

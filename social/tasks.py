@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -10,7 +11,6 @@ from django.utils import timezone
 
 from social.models import OutgoingEmail
 from social.services import email_enqueue
-from tunewave.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 REQUEUE_AFTER = timedelta(minutes=2)
 
 
-@app.task(name="social.tasks.email_send", bind=True, max_retries=8, ignore_result=True, acks_late=True)
+@shared_task(name="social.tasks.email_send", bind=True, max_retries=8, ignore_result=True, acks_late=True)
 def email_send(self, email_id: str) -> bool:
     """Sends one outbox row, exactly once as far as this database can tell.
 
@@ -50,13 +50,13 @@ def email_send(self, email_id: str) -> bool:
             email.last_error = ""
             email.save(update_fields=["sent_at", "attempts", "last_error"])
             return True
-    if app.conf.task_always_eager:
+    if self.app.conf.task_always_eager:
         logger.warning("e-mail %s failed; the sweep will retry", email_id)
         return False
     raise self.retry(exc=failed, countdown=min(3600, 30 * 2**self.request.retries))
 
 
-@app.task(name="social.tasks.emails_requeue", ignore_result=True)
+@shared_task(name="social.tasks.emails_requeue", ignore_result=True)
 def emails_requeue(limit: int = 500) -> int:
     """Periodic: re-enqueues outbox rows still unsent after REQUEUE_AFTER. Idempotent."""
     cutoff = timezone.now() - REQUEUE_AFTER

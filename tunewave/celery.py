@@ -1,60 +1,27 @@
 """The Celery app. Settings are the CELERY_* names in tunewave/settings.py.
 
 JSON only, time limits, late acks with reject-on-worker-lost: a task whose worker dies is
-redelivered, so every task must be idempotent. Project code enqueues only through
-`enqueue()` below (wrapped in `transaction.on_commit` where the task reads what the caller
-writes), never with `.delay()`, `.apply_async()` or `send_task()` directly.
+redelivered, so every task must be idempotent. The app registers itself with
+`core.background`, whose `enqueue()` is the one way project code sends a task (wrapped in
+`transaction.on_commit` where the task reads what the caller writes), never `.delay()`,
+`.apply_async()` or `send_task()` directly.
 """
 
-import logging
 import os
-from collections.abc import Sequence
-from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
+
+from core.background import register_app
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunewave.settings")
 
 app = Celery("tunewave", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-logger = logging.getLogger(__name__)
+register_app(app)
 
 
 @app.task(name="tunewave.ping", ignore_result=False)
 def ping() -> str:
     """Health check: proves a worker is consuming from the broker."""
     return "pong"
-
-
-def enqueue(task: Task | str, *, args: Sequence[Any] | None = None, countdown: float | None = None) -> bool:
-    """Sends a task without letting a broker outage stall or fail the caller. The one way
-    TuneWave enqueues (tunewave/tests/test_enqueue_guard.py refuses `.delay()` and the like
-    elsewhere); `task` is a task or its registered name, so a module can enqueue a task
-    without importing the module that defines it.
-
-    One connection attempt, no publish retries, and a connection (TCP and the AMQP handshake)
-    bounded by CELERY_BROKER_CONNECTION_TIMEOUT: during an outage, or while a broker accepts
-    connections and never answers, this returns False within that time (kombu would otherwise
-    retry for seconds inside an API call). Callers use it for work that a periodic sweep or a
-    later read also covers.
-    """
-    name = task if isinstance(task, str) else task.name
-    try:
-        if isinstance(task, str):
-            if task not in app.tasks:
-                app.loader.import_default_modules()  # Celery's autodiscovery: every app's tasks module
-            task = app.tasks[task]
-        # Celery takes countdown=None as "now"; its stubs want a number or nothing.
-        options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
-        if app.conf.task_always_eager:
-            task.apply_async(args=tuple(args or ()), **options)
-            return True
-        with app.producer_or_acquire() as producer:
-            producer.connection.ensure_connection(max_retries=0)
-            task.apply_async(args=tuple(args or ()), retry=False, producer=producer, **options)
-        return True
-    except Exception as exc:  # noqa: BLE001 - the broker being down must not break the caller
-        logger.warning("could not enqueue %s (%s: %s); a sweep or a later read retries", name, type(exc).__name__, exc)
-        return False

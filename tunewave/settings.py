@@ -192,7 +192,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Seconds to connect to the broker, AMQP handshake included: an enqueue inside an API call waits
-# at most this when the broker is down or hung (tunewave.celery.enqueue). Raise it for a distant broker.
+# at most this when the broker is down or hung (core.background.enqueue). Raise it for a distant broker.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs; beat copies them into django-celery-beat's tables, where admins can edit them.

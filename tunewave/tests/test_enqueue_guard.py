@@ -1,9 +1,9 @@
-"""Every enqueue goes through tunewave.celery.enqueue, the one path with a bounded broker wait.
+"""Every enqueue goes through core.background.enqueue, the one path with a bounded broker wait.
 
 A direct `.delay()` in a request once answered 500 whenever the broker was hung and took 3 s
 when it was slow (issue 11). The scan reads the project's source as Python syntax (comments
 and strings do not count) and refuses any call to `.delay`, `.apply_async`, `.delay_on_commit`,
-`.apply_async_on_commit`, `.send_task` or `.signature(...).apply_async` outside tunewave/celery.py.
+`.apply_async_on_commit`, `.send_task` or `.signature(...).apply_async` outside core/background.py.
 Tests and benchmarks may call tasks as they like.
 """
 
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tunewave import celery as tunewave_celery
+from core import background
 
 ROOT = Path(settings.BASE_DIR)
 FORBIDDEN = {"delay", "apply_async", "delay_on_commit", "apply_async_on_commit", "send_task"}
-ALLOWED_FILES = {ROOT / "tunewave" / "celery.py"}
+ALLOWED_FILES = {ROOT / "core" / "background.py"}
 SKIPPED_DIRS = {"tests", "bench", "node_modules", "frontend", "migrations", "static", "staticfiles", "media"}
 
 
@@ -66,7 +66,7 @@ def test_the_scan_ignores_words_in_comments_and_strings():
     assert direct_enqueues('# never .delay() here\nlog("use enqueue, not .delay()")') == []
 
 
-def test_nothing_enqueues_except_through_tunewave_celery_enqueue():
+def test_nothing_enqueues_except_through_core_background_enqueue():
     offenders = [
         f"{path.relative_to(ROOT)}:{line} .{name}()"
         for path in project_sources()
@@ -74,9 +74,9 @@ def test_nothing_enqueues_except_through_tunewave_celery_enqueue():
         for line, name in direct_enqueues(path.read_text())
     ]
 
-    assert offenders == [], "enqueue through tunewave.celery.enqueue instead: " + ", ".join(offenders)
+    assert offenders == [], "enqueue through core.background.enqueue instead: " + ", ".join(offenders)
 
 
 def test_the_guarded_path_itself_is_the_one_that_sends():
-    assert Path(tunewave_celery.__file__).resolve() in ALLOWED_FILES
-    assert direct_enqueues(Path(tunewave_celery.__file__).read_text())
+    assert Path(background.__file__).resolve() in ALLOWED_FILES
+    assert direct_enqueues(Path(background.__file__).read_text())

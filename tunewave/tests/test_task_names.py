@@ -1,7 +1,7 @@
 """Services enqueue tasks by name, so they never import the tasks modules that import them.
 
 `tasks.py` imports its app's services at module level; a service sends a task with
-`tunewave.celery.enqueue("<app>.tasks.<name>", ...)`. A misspelt name would only fail in
+`core.background.enqueue("<app>.tasks.<name>", ...)`. A misspelt name would only fail in
 production (enqueue logs and returns False), so this scan reads every project source as
 Python syntax and checks each name given to `enqueue()` against the tasks Celery registers,
 and the beat schedule's names too.
@@ -11,6 +11,7 @@ import ast
 
 from django.conf import settings
 
+from core import background
 from tunewave.celery import app
 from tunewave.tests.test_enqueue_guard import ROOT, project_sources
 
@@ -53,7 +54,7 @@ def named_enqueues() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in project_sources():
         rel = path.relative_to(ROOT).as_posix()
-        if rel == "tunewave/celery.py":
+        if rel == "core/background.py":
             continue
         for line, arg in enqueue_calls(path.read_text()):
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -115,3 +116,10 @@ def test_only_tasks_modules_and_the_celery_app_import_tasks_modules():
     ]
 
     assert offenders == [], "enqueue by name instead of importing a tasks module: " + ", ".join(offenders)
+
+
+def test_the_celery_app_registered_itself_for_enqueue():
+    """core.background enqueues through the app the project wiring registered at start-up, not
+    Celery's per-thread `current_app`, which in a thread of Daphne's pool is a bare default app."""
+    assert background.celery_app() is app
+    assert background.celery_app().conf.task_acks_late is True  # the project's settings, not Celery's defaults
