@@ -33,8 +33,8 @@ from accounts.models import USERNAME_TAKEN, User
 from accounts.names import display_name_clean, username_normalize, username_skeleton
 from accounts.selectors import access_token_denied, access_token_deny_key
 from core.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
+from core.realtime import send_on_commit
 from core.sql import chunked, lower_variants
-from tunewave.realtime import send_on_commit
 
 logger = logging.getLogger(__name__)
 

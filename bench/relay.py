@@ -43,7 +43,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from tunewave.layers import ConsumerMixin  # noqa: E402
+from core.layers import ConsumerMixin  # noqa: E402
 
 
 class RelayConsumer(ConsumerMixin, AsyncWebsocketConsumer):

@@ -19,7 +19,7 @@ Configurations:
   core                 TuneWave's room socket (tunewave.asgi, DEBUG off) with
                        CHANNEL_LAYER_BACKEND=core: channels_redis.core.RedisChannelLayer
   pubsub               the same with CHANNEL_LAYER_BACKEND=pubsub (the default):
-                       tunewave.layers.WatchedPubSubChannelLayer
+                       core.layers.WatchedPubSubChannelLayer
   relay, relay-pubsub  bench/relay.py: a bare Channels consumer that group_sends every frame,
                        no auth, database or presence, on channels_redis's core / pub/sub layer
 

@@ -23,6 +23,7 @@ from chat import events as chat_events
 from chat import selectors, services
 from core.errors import Forbidden, Invalid, NotFound, RateLimited
 from core.frames import FrameError, frame_parse, utf8_size
+from core.layers import ConsumerMixin
 from core.ratelimit import TokenBucket
 from core.socket_errors import error_frame
 from music.services import listening_record_play
@@ -31,7 +32,6 @@ from rooms import presence
 from rooms import services as room_services
 from rooms.access import room_with_access
 from rooms.models import PlaybackState, Room
-from tunewave.layers import ConsumerMixin
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from chat import events
 from chat.models import Message
 from core.errors import Forbidden, Invalid, NotFound, RateLimited
 from core.ratelimit import describe, hit
+from core.realtime import send_on_commit
 from rooms import events as room_events
 from rooms import services as room_services
 from rooms.models import Membership, Room
-from tunewave.realtime import send_on_commit
 
 # The documented chat limit, shared by POST /chat/{room_id} and the socket.
 CHAT_RATE = "5/5s"

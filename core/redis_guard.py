@@ -14,7 +14,7 @@ cheap for the requests that meet it:
   able to write to Redis could run code in every web process; a value that is not JSON (a
   planted pickle) reads as a miss.
 
-The channel layer keeps its own connections and timeouts (tunewave/layers.py): its sockets
+The channel layer keeps its own connections and timeouts (core/layers.py): its sockets
 wait on pub/sub for long stretches, which a one-second read timeout would break.
 """
 

@@ -15,13 +15,13 @@ from accounts.models import User
 from accounts.services import oauth_leftovers_prune
 from core.background import enqueue
 from core.errors import Conflict, Forbidden, NotFound
+from core.realtime import send_on_commit
 from music.models import Track
 from music.services import genres_get_or_create
 from rooms import events, presence
 from rooms.access import RoomAccess, may_be_banned, open_invites, room_access
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
 from social.services import emails_prune, notifications_prune, notify, notify_friends
-from tunewave.realtime import send_on_commit
 
 Role = Membership.Role
 

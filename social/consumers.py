@@ -9,9 +9,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from accounts.events import user_group
 from accounts.ws import scope_expires_at, scope_user
 from core.frames import FrameError, frame_parse
+from core.layers import ConsumerMixin
 from core.socket_errors import error_frame
 from social import selectors
-from tunewave.layers import ConsumerMixin
 
 CLOSE_UNAUTHENTICATED = 4401
 # Clients only ever send `{"type": "ping"}` here.

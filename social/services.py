@@ -12,9 +12,9 @@ from accounts.events import user_group
 from accounts.models import User
 from core.background import enqueue
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.realtime import send_on_commit
 from social import events
 from social.models import Friendship, Notification, OutgoingEmail
-from tunewave.realtime import send_on_commit
 
 logger = logging.getLogger(__name__)
 

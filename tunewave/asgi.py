@@ -12,10 +12,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from accounts.ws import websocket_stack  # noqa: E402
+from core.realtime import with_server_loop  # noqa: E402
 from tunewave import daphne_requests  # noqa: E402
 from tunewave.asgi_limits import BodyLimitMiddleware  # noqa: E402
 from tunewave.checks import warn_if_static_not_collected  # noqa: E402
-from tunewave.realtime import with_server_loop  # noqa: E402
 from tunewave.routing import websocket_urlpatterns  # noqa: E402
 
 # with_server_loop: broadcasts from views and socket work go through this event loop (realtime.py).

@@ -133,12 +133,12 @@ if REDIS_URL:
         }
     }
     # "pubsub" (default): one PUBLISH per broadcast, watched for a Redis restart
-    # (tunewave/layers.py); "core": channels_redis's list-based layer.
+    # (core/layers.py); "core": channels_redis's list-based layer.
     CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="pubsub")
     if CHANNEL_LAYER_BACKEND == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "tunewave.layers.WatchedPubSubChannelLayer",
+                "BACKEND": "core.layers.WatchedPubSubChannelLayer",
                 "CONFIG": {
                     # A Redis that vanishes without refusing (a dead host) fails a connect in 2 s.
                     "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],

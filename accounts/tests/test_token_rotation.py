@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts import selectors, services
 from accounts.tests.factories import UserFactory
 from accounts.tests.test_ws_auth import connect
-from tunewave.testing.redis_server import RedisServer
+from core.testing.redis_server import RedisServer
 
 pytestmark = pytest.mark.django_db
 

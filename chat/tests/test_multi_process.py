@@ -33,10 +33,10 @@ from django.db import connection
 from accounts import services as account_services
 from accounts.tests.factories import UserFactory
 from chat.models import Message
+from core.testing.redis_server import RedisServer, free_port
 from music.tests.factories import TrackFactory
 from rooms import services as room_services
 from rooms.models import Membership, PlaybackState
-from tunewave.testing.redis_server import RedisServer, free_port
 
 websockets = pytest.importorskip("websockets", reason="websockets is a dev requirement (requirements-dev.txt)")
 from websockets.asyncio.client import connect as ws_connect  # noqa: E402

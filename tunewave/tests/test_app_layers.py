@@ -108,6 +108,23 @@ def test_each_app_refers_only_to_the_apps_below_it():
     assert offenders == [], "an app may refer only to the apps below it: " + ", ".join(offenders)
 
 
+def test_no_app_nor_the_base_imports_the_project_wiring():
+    """Apps and `core/` import `core/`, never `tunewave/` (settings through django.conf, tasks
+    through core.background)."""
+    offenders = []
+    for app in [*LAYERS, "core"]:
+        for path in modules_of(app):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                offenders += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names if n.split(".")[0] == "tunewave"
+                ]
+
+    assert offenders == [], "import core/ instead of tunewave/: " + ", ".join(offenders)
+
+
 def test_the_shared_base_refers_to_no_app():
     offenders = [
         f"{path.relative_to(ROOT)}:{line} -> {found}"

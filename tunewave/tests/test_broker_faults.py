@@ -10,12 +10,12 @@ import time
 
 import pytest
 
+from core.testing.silent_listener import SilentListener
 from recommendations import profiles
 from recommendations import selectors as rec_selectors
 from rooms.tests.factories import make_room
 from social.models import OutgoingEmail
 from tunewave.celery import app
-from tunewave.testing.silent_listener import SilentListener
 
 # Generous: the hung broker cost 3.05 s per call before; a healthy call takes 30-70 ms.
 BOUND = 2.0

@@ -1,4 +1,4 @@
-"""What tunewave/layers.py and tunewave/realtime.py rely on from channels_redis, redis-py,
+"""What core/layers.py and core/realtime.py rely on from channels_redis, redis-py,
 Channels and asgiref, pinned: an upgrade that changes any of it fails here, saying what to
 re-check, instead of quietly breaking the Redis-restart watch in production.
 
@@ -6,7 +6,7 @@ re-check, instead of quietly breaking the Redis-restart watch in production.
 only its public API (new_channel, send, receive, group_add, group_discard, group_send,
 flush, serialize, its `hosts` and `serializer_format` options and the serializer registry),
 plus a separate redis-py client for CLIENT LIST / INFO. These tests run the bare layer
-against a private redis-server (tunewave/testing/redis_server.py), in both modes.
+against a private redis-server (core/testing/redis_server.py), in both modes.
 """
 
 import asyncio
@@ -23,12 +23,12 @@ from channels.db import DatabaseSyncToAsync
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis import asyncio as aioredis
 
-from tunewave.layers import BROKEN_EVENT, WatchedPubSubChannelLayer, decode_once_format
-from tunewave.testing.redis_server import RedisServer
+from core.layers import BROKEN_EVENT, WatchedPubSubChannelLayer, decode_once_format
+from core.testing.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUP = "room.contract"
-RECHECK = "re-check tunewave/layers.py (WatchedPubSubChannelLayer) against the new version"
+RECHECK = "re-check core/layers.py (WatchedPubSubChannelLayer) against the new version"
 
 
 @pytest.fixture
@@ -191,7 +191,7 @@ async def test_sync_to_async_runs_in_a_copy_of_the_callers_context():
     the worker thread."""
     var = contextvars.ContextVar("contract", default=None)
     var.set("set in the event loop")
-    message = "sync_to_async no longer copies contextvars: re-check tunewave/realtime.py (_server_loop)"
+    message = "sync_to_async no longer copies contextvars: re-check core/realtime.py (_server_loop)"
     assert await sync_to_async(var.get)() == "set in the event loop", message
     assert issubclass(DatabaseSyncToAsync, SyncToAsync), message  # what consumers' database work runs on
 

@@ -13,8 +13,8 @@ import signal
 import pytest
 import redis
 
-from tunewave.layers import BROKEN_EVENT, PROBE_TYPE, WatchedPubSubChannelLayer
-from tunewave.testing.redis_server import RedisServer
+from core.layers import BROKEN_EVENT, PROBE_TYPE, WatchedPubSubChannelLayer
+from core.testing.redis_server import RedisServer
 
 GROUP = "room.test"
 

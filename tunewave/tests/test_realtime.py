@@ -8,7 +8,7 @@ import threading
 import pytest
 from asgiref.sync import sync_to_async
 
-from tunewave import realtime
+from core import realtime
 
 
 class RecordingLayer:

@@ -1,6 +1,6 @@
 """Redis killed or hung: the pages that show presence keep answering, and quickly.
 
-Services mode, against a private redis-server (tunewave/testing/redis_server.py) that the test
+Services mode, against a private redis-server (core/testing/redis_server.py) that the test
 kills or freezes with SIGSTOP; the cache, rate limits, presence and the channel layer all point
 at it for the test. The database stays the source of truth, so rooms, members and
 recommendations still answer 200; what only Redis knows (who is online) reads as unknown:
@@ -15,8 +15,8 @@ import time
 import pytest
 from channels.layers import channel_layers
 
+from core.testing.redis_server import RedisServer
 from rooms import presence
-from tunewave.testing.redis_server import RedisServer
 
 # Generous: a hung Redis cost 4-16 s per request and /readyz 19.8 s before.
 BOUND = 2.0

@@ -91,7 +91,7 @@ def test_it_switches_to_real_services_with_the_three_urls():
     mode = describe_mode(**SERVICES)
 
     assert mode["engine"] == "django.db.backends.postgresql"
-    assert mode["channel_layer"] == "tunewave.layers.WatchedPubSubChannelLayer"
+    assert mode["channel_layer"] == "core.layers.WatchedPubSubChannelLayer"
     assert mode["cache"] == "django_redis.cache.RedisCache"
     assert mode["eager"] is False
     assert mode["broker"].startswith("amqp://")

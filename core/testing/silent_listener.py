@@ -9,7 +9,7 @@ held open, unread, until `stop()`.
 import socket
 import threading
 
-from tunewave.testing.redis_server import HOST
+from core.testing.redis_server import HOST
 
 
 class SilentListener:

@@ -42,7 +42,7 @@ from channels_redis.utils import create_pool, decode_hosts
 from redis import asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from tunewave import realtime
+from core import realtime
 
 logger = logging.getLogger(__name__)
 
