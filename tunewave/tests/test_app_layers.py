@@ -61,10 +61,8 @@ def referenced_apps(source: str) -> list[tuple[int, str]]:
             first = node.args[0]
             if called in BY_NAME and isinstance(first, ast.Constant) and isinstance(first.value, str):
                 names = [first.value]
-        for name in names:
-            top = name.split(".")[0]
-            if top in LAYERS:
-                found.append((node.lineno, top))
+        line = getattr(node, "lineno", 0)
+        found += [(line, name.split(".")[0]) for name in names if name.split(".")[0] in LAYERS]
     return found
 
 
