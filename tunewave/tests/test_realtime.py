@@ -14,8 +14,11 @@ from core import realtime
 class RecordingLayer:
     def __init__(self):
         self.sent: list[tuple[str, dict, asyncio.AbstractEventLoop, str]] = []
+        self.gate: asyncio.Event | None = None  # when set up, sends wait for it to open
 
     async def group_send(self, group, event):
+        if self.gate is not None:
+            await self.gate.wait()
         self.sent.append((group, event, asyncio.get_running_loop(), threading.current_thread().name))
 
 
@@ -34,16 +37,20 @@ async def eventually(predicate, timeout: float = 2.0) -> None:
 
 async def test_a_view_or_socket_thread_hands_the_broadcast_to_the_server_loop(layer):
     realtime.bind_server_loop()  # what the ASGI app does when a request or socket starts
+    layer.gate = asyncio.Event()  # the loop's send cannot finish until the thread is done
 
     def sync_work():  # e.g. a service called through sync_to_async
         realtime.group_send_now("room.1", {"type": "chat.message"})
-        return list(layer.sent)
+        return threading.current_thread().name
 
-    sent_before_returning = await sync_to_async(sync_work)()
-    assert sent_before_returning == []  # the thread did not wait for the send
+    # A thread that waited for the send would never return: the gate opens only after it.
+    worker = await asyncio.wait_for(sync_to_async(sync_work)(), timeout=5)
+    assert layer.sent == []
+    layer.gate.set()
     await eventually(lambda: layer.sent)
-    [(group, event, loop, _thread)] = layer.sent
+    [(group, event, loop, thread)] = layer.sent
     assert (group, event, loop) == ("room.1", {"type": "chat.message"}, asyncio.get_running_loop())
+    assert thread != worker  # sent by the loop's own thread, not the worker's
 
 
 async def test_broadcasts_from_one_thread_keep_their_order(layer):
