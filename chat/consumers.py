@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -19,6 +20,7 @@ from django.utils import timezone
 from accounts.events import user_group
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
+from accounts.ws import scope_expires_at, scope_user
 from chat import events as chat_events
 from chat import selectors, services
 from core.errors import Forbidden, Invalid, NotFound, RateLimited
@@ -56,12 +58,13 @@ def now_ms() -> int:
 
 
 class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
-    room: Room | None = None
+    user: User  # set in connect(), for a signed-in socket
+    room: Room  # set by _admit(); `admitted` says whether it happened
+    admitted = False
 
     # --- connection lifecycle -------------------------------------------------------
 
     async def connect(self):
-        self.user = self.scope["user"]
         self.connection = presence.connection_id()
         self.joined_at = timezone.now()
         self.tasks: list[asyncio.Task] = []
@@ -73,8 +76,10 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         }
         # Accept first: a close before accept is an HTTP 403 and the client never sees our code.
         await self.accept()
-        if not self.user.is_authenticated:
+        user = scope_user(self.scope)
+        if user is None:
             return await self.close(code=CLOSE_UNAUTHENTICATED)
+        self.user = user
         verdict = await self._admit()
         if verdict is not None:
             return await self.close(code=verdict)
@@ -97,7 +102,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         """Lets in whoever may join the room (rooms.access): 4404 for no such open room, 4403
         for the banned and for outsiders of a private room (who learn no more than that)."""
         room, access = room_with_access(self.scope["url_route"]["kwargs"]["room_id"], self.user)
-        if room is None:
+        if room is None or access is None:
             return CLOSE_NOT_FOUND
         if not access.can_join:
             return CLOSE_FORBIDDEN
@@ -106,6 +111,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         except (NotFound, Forbidden):  # banned or closed a moment ago
             return CLOSE_FORBIDDEN
         self.room = room
+        self.admitted = True
         self._brief = UserBriefSerializer(self.user).data
         self._brief["id"] = str(self._brief["id"])
         return None
@@ -117,7 +123,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             self.end_timer.cancel()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
-        if self.room is None or not self.groups_joined:
+        if not self.admitted or not self.groups_joined:
             return
         await self._record_listen(until=timezone.now())
         await database_sync_to_async(presence.leave)(
@@ -131,8 +137,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         """Keeps this socket's presence alive and closes it when its credential expires."""
         try:
             while True:
-                expires = self.scope.get("auth_expires_at")
-                wait = HEARTBEAT_SECONDS
+                expires = scope_expires_at(self.scope)
+                wait: float = HEARTBEAT_SECONDS
                 if expires is not None:
                     wait = max(0.0, min(wait, expires - time.time()))
                 await asyncio.sleep(wait)
@@ -148,7 +154,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
 
     # --- frames from the client -----------------------------------------------------
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if bytes_data is not None:
             return await self._error("unsupported", "Send JSON text frames.")
         if text_data is None:

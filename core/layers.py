@@ -36,6 +36,7 @@ import uuid
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from channels_redis.serializers import registry
 from channels_redis.utils import create_pool, decode_hosts
@@ -57,7 +58,14 @@ FLUSH_TIMEOUT = 2.0
 _last_encoded: tuple[object, str] = (None, "")
 
 
-class ConsumerMixin:
+def _current_task() -> asyncio.Task:
+    task = asyncio.current_task()
+    if task is None:  # only coroutines run as tasks call this
+        raise RuntimeError("not running in an asyncio task")
+    return task
+
+
+class ConsumerMixin(AsyncWebsocketConsumer):
     """What our socket consumers share.
 
     `dispatch` calls the handler straight away. Since Channels 4.2, `AsyncConsumer.dispatch`
@@ -198,7 +206,7 @@ class _LoopWatch:
             self.told.discard(channel)
             return dict(BROKEN_EVENT)
         generation = self.generation
-        task = asyncio.current_task()
+        task = _current_task()
         self.listening(channel)
         self.waiting[channel] = task
         try:
@@ -239,7 +247,7 @@ class _LoopWatch:
         # Stops on cancel() even where the CancelledError got lost: Python 3.11's
         # asyncio.wait_for (which redis-py uses for socket timeouts) drops a cancel that lands
         # as the awaited operation finishes. cancelling() keeps counting it.
-        task = asyncio.current_task()
+        task = _current_task()
         try:
             while not task.cancelling():
                 slept_from = loop.time()
