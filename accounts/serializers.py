@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.names import display_name_clean, username_normalize
+from core.public_urls import absolute_url
 
 
 class UsernameField(serializers.RegexField):
@@ -24,10 +25,7 @@ class DisplayNameField(serializers.CharField):
 
 
 def avatar_url(user, request=None) -> str | None:
-    if not user.avatar:
-        return None
-    url = user.avatar.url
-    return request.build_absolute_uri(url) if request is not None else url
+    return absolute_url(user.avatar.url, request) if user.avatar else None
 
 
 class UserBriefSerializer(serializers.ModelSerializer):

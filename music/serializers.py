@@ -2,6 +2,7 @@ from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.public_urls import absolute_url
 from music.models import FavoriteTrack, ListeningEvent, Track
 from music.services import SPOTIFY_ID, is_spotify_id
 
@@ -39,12 +40,7 @@ class TrackBaseSerializer(serializers.ModelSerializer):
         return self._absolute(track.image_url)
 
     def _absolute(self, url: str) -> str | None:
-        if not url:
-            return None
-        request = self.context.get("request")
-        if request is not None and url.startswith("/"):
-            return request.build_absolute_uri(url)
-        return url
+        return absolute_url(url, self.context.get("request"))
 
 
 def validate_spotify_id(value: str) -> None:

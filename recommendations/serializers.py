@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.serializers import avatar_url
+from core.public_urls import absolute_url
 from music.serializers import TrackBaseSerializer
 from recommendations.selectors import RoomCard, TrackCard
 from rooms.serializers import RoomSerializer
@@ -21,9 +22,6 @@ _DATETIME = serializers.DateTimeField()
 
 def track_data(track: TrackCard, request=None) -> dict:
     """A TrackBase, as music.serializers.TrackBaseSerializer renders it."""
-    audio_url = track.audio_url or None
-    if audio_url and request is not None and audio_url.startswith("/"):
-        audio_url = request.build_absolute_uri(audio_url)
     return {
         "spotify_id": track.spotify_id,
         "name": track.name,
@@ -31,8 +29,8 @@ def track_data(track: TrackCard, request=None) -> dict:
         "album": track.album,
         "duration_ms": track.duration_ms,
         "genres": [name for _, name in track.genres],
-        "image_url": track.image_url,
-        "audio_url": audio_url,
+        "image_url": absolute_url(track.image_url, request),
+        "audio_url": absolute_url(track.audio_url, request),
     }
 
 

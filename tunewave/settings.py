@@ -36,6 +36,15 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000/app/").rst
 # Further origins allowed as OAuth redirect targets and WebSocket origins (e.g. the Vite dev server).
 FRONTEND_ORIGINS = env.list("FRONTEND_ORIGINS", default=["http://localhost:5173", "http://127.0.0.1:5173"])
 
+# The site's public origin. Socket frames (built once for a whole room, without a request) carry
+# absolute media URLs on it; REST answers use the host each request was made to.
+PUBLIC_URL = env.str("PUBLIC_URL", default=f"{urlsplit(FRONTEND_URL).scheme}://{urlsplit(FRONTEND_URL).netloc}")
+if urlsplit(PUBLIC_URL).scheme not in ("http", "https") or not urlsplit(PUBLIC_URL).netloc:
+    raise ImproperlyConfigured("PUBLIC_URL must be an http(s) origin, e.g. https://tunewave.example.com.")
+if urlsplit(PUBLIC_URL).path.strip("/") or urlsplit(PUBLIC_URL).query or urlsplit(PUBLIC_URL).fragment:
+    raise ImproperlyConfigured("PUBLIC_URL is an origin only (scheme and host), without a path.")
+PUBLIC_URL = PUBLIC_URL.rstrip("/")
+
 # Number of reverse proxies in front of Daphne whose X-Forwarded-For entries we trust.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 

@@ -1,6 +1,11 @@
+import io
+
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from accounts.models import User
+from accounts.services import user_avatar_set
 
 
 # Generic in the model, so `UserFactory.create()` is typed as a User (plain `UserFactory()`
@@ -14,3 +19,11 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     display_name = factory.LazyAttribute(lambda u: u.username.title())
     favorite_genres = factory.LazyFunction(list)
+
+
+def with_uploaded_avatar(user: User) -> User:
+    """`user` after uploading a small PNG avatar through the avatar service (stored as WebP
+    under MEDIA_ROOT, which the root conftest points at a temporary directory)."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 90)).save(out, format="PNG")
+    return user_avatar_set(user=user, upload=SimpleUploadedFile("me.png", out.getvalue(), "image/png"))
