@@ -30,6 +30,7 @@ from django.conf import settings
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from accounts.tests.factories import with_uploaded_avatar
 from chat import services as chat_services
 from chat.consumers import RoomConsumer
 from chat.tests.conftest import connect, token_for
@@ -202,6 +203,28 @@ def test_every_payload_is_a_json_schema_and_passes_its_examples():
             assert not schema_errors(mid, example["payload"]), (mid, example)
 
 
+def test_media_urls_must_be_absolute_or_null():
+    """A bare path (what a frame built without a request once carried) breaks the document."""
+    user = {"id": "5a3c2b1e-0000-4000-8000-000000000001", "username": "m", "display_name": "M"}
+    frame = {
+        "type": "chat.message",
+        "id": 1,
+        "room_id": "5a3c2b1e-0000-4000-8000-000000000002",
+        "text": "hi",
+        "created_at": "2026-01-01T00:00:00Z",
+        "client_msg_id": None,
+    }
+    mid = messages("room", "send")["chat.message"]
+    for avatar_url, valid in [
+        ("https://tunewave.example/media/avatars/m.webp", True),
+        (None, True),
+        ("/media/avatars/m.webp", False),
+        ("", False),
+    ]:
+        errors = schema_errors(mid, {**frame, "user": {**user, "avatar_url": avatar_url}})
+        assert (not errors) is valid, (avatar_url, errors)
+
+
 def test_client_frames_are_flat_as_the_frame_parser_demands():
     """core/frames.py refuses lists and objects in client frames: the schemas do too."""
     for channel in document()["channels"]:
@@ -303,6 +326,11 @@ async def room_client(user, room_id, seen: set[str], path: str = "chat") -> Clie
 async def test_a_room_session_matches_the_document(people, public_room, track, settings):
     # A wide presence window, so that two quick joins are told as one `members.changed`.
     settings.ROOM_PRESENCE_BATCH_SECONDS = 1.5
+    # Uploaded media: the frames that carry them (presence, member events, chat, queue,
+    # playback) are held to the document's absolute-URL pattern like every other field.
+    people["member"] = await db(with_uploaded_avatar)(people["member"])
+    track.audio_url = "/media/demo/so-what.wav"
+    await db(track.save)(update_fields=["audio_url"])
     seen: set[str] = set()
     room = public_room
     owner = await room_client(people["owner"], room.pk, seen)
@@ -318,6 +346,7 @@ async def test_a_room_session_matches_the_document(people, public_room, track, s
     await owner.receive_type("playback.state")
     await member.send({"text": "hello", "client_msg_id": "c-1"})
     said = await owner.receive_type("chat.message")
+    assert said["user"]["avatar_url"] == f"{settings.PUBLIC_URL}/media/{people['member'].avatar.name}"
     assert (await member.receive_type("chat.message"))["id"] == said["id"]
     await member.send({"type": "chat.message", "text": "hello", "client_msg_id": "c-1"})
     assert (await member.receive_type("chat.message"))["id"] == said["id"]
@@ -329,6 +358,7 @@ async def test_a_room_session_matches_the_document(people, public_room, track, s
     await db(room_services.queue_add)(room=room, actor=people["owner"], track=track)
     await owner.receive_type("queue.updated")
     state = await owner.receive_type("playback.state", status="playing")
+    assert state["track"]["audio_url"] == f"{settings.PUBLIC_URL}/media/demo/so-what.wav"
     await owner.send({"type": "playback.pause"})
     state = await owner.receive_type("playback.state", status="paused")
     await owner.send({"type": "playback.seek", "position_ms": 61_000})
