@@ -1,11 +1,16 @@
 from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
+from chat import services
 from chat.models import Message
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(min_length=1, max_length=2000, trim_whitespace=False)
+    text = serializers.CharField(
+        max_length=services.MAX_TEXT,
+        trim_whitespace=False,
+        error_messages={"blank": services.EMPTY_TEXT, "max_length": services.LONG_TEXT},
+    )
     client_msg_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
 
 

@@ -15,6 +15,9 @@ from rooms.models import Membership, Room
 # The documented chat limit, shared by POST /chat/{room_id} and the socket.
 CHAT_RATE = "5/5s"
 MAX_TEXT = 2000
+# REST's serializer says the same words with the same codes (`blank`, `max_length`).
+EMPTY_TEXT = "A message needs some text."
+LONG_TEXT = f"Messages are at most {MAX_TEXT} characters."
 
 
 def _require_storable(value: str, field: str) -> None:
@@ -32,9 +35,9 @@ def clean_text(text) -> str:
     if not isinstance(text, str):
         raise Invalid("text must be a string.", field="text")
     if not text.strip():
-        raise Invalid("A message needs some text.", field="text")
+        raise Invalid(EMPTY_TEXT, field="text", code="blank")
     if len(text) > MAX_TEXT:
-        raise Invalid(f"Messages are at most {MAX_TEXT} characters.", field="text")
+        raise Invalid(LONG_TEXT, field="text", code="max_length")
     _require_storable(text, "text")
     return text
 

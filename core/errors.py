@@ -17,6 +17,8 @@ import math
 # carries its first field error's code instead (`required`, `max_length`, `invalid_choice`, …).
 CODES: dict[str, str] = {
     "invalid": "Bad input (400); REST adds `errors` {field: [messages]}.",
+    "blank": "A required text is empty or only spaces (400), e.g. a chat message.",
+    "max_length": "A text is longer than its limit (400), e.g. a chat message over 2,000 characters.",
     "parse_error": "REST: the body could not be parsed (400).",
     "not_authenticated": "No credentials where they are needed (401).",
     "token_not_valid": "The token is invalid, expired, revoked or already used (401): refresh or sign in again.",

@@ -127,9 +127,9 @@ async def test_bad_frames_get_errors_and_the_socket_lives_on(world):
     await socket.ws.send_to(bytes_data=b"\x00\x01")
     assert (await socket.receive_type("error"))["code"] == "unsupported"
     await socket.send({"text": ""})
-    assert (await socket.receive_type("error"))["code"] == "invalid"
+    assert (await socket.receive_type("error"))["code"] == "blank"
     await socket.send({"text": "y" * 2001})
-    assert (await socket.receive_type("error"))["code"] == "invalid"
+    assert (await socket.receive_type("error"))["code"] == "max_length"
     await socket.send({"text": 42})
     assert (await socket.receive_type("error"))["code"] == "invalid"
     await socket.send({"type": "time.ping", "t0": 123})

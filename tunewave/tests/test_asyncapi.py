@@ -464,7 +464,7 @@ async def test_at_each_bound_the_server_accepts_what_the_document_accepts(people
     settings.RATELIMIT_ENABLE = False  # the chat limit would refuse the later chat frames
     await db(room_services.queue_add)(room=public_room, actor=people["owner"], track=track)
     owner = await room_client(people["owner"], public_room.pk, set())
-    refusing = {"invalid", "bad_request", "bad_json"}
+    refusing = {"invalid", "blank", "max_length", "bad_request", "bad_json"}
     for frame, valid in _bounds():
         kind = frame_type(frame)
         assert (not schema_errors(messages("room", "receive")[kind], frame)) is valid, f"document: {frame}"
