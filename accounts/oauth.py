@@ -51,7 +51,7 @@ from social_core.exceptions import (
 from social_django.utils import load_backend, load_strategy
 
 from accounts import services
-from core.errors import Conflict
+from core.errors import Conflict, Invalid
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +203,8 @@ def _digest(ticket: str) -> str:
 def link_request_start(request: HttpRequest, *, user, provider: str) -> str:
     """Remembers in this browser's session that `user` asked to link `provider`, and returns
     the single-use ticket for `/auth/<provider>/login?link=`. Only this session can use it."""
+    if provider not in configured_providers():
+        raise Invalid("This sign-in provider is not configured here.", field="provider")
     ticket = secrets.token_urlsafe(32)
     request.session[_SESSION_LINK_REQUEST] = {
         "user_id": str(user.pk),

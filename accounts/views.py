@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -148,8 +148,6 @@ class LinkStartView(APIView):
         body = LinkStartSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         provider = body.validated_data["provider"]
-        if provider not in oauth.configured_providers():
-            raise ValidationError({"provider": ["This sign-in provider is not configured here."]})
         ticket = oauth.link_request_start(request, user=request.user, provider=provider)
         data = {
             "ticket": ticket,

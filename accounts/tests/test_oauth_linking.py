@@ -100,6 +100,14 @@ def test_it_wants_a_signed_in_caller_and_a_known_provider(alice, api, as_user):
     assert response.json()["code"] == "invalid_choice"
 
 
+def test_a_provider_without_credentials_here_cannot_be_linked(alice, as_user, settings):
+    settings.GOOGLE_CLIENT_ID = settings.SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = ""
+    response = as_user(alice).post("/auth/link", {"provider": "google"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"provider": ["This sign-in provider is not configured here."]}
+    assert "sessionid" not in response.cookies
+
+
 # --- another browser ---------------------------------------------------------------------
 
 
