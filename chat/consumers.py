@@ -176,13 +176,18 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             return await self._error("unknown_type", f"Unknown message type: {str(kind)[:40]!r}.")
         # Errors name the frame type they answer, so a client can tell a refused resync from
         # a refused chat message.
+        # A refused chat message also names itself, so the client can mark that one unsent.
+        reply: dict[str, Any] = {"in_reply_to": kind}
+        msg_id = content.get("client_msg_id")
+        if kind == "chat.message" and isinstance(msg_id, str) and msg_id:
+            reply["client_msg_id"] = msg_id[:64]
         try:
             await handler(self, content)
         except Exception as exc:  # noqa: BLE001 - one bad frame must never take the socket down
-            frame = error_frame(exc, in_reply_to=kind)
+            frame = error_frame(exc, **reply)
             if frame is None:  # a fault, not a refusal
                 logger.exception("room socket frame failed")
-                return await self._error("server_error", "Something went wrong with that message.", in_reply_to=kind)
+                return await self._error("server_error", "Something went wrong with that message.", **reply)
             await self.send_json(frame)
 
     def _spend(self, kind: str) -> None:

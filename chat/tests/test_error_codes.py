@@ -95,3 +95,22 @@ async def test_the_notification_socket_refuses_like_the_room_socket(world):
     ]
     await notifications.disconnect()
     await room_socket.close()
+
+
+async def test_a_refused_chat_message_names_the_message_it_refuses(world):
+    """The web app marks the right pending message "Not sent": the refusal echoes its
+    client_msg_id (and only a string one, cut to the field's 64 characters)."""
+    member, room = world["people"]["member"], world["public"]
+    socket = await join(member, room.pk)
+    await socket.send({"type": "chat.message", "text": "", "client_msg_id": "c-1"})
+    frame = await socket.receive_type("error")
+    assert (frame["code"], frame["in_reply_to"], frame["client_msg_id"]) == ("blank", "chat.message", "c-1")
+    for i in range(6):  # 5 per 5 s: the fifth after the blank one is refused
+        await socket.send({"type": "chat.message", "text": f"m{i}", "client_msg_id": f"id-{i}"})
+    frame = await socket.receive_type("error")
+    assert (frame["code"], frame["client_msg_id"]) == ("rate_limited", "id-4")
+    assert (await socket.receive_type("error"))["client_msg_id"] == "id-5"
+    await socket.send({"type": "chat.message", "text": "", "client_msg_id": 7})
+    frame = await socket.receive_type("error")
+    assert "client_msg_id" not in frame
+    await socket.close()
