@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it, vi } from "vitest";
 
 import { memoryTokenStore } from "../auth/tokens";
 import { jsonResponse } from "../test/http";
-import { ApiClient, ApiError } from "./client";
+import { ApiClient, ApiError, errorMessage } from "./client";
 import type { components } from "./schema";
 
 const noLock = <T,>(_name: string, run: () => Promise<T>) => run();
@@ -231,5 +231,43 @@ describe("ApiClient types", () => {
     expectTypeOf<Answer<"me">>().toEqualTypeOf<Schemas["UserResponse"]>();
     expectTypeOf<Answer<"deleteRoom">>().toEqualTypeOf<undefined>();
     expectTypeOf<Parameters<ApiClient["updateUser"]>[1]>().toEqualTypeOf<Schemas["UserUpdateRequest"]>();
+  });
+});
+
+describe("ApiError's message (what people read)", () => {
+  const error400 = (errors: Record<string, string[]>) =>
+    new ApiError(400, { detail: `${Object.keys(errors)[0]}: ${Object.values(errors)[0]![0]}`, code: "invalid", errors });
+
+  it("never shows a raw field name: user_id, spotify_id, avatar_file", () => {
+    const userId = error400({ user_id: ["Must be a valid UUID."] });
+    const spotify = error400({ spotify_id: ["No track with that id."] });
+    const avatar = error400({ avatar_file: ["Avatars must be JPEG, PNG or WebP images."] });
+
+    expect(errorMessage(userId)).toBe("That isn't a user id. Copy it from their profile page.");
+    expect(errorMessage(spotify)).toBe("No track with that id.");
+    expect(errorMessage(avatar)).toBe("Avatars must be JPEG, PNG or WebP images.");
+    for (const error of [userId, spotify, avatar]) expect(errorMessage(error)).not.toMatch(/user_id|spotify_id|avatar_file/);
+    // The server's own detail is still there for programs.
+    expect(userId.detail).toBe("user_id: Must be a valid UUID.");
+  });
+
+  it("puts Django's 'this field' messages in words with the field's label", () => {
+    expect(errorMessage(error400({ username: ["This field may not be blank."] }))).toBe("Username is required.");
+    expect(errorMessage(error400({ name: ["Ensure this field has no more than 80 characters."] }))).toBe(
+      "Room name can be at most 80 characters.",
+    );
+    expect(errorMessage(error400({ favorite_genres: ["Not a valid string."] }))).toBe("Favorite genres must be text.");
+  });
+
+  it("words a detail that leads with a field name even without `errors`", () => {
+    const error = new ApiError(400, { detail: "spotify_id: Unknown track.", code: "invalid" });
+    expect(errorMessage(error)).toBe("Unknown track.");
+  });
+
+  it("does not say when to retry twice on a 429", () => {
+    const said = new ApiError(429, { detail: "Slow down: at most 5 a minute. Try again in 2 s.", code: "rate_limited" }, 2);
+    expect(errorMessage(said)).toBe("Slow down: at most 5 a minute. Try again in 2 s.");
+    const unsaid = new ApiError(429, { detail: "Slow down.", code: "rate_limited" }, 7);
+    expect(errorMessage(unsaid)).toBe("Slow down. Try again in 7 s.");
   });
 });

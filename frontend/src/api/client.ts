@@ -23,6 +23,7 @@ import type { paths } from "./schema";
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** the server's own `detail` (for a 400 it starts with the field's name: not for people) */
   readonly detail: string;
   /** field errors of a 400 ({field: [messages]}, from the body's `errors`; nested fields dotted) */
   readonly fields: Record<string, string[]>;
@@ -42,7 +43,14 @@ export class ApiError extends Error {
           : status === 0
             ? "The server could not be reached."
             : `Request failed (${status}).`;
-    super(detail);
+    // The message is for people: field errors in words, never "user_id: …".
+    super(
+      Object.keys(fields).length > 0
+        ? fieldsSentence(fields)
+        : typeof obj.detail === "string"
+          ? unprefixed(obj.detail)
+          : describeStatus(status, detail),
+    );
     this.name = "ApiError";
     this.status = status;
     this.code = typeof obj.code === "string" ? obj.code : status === 0 ? "network_error" : `http_${status}`;
@@ -50,6 +58,99 @@ export class ApiError extends Error {
     this.fields = fields;
     this.retryAfter = retryAfter;
   }
+}
+
+/** "spotify_id: Not a track." (a detail that leads with a field's name) → words. */
+function unprefixed(detail: string): string {
+  const match = detail.match(/^([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+_?id|name|text|email|username|bio):\s*(.+)$/s);
+  return match ? describeFieldError(match[1]!, match[2]!) : detail;
+}
+
+function describeStatus(status: number, fallback: string): string {
+  if (status === 0) return "The server could not be reached. Check your connection and try again.";
+  if (status >= 500) return fallback.startsWith("Request failed") ? "Something went wrong on the server. Please try again." : fallback;
+  return fallback;
+}
+
+/**
+ * What people call the API's fields (the labels the forms show). A field not listed here is
+ * still put in words ("favorite_genres" → "Favorite genres"), never shown raw.
+ */
+export const FIELD_LABELS: Record<string, string> = {
+  name: "Room name",
+  description: "Description",
+  genres: "Genres",
+  is_private: "Private",
+  queue_policy: "Who can add to the queue",
+  playback_policy: "Who controls playback",
+  username: "Username",
+  display_name: "Display name",
+  bio: "Bio",
+  favorite_genres: "Favorite genres",
+  history_public: "History visibility",
+  email_notifications: "E-mail notifications",
+  avatar_file: "Avatar image",
+  spotify_id: "Spotify track",
+  user_id: "User id",
+  email: "E-mail",
+  text: "Message",
+  reason: "Reason",
+  role: "Role",
+  client_msg_id: "Message id",
+};
+
+/** "favorite_genres.2" → "Favorite genres"; "non_field_errors" → "" (the form as a whole). */
+export function fieldLabel(field: string, labels: Record<string, string> = {}): string {
+  const base = field.split(".")[0] ?? field;
+  if (base === "non_field_errors" || base === "__all__") return "";
+  const label = labels[base] ?? FIELD_LABELS[base];
+  if (label) return label;
+  const words = base.replace(/_id$/, " id").replace(/[_-]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The bits of Django/DRF's wording that assume you can see which field is meant. */
+const REWORDS: Array<[RegExp, (label: string, m: RegExpMatchArray) => string]> = [
+  [/^This field (?:may not be blank|is required|may not be null)\.?$/i, (l) => `${l} is required.`],
+  [/^Ensure this field has no more than (\d+) characters?\.?$/i, (l, m) => `${l} can be at most ${m[1]} characters.`],
+  [/^Ensure this field has at least (\d+) characters?\.?$/i, (l, m) => `${l} needs at least ${m[1]} characters.`],
+  [/^Ensure this field has no more than (\d+) elements?\.?$/i, (l, m) => `${l}: at most ${m[1]} items.`],
+  [/^Ensure this value has at most (\d+) characters.*$/i, (l, m) => `${l} can be at most ${m[1]} characters.`],
+  [/^Ensure this value has at least (\d+) characters.*$/i, (l, m) => `${l} needs at least ${m[1]} characters.`],
+  [/^Must be a valid UUID\.?$/i, (l) => (l === "User id" ? "That isn't a user id. Copy it from their profile page." : `${l} isn't a valid id.`)],
+  [/^"?.*"? is not a valid choice\.?$/i, (l) => `Pick one of the offered options for ${lower(l)}.`],
+  [/^Not a valid string\.?$/i, (l) => `${l} must be text.`],
+  [/^(?:The submitted data was not a file|No file was submitted)\..*$/i, (l) => `Choose a file for ${lower(l)}.`],
+  [/^The submitted file is empty\.?$/i, () => "The file is empty."],
+  [/^Enter a valid email address\.?$/i, () => "Enter a valid e-mail address."],
+  [/^This field cannot be changed\.?$/i, (l) => `${l} cannot be changed.`],
+];
+
+function lower(label: string): string {
+  return label ? label.charAt(0).toLowerCase() + label.slice(1) : "this field";
+}
+
+/**
+ * One server message about a field, in words a person can act on; "This field …" becomes the
+ * field's label, and the field's raw name never appears.
+ */
+export function describeFieldError(field: string, message: string, labels: Record<string, string> = {}): string {
+  const label = fieldLabel(field, labels);
+  const text = message.trim();
+  for (const [pattern, reword] of REWORDS) {
+    const match = text.match(pattern);
+    if (match) return reword(label || "This", match);
+  }
+  // Some server messages still lead with the field's name ("spotify_id: …").
+  const base = field.split(".")[0] ?? field;
+  const stripped = text.startsWith(`${base}:`) ? text.slice(base.length + 1).trim() : text;
+  return stripped.replace(/\bthis field\b/gi, label ? lower(label) : "this field");
+}
+
+function fieldsSentence(fields: Record<string, string[]>): string {
+  return Object.entries(fields)
+    .flatMap(([field, messages]) => messages.map((message) => describeFieldError(field, message)))
+    .join(" ");
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,10 +182,14 @@ export function isApiError(error: unknown, status?: number): error is ApiError {
 /** A message for a person, from any error. */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.status === 429 && error.retryAfter) return `${error.detail} (try again in ${error.retryAfter} s)`;
-    return error.detail;
+    // The server's 429 detail already says when ("Try again in 2 s."): add a time only if it does not.
+    if (error.status === 429 && error.retryAfter && !/\d\s*(s\b|sec|second|minute)/i.test(error.message)) {
+      return `${error.message} Try again in ${error.retryAfter} s.`;
+    }
+    return error.message;
   }
   if (error instanceof Error) return error.message;
+  if (typeof error === "string" && error) return error;
   return "Something went wrong.";
 }
 
