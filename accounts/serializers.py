@@ -135,7 +135,15 @@ class WsTicketSerializer(serializers.Serializer):
     expires_in = serializers.IntegerField()
 
 
+class AvatarRulesSerializer(serializers.Serializer):
+    max_bytes = serializers.IntegerField(help_text="The largest avatar upload, in bytes.")
+    content_types = serializers.ListField(
+        child=serializers.CharField(), help_text="The image types accepted (checked by content, not by name)."
+    )
+
+
 class FrontendConfigSerializer(serializers.Serializer):
+    avatar = AvatarRulesSerializer(help_text="What POST /users/me/avatar accepts.")
     providers = serializers.ListField(child=serializers.ChoiceField(choices=["google", "spotify"]))
     login_urls = serializers.DictField(child=serializers.URLField())
     dev_login = serializers.BooleanField()

@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 _TICKET_PREFIX = "ws-ticket:"
 ALLOWED_AVATAR_FORMATS = {"JPEG", "PNG", "WEBP"}
+# The same formats as a browser names them (a file input's `accept`, GET /auth/config).
+AVATAR_CONTENT_TYPES = [f"image/{name.lower()}" for name in sorted(ALLOWED_AVATAR_FORMATS)]
 
 
 def normalize_genres(genres: list[str]) -> list[str]:

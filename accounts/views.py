@@ -191,6 +191,7 @@ class FrontendConfigView(PublicView):
         scheme = "wss" if request.is_secure() else "ws"
         return Response(
             {
+                "avatar": {"max_bytes": settings.AVATAR_MAX_BYTES, "content_types": services.AVATAR_CONTENT_TYPES},
                 "providers": providers,
                 "login_urls": {name: request.build_absolute_uri(f"/auth/{name}/login") for name in providers},
                 "dev_login": settings.DEV_LOGIN_ENABLED,

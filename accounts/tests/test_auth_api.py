@@ -158,3 +158,10 @@ def test_auth_config_offers_nothing_unconfigured(api, settings):
     body = api.get("/auth/config").json()
     assert body["providers"] == []
     assert body["dev_login"] is False
+
+
+def test_auth_config_says_which_avatars_the_server_takes(api, settings):
+    """The web app's avatar hint and file picker follow the server, which takes no GIFs."""
+    settings.AVATAR_MAX_BYTES = 3 * 1024 * 1024
+    body = api.get("/auth/config").json()
+    assert body["avatar"] == {"max_bytes": 3 * 1024 * 1024, "content_types": ["image/jpeg", "image/png", "image/webp"]}

@@ -812,6 +812,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AvatarRules: {
+            /** @description The largest avatar upload, in bytes. */
+            max_bytes: number;
+            /** @description The image types accepted (checked by content, not by name). */
+            content_types: string[];
+        };
         AvatarUploadRequest: {
             /** Format: binary */
             avatar_file: string;
@@ -874,6 +880,8 @@ export interface components {
             readonly friend: components["schemas"]["UserBrief"];
         };
         FrontendConfig: {
+            /** @description What POST /users/me/avatar accepts. */
+            avatar: components["schemas"]["AvatarRules"];
             providers: components["schemas"]["ProvidersEnum"][];
             login_urls: {
                 [key: string]: string;
