@@ -19,6 +19,7 @@ urlpatterns = [
     *route("healthz", health.healthz, "healthz"),
     *route("readyz", health.readyz, "readyz"),
     re_path(r"^app(?:/.*)?$", views_spa.spa, name="app"),
+    *(path(name, views_spa.icon, {"name": name}) for name in views_spa.ICONS),
     path("", include("accounts.urls")),
     path("", include("music.urls")),
     path("", include("rooms.urls")),

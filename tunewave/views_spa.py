@@ -39,3 +39,16 @@ def spa(request: HttpRequest) -> HttpResponse:
     # The shell names the current bundle: always revalidate it (the bundles are immutable).
     response["Cache-Control"] = "no-cache"
     return response
+
+
+# Browsers ask the site root for these whatever the page links: served from tunewave/static/
+# (nginx serves the collected copies, deploy/nginx.conf).
+ICONS = {"favicon.ico": "image/x-icon", "apple-touch-icon.png": "image/png"}
+
+
+@require_safe
+def icon(request: HttpRequest, name: str) -> HttpResponse:
+    found = finders.find(name)
+    response = HttpResponse(Path(found).read_bytes(), content_type=ICONS[name])
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

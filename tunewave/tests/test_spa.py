@@ -44,3 +44,14 @@ def test_the_built_shell_is_served_for_every_app_path(client, static_dir):
         assert b'<div id="root">' in response.content
         assert response["Cache-Control"] == "no-cache"
     assert client.post("/app/").status_code == 405
+
+
+def test_the_site_icons_are_served(client):
+    """Browsers ask /favicon.ico on every page; it was a 404 (and a console error) before."""
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon["Content-Type"] == "image/x-icon"
+    assert b"".join(icon.streaming_content if icon.streaming else [icon.content])[:4] == b"\x00\x00\x01\x00"
+    touch = client.get("/apple-touch-icon.png")
+    assert (touch.status_code, touch["Content-Type"]) == (200, "image/png")
+    assert client.post("/favicon.ico").status_code == 405
