@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run spa test install frontend-install lint typecheck format migrate worker beat ci clean
+.PHONY: run spa test e2e install frontend-install lint typecheck format migrate worker beat ci clean
 
 # Runtime packages (what `make run` needs), then the test and lint tools on top.
 $(VENV)/.runtime: requirements.txt
@@ -57,6 +57,13 @@ test: install frontend-install
 	$(PY) manage.py makemigrations --check --dry-run
 	npm --prefix frontend test
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The browser suite (Playwright + axe-core in Debian's /usr/bin/chromium) against a real server
+# on a free port with a throwaway database (frontend/e2e/run.sh); services mode when
+# DATABASE_URL/REDIS_URL/CELERY_BROKER_URL are set. Screenshots: frontend/e2e/screenshots/.
+# `make e2e E2E_ARGS="--grep @smoke"` passes arguments to Playwright.
+e2e: $(VENV)/.runtime frontend-install
+	bash frontend/e2e/run.sh $(E2E_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff format --check .
