@@ -1,10 +1,12 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Navigate, useSearchParams } from "react-router";
+import { Navigate, useNavigate, useSearchParams } from "react-router";
+
+import { limits } from "../../api/limits";
 
 import { useApi, useAuth } from "../../app/context";
 import { keys } from "../../app/queryKeys";
-import { Button, Card, ErrorNote, Field, Input, Spinner } from "../../components/ui";
+import { Button, Card, ErrorNote, Field, formErrors, Input, Spinner } from "../../components/ui";
 import { loginUrlWithNext, safeNext } from "./next";
 
 const PROVIDER_NAMES: Record<string, string> = { google: "Google", spotify: "Spotify" };
@@ -12,6 +14,7 @@ const PROVIDER_NAMES: Record<string, string> = { google: "Google", spotify: "Spo
 export function SignInPage() {
   const api = useApi();
   const { tokens, signIn } = useAuth();
+  const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
   const error = params.get("error");
@@ -20,8 +23,13 @@ export function SignInPage() {
   const [displayName, setDisplayName] = useState("");
   const login = useMutation({
     mutationFn: () => api.devLogin(email.trim(), displayName.trim() || undefined),
-    onSuccess: (data) => signIn({ access: data.access, refresh: data.refresh }),
+    onSuccess: (data) => {
+      signIn({ access: data.access, refresh: data.refresh });
+      // Replace /signin?next=… with the target: the address bar and Back skip the sign-in page.
+      navigate(next, { replace: true });
+    },
   });
+  const errors = formErrors(login.error, { email: "E-mail", display_name: "Display name" });
 
   if (tokens) return <Navigate to={next} replace />;
 
@@ -61,15 +69,20 @@ export function SignInPage() {
           <form onSubmit={submit} className="space-y-4" aria-label="Developer sign-in">
             {config.data.providers.length > 0 ? <hr className="border-zinc-800" /> : null}
             <p className="text-sm text-zinc-400">
-              Developer sign-in is on: any e-mail signs you in (demo users are <code>alice@demo.tunewave</code>, …).
+              Developer sign-in is on: any e-mail signs you in (demo users are <code className="[overflow-wrap:anywhere]">alice@demo.tunewave</code>, …).
             </p>
-            <Field label="E-mail">
+            <Field label="E-mail" error={errors.fields.email}>
               <Input type="email" required autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
             </Field>
-            <Field label="Display name" hint="Optional, for a new account">
-              <Input value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+            <Field label="Display name" hint="Optional, for a new account" error={errors.fields.display_name}>
+              <Input
+                autoComplete="nickname"
+                maxLength={limits.DevLoginRequest.display_name.maxLength}
+                value={displayName}
+                onChange={(e) => setDisplayName(e.target.value)}
+              />
             </Field>
-            <ErrorNote error={login.error} />
+            <ErrorNote>{errors.rest}</ErrorNote>
             <Button type="submit" variant="primary" className="w-full" disabled={login.isPending || !email.trim()}>
               {login.isPending ? "Signing in…" : "Sign in"}
             </Button>
