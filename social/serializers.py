@@ -31,3 +31,9 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "text", "data", "is_read", "created_at"]
+        extra_kwargs = {
+            "data": {
+                "help_text": "Ids the notification is about (`friendship_id`, `room_id`, …). A `friend_request` "
+                "that is no longer pending has `status`: accepted, declined or withdrawn (and is read)."
+            }
+        }

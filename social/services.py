@@ -127,7 +127,20 @@ def _respond(friendship_id, user: User, status: str) -> Friendship:
     friendship.status = status
     friendship.responded_at = timezone.now()
     friendship.save(update_fields=["status", "responded_at"])
+    _request_settled(friendship, status)
     return friendship
+
+
+def _request_settled(friendship: Friendship, status: str) -> None:
+    """The recipient's notification of a request that is no longer pending is read and says how
+    it ended (`data.status`), so no client offers Accept/Decline on it any more."""
+    notes = Notification.objects.filter(
+        user_id=friendship.to_user_id, kind=Kind.FRIEND_REQUEST, data__friendship_id=str(friendship.pk)
+    )
+    for note in notes:
+        note.data = {**note.data, "status": status}
+        note.is_read = True
+        note.save(update_fields=["data", "is_read"])
 
 
 @transaction.atomic
@@ -150,7 +163,10 @@ def friendship_decline(*, friendship_id, user: User) -> Friendship:
 @transaction.atomic
 def friendship_delete(*, friendship_id, user: User) -> None:
     """Either side ends a friendship (or withdraws or discards a request)."""
-    _mine_or_404(friendship_id, user).delete()
+    friendship = _mine_or_404(friendship_id, user)
+    if friendship.status == Status.PENDING:
+        _request_settled(friendship, "withdrawn" if friendship.from_user_id == user.pk else Status.DECLINED)
+    friendship.delete()
 
 
 def notification_mark_read(*, notification_id, user: User) -> Notification:

@@ -150,3 +150,18 @@ def test_limits_are_the_documented_ones(alice, as_user):
     assert statuses == [201] * 5 + [429]
     reads = [client.get("/friendships/my-friends").status_code for _ in range(16)]
     assert reads == [200] * 15 + [429]
+
+
+@pytest.mark.parametrize("answer", ["accept", "decline", "withdraw"])
+def test_an_answered_request_no_longer_asks_for_an_answer(alice, bob, as_user, answer):
+    """Answered on the Friends page (or withdrawn by the sender), the request's notification is
+    read and says how it ended, so no client offers Accept/Decline on it any more."""
+    friendship_id = send(as_user, alice, bob).json()["id"]
+    if answer == "withdraw":
+        assert as_user(alice).delete(f"/friendships/{friendship_id}").status_code == 204
+    else:
+        assert as_user(bob).put(f"/friendships/{friendship_id}/{answer}").status_code == 200
+    [note] = as_user(bob).get("/notifications/my").json()
+    assert note["kind"] == "friend_request"
+    assert note["is_read"] is True
+    assert note["data"]["status"] == {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}[answer]

@@ -965,6 +965,7 @@ export interface components {
             readonly id: string;
             kind: components["schemas"]["KindEnum"];
             text: string;
+            /** @description Ids the notification is about (`friendship_id`, `room_id`, …). A `friend_request` that is no longer pending has `status`: accepted, declined or withdrawn (and is read). */
             data?: unknown;
             is_read?: boolean;
             /** Format: date-time */
