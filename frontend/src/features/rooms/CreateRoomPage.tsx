@@ -1,22 +1,30 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 
+import { limits } from "../../api/limits";
 import type { RoomPolicy } from "../../api/types";
 import { useApi } from "../../app/context";
 import { keys } from "../../app/queryKeys";
-import { Button, Card, ErrorNote, Field, Input, PageTitle, parseList, Select, Textarea } from "../../components/ui";
+import { Button, Card, ErrorNote, Field, formErrors, Input, PageTitle, parseList, Select, Textarea } from "../../components/ui";
+import { countHint, focusFirstInvalid, listError, present, textError } from "../../components/validate";
+
+const RULES = limits.RoomWriteRequest;
+const LABELS = { name: "Name", description: "Description", genres: "Genres", is_private: "Private", queue_policy: "Who can add to the queue", playback_policy: "Who controls playback" };
 
 export function CreateRoomPage() {
   const api = useApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const formRef = useRef<HTMLFormElement>(null);
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [genres, setGenres] = useState("");
   const [isPrivate, setIsPrivate] = useState(false);
   const [queuePolicy, setQueuePolicy] = useState<RoomPolicy>("moderators");
   const [playbackPolicy, setPlaybackPolicy] = useState<RoomPolicy>("moderators");
+  // Checked as the person types once they tried to submit.
+  const [tried, setTried] = useState(false);
 
   const create = useMutation({
     mutationFn: () =>
@@ -36,45 +44,62 @@ export function CreateRoomPage() {
     },
   });
 
+  const local = present({
+    name: textError(name, "Name", RULES.name, { required: true }),
+    description: textError(description, "Description", RULES.description),
+    genres: listError(parseList(genres), "Genres", RULES.genres, "genre"),
+  });
+  const server = formErrors(create.error, LABELS, { conflict: "name" });
+  const shown = (field: keyof typeof local) => (tried && local[field] ? [local[field]] : create.isPending ? undefined : server.fields[field]);
+
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    setTried(true);
+    if (Object.keys(local).length > 0) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    create.mutate(undefined, { onError: () => focusFirstInvalid(formRef.current) });
   };
 
   return (
     <div className="mx-auto max-w-xl">
       <PageTitle>Create a room</PageTitle>
       <Card>
-        <form onSubmit={submit} className="space-y-4">
-          <Field label="Name" hint="Room names are unique.">
-            <Input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+        <form ref={formRef} onSubmit={submit} className="space-y-4" noValidate>
+          <Field label="Name" hint={`Room names are unique; ${RULES.name.minLength}–${RULES.name.maxLength} characters.`} error={shown("name")}>
+            <Input required maxLength={RULES.name.maxLength} value={name} onChange={(e) => setName(e.target.value)} />
           </Field>
-          <Field label="Description">
+          <Field label="Description" hint={countHint(description, RULES.description.maxLength)} error={shown("description")}>
             <Textarea rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
           </Field>
-          <Field label="Genres" hint="Comma-separated, e.g. jazz, bebop">
+          <Field
+            label="Genres"
+            hint={`Comma-separated, e.g. jazz, bebop (up to ${RULES.genres.maxItems})`}
+            error={shown("genres") ?? server.fields.genres}
+          >
             <Input value={genres} onChange={(e) => setGenres(e.target.value)} />
           </Field>
-          <label className="flex items-center gap-2 text-sm text-zinc-300">
+          <label className="flex min-h-6 items-center gap-2 text-sm text-zinc-300">
             <input type="checkbox" className="h-4 w-4 accent-violet-500" checked={isPrivate} onChange={(e) => setIsPrivate(e.target.checked)} />
             Private (only invited people can join)
           </label>
           <div className="grid gap-4 sm:grid-cols-2">
-            <Field label="Who can add to the queue">
+            <Field label="Who can add to the queue" error={server.fields.queue_policy}>
               <Select value={queuePolicy} onChange={(e) => setQueuePolicy(e.target.value as RoomPolicy)}>
                 <option value="moderators">Owner and moderators</option>
                 <option value="members">Every member</option>
               </Select>
             </Field>
-            <Field label="Who controls playback">
+            <Field label="Who controls playback" error={server.fields.playback_policy}>
               <Select value={playbackPolicy} onChange={(e) => setPlaybackPolicy(e.target.value as RoomPolicy)}>
                 <option value="moderators">Owner and moderators</option>
                 <option value="members">Every member</option>
               </Select>
             </Field>
           </div>
-          <ErrorNote error={create.error} />
-          <Button type="submit" variant="primary" disabled={create.isPending || !name.trim()}>
+          <ErrorNote>{server.rest ?? (server.fields.is_private ? server.fields.is_private.join(" ") : null)}</ErrorNote>
+          <Button type="submit" variant="primary" disabled={create.isPending}>
             {create.isPending ? "Creating…" : "Create room"}
           </Button>
         </form>
