@@ -85,6 +85,20 @@ def username_normalize(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+def username_visible(value: str) -> str:
+    """`value` without the characters that render as nothing (Hangul fillers, variation
+    selectors, …): a username must be readable as what it is."""
+    return "".join(
+        char for char in value if char not in _INVISIBLE and unicodedata.category(char) not in _DROPPED_CATEGORIES
+    )
+
+
+def username_readable(value: str) -> bool:
+    """True when every character of `value` shows, and at least one is a letter or digit
+    (`...` or three Hangul fillers are not names anyone can read or type)."""
+    return username_visible(value) == value and any(char.isalnum() for char in value)
+
+
 def username_skeleton(value: str) -> str:
     """What a username looks like: equal skeletons mean one could pass for the other."""
     text = unicodedata.normalize("NFD", username_normalize(value)).translate(_FOLD)

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from accounts.names import display_name_clean, username_normalize
+from accounts.names import display_name_clean, username_normalize, username_readable
 from core.public_urls import absolute_url
 
 
@@ -10,7 +10,10 @@ class UsernameField(serializers.RegexField):
     """A username, NFKC-normalised before its rules are checked (so `ａｌｉｃｅ` is `alice`)."""
 
     def to_internal_value(self, data):
-        return username_normalize(super().to_internal_value(data))
+        name = username_normalize(super().to_internal_value(data))
+        if not username_readable(name):
+            self.fail("invalid")
+        return name
 
 
 class DisplayNameField(serializers.CharField):

@@ -30,7 +30,13 @@ from social_django.models import Nonce, Partial, UserSocialAuth
 
 from accounts import events
 from accounts.models import USERNAME_TAKEN, User
-from accounts.names import display_name_clean, username_normalize, username_skeleton
+from accounts.names import (
+    display_name_clean,
+    username_normalize,
+    username_readable,
+    username_skeleton,
+    username_visible,
+)
 from accounts.selectors import access_token_denied, access_token_deny_key
 from core.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
 from core.realtime import send_on_commit
@@ -57,7 +63,8 @@ def normalize_genres(genres: list[str]) -> list[str]:
 
 def _username_base(base: str) -> str:
     """`base` as a username: NFKC-normalised, only characters a username holds, at most 30."""
-    return _USERNAME_UNSAFE.sub("", username_normalize(base))[:30] or "listener"
+    name = _USERNAME_UNSAFE.sub("", username_visible(username_normalize(base)))[:30]
+    return name if username_readable(name) else "listener"
 
 
 def _free_username(base: str) -> str:

@@ -254,3 +254,25 @@ def test_imports_store_usernames_as_user_create_would_and_find_them_again(db):
 def test_imports_find_users_an_older_import_stored_unnormalised(db):
     older = UserFactory(username="\uff44\uff41\uff4e")  # ｄａｎ, as imports stored it before
     assert services.users_bulk_get_or_create(keys=["\uff44\uff41\uff4e"]) == ({"\uff44\uff41\uff4e": older.pk}, 0)
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    ["\u3164\u3164\u3164", "\uffa0\uffa0\uffa0", "bob\u3164", "bo\u034fb", "...", "_-+", "\u2800\u2800\u2800"],
+)
+def test_a_username_must_show_and_hold_a_letter_or_digit(bob, as_user, unreadable):
+    """Three Hangul fillers were a valid, invisible username (and an empty-looking one reads as
+    "taken" beside another); `...` named nobody. Both are refused as invalid, and nothing changes."""
+    response = rename(as_user(bob), bob, username=unreadable, bio="changed")
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"] == {"username": ["Use 3-30 letters, digits and . @ + - _ only."]}
+    bob.refresh_from_db()
+    assert (bob.username, bob.bio) == ("bob", "")
+
+
+def test_a_new_account_gets_a_readable_username_from_an_unreadable_name(db):
+    from accounts.services import user_create
+
+    assert user_create(email="ghost@example.com", username="\u3164\u3164\u3164").username.startswith("listener")
+    assert user_create(email="dots@example.com", username="...").username.startswith("listener")
