@@ -31,8 +31,9 @@ export type ServerEvent =
   | { type: "member.role_changed"; room_id: string; user_id: string; role: string }
   | { type: "presence"; room_id: string; online: UserBrief[] }
   | { type: "room.updated"; room_id: string }
-  /** `in_reply_to`: the type of the client frame this error answers (absent for frame-level errors) */
-  | { type: "error"; code: string; detail: string; retry_after?: number; in_reply_to?: string };
+  /** `in_reply_to`: the type of the client frame this error answers (absent for frame-level errors);
+   * `client_msg_id`: for a refused chat.message, the id the client gave it */
+  | { type: "error"; code: string; detail: string; retry_after?: number; in_reply_to?: string; client_msg_id?: string };
 
 export type ClientFrame =
   | { type: "chat.message"; text: string; client_msg_id?: string }
