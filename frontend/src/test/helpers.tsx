@@ -7,7 +7,7 @@ import { ApiClient } from "../api/client";
 import { AppProviders } from "../app/context";
 import { memoryTokenStore, type TokenPair } from "../auth/tokens";
 
-export { fakeJwt, jsonResponse, mockFetch } from "./http";
+export { fakeJwt, jsonResponse, mockFetch, type FetchRoute } from "./http";
 
 export function renderWithApp(
   ui: ReactElement,
