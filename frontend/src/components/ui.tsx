@@ -179,7 +179,7 @@ export function formErrors<F extends string>(
 export { fieldLabel };
 
 export function Card({ children, className = "" }: { children: ReactNode; className?: string }) {
-  return <section className={`rounded-2xl bg-zinc-900/70 p-4 ring-1 ring-zinc-800 sm:p-5 ${className}`}>{children}</section>;
+  return <section className={`min-w-0 rounded-2xl bg-zinc-900/70 p-4 ring-1 ring-zinc-800 sm:p-5 ${className}`}>{children}</section>;
 }
 
 export function PageTitle({ children, actions }: { children: ReactNode; actions?: ReactNode }) {
@@ -225,7 +225,7 @@ export function Badge({ children, tone = "zinc" }: { children: ReactNode; tone?:
     emerald: "bg-emerald-500/15 text-emerald-300",
     amber: "bg-amber-500/15 text-amber-300",
   };
-  return <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</span>;
+  return <span className={`inline-flex max-w-full items-center rounded-full px-2 py-0.5 text-xs font-medium [overflow-wrap:anywhere] ${tones[tone]}`}>{children}</span>;
 }
 
 export function Avatar({ user, size = 8 }: { user: Pick<UserBrief, "display_name" | "username" | "avatar_url">; size?: 6 | 8 | 10 | 16 | 24 }) {

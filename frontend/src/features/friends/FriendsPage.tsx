@@ -1,18 +1,30 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 
 import type { Friendship, UserBrief } from "../../api/types";
 import { useApi } from "../../app/context";
 import { keys } from "../../app/queryKeys";
-import { Avatar, Button, Card, displayName, ErrorNote, Field, Input, PageTitle, Spinner } from "../../components/ui";
+import { Avatar, Button, Card, displayName, ErrorNote, Field, formErrors, Input, PageTitle, Spinner } from "../../components/ui";
+import { focusFirstInvalid } from "../../components/validate";
 import { useFriendLists } from "./AddFriendButton";
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+export const NOT_A_USER_ID = "That isn't a user id. Copy it from their profile page (or paste the page's link).";
+
+/** A user id from what was pasted: the id itself or a profile link (…/app/users/<id>). */
+export function extractUserId(text: string): string | null {
+  const match = text.trim().match(UUID);
+  return match ? match[0].toLowerCase() : null;
+}
 
 export function FriendsPage() {
   const api = useApi();
   const queryClient = useQueryClient();
   const { friends, sent, received } = useFriendLists();
   const [userId, setUserId] = useState("");
+  const [idProblem, setIdProblem] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: keys.friends });
   const send = useMutation({
     mutationFn: (id: string) => api.sendFriendRequest(id),
@@ -20,14 +32,23 @@ export function FriendsPage() {
       setUserId("");
       void refresh();
     },
+    onError: () => focusFirstInvalid(formRef.current),
   });
+  const sendErrors = formErrors(send.error, { user_id: "User id" }, { conflict: "user_id" });
   const accept = useMutation({ mutationFn: (id: string) => api.acceptFriendRequest(id), onSuccess: () => void refresh() });
   const decline = useMutation({ mutationFn: (id: string) => api.declineFriendRequest(id), onSuccess: () => void refresh() });
   const remove = useMutation({ mutationFn: (id: string) => api.removeFriendship(id), onSuccess: () => void refresh() });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (userId.trim()) send.mutate(userId.trim());
+    const id = extractUserId(userId);
+    if (!id) {
+      setIdProblem(userId.trim() ? NOT_A_USER_ID : "Paste their user id or profile link.");
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setIdProblem(null);
+    send.mutate(id);
   };
   const pendingReceived = received.data?.filter((f) => f.status === "pending") ?? [];
   const pendingSent = sent.data?.filter((f) => f.status === "pending") ?? [];
@@ -41,7 +62,7 @@ export function FriendsPage() {
           <h2 className="mb-3 text-lg font-semibold text-white">Requests for you</h2>
           {received.isPending ? <Spinner /> : null}
           <ErrorNote error={received.error} />
-          {received.data && pendingReceived.length === 0 ? <p className="text-sm text-zinc-500">No requests waiting.</p> : null}
+          {received.data && pendingReceived.length === 0 ? <p className="text-sm text-zinc-400">No requests waiting.</p> : null}
           <ul className="divide-y divide-zinc-800">
             {pendingReceived.map((f) => (
               <FriendRow key={f.id} user={f.from_user}>
@@ -57,24 +78,35 @@ export function FriendsPage() {
         </Card>
         <Card>
           <h2 className="mb-3 text-lg font-semibold text-white">Sent requests</h2>
-          <form onSubmit={submit} className="mb-3">
-            <Field label="Send a request by user id" hint="Or use “+ Friend” in a room's member list.">
-              <div className="flex gap-2">
-                <Input value={userId} onChange={(e) => setUserId(e.target.value)} placeholder="User id" />
-                <Button type="submit" disabled={send.isPending || !userId.trim()}>
+          <form ref={formRef} onSubmit={submit} className="mb-3" noValidate>
+            <Field
+              label="Send a request by user id or profile link"
+              hint="Their id is on their profile page. Or use “+ Friend” in a room's member list."
+              error={idProblem ? [idProblem] : send.isPending ? undefined : (sendErrors.fields.user_id ?? (sendErrors.rest ? [sendErrors.rest] : undefined))}
+            >
+              <div className="flex min-w-0 gap-2">
+                <Input
+                  value={userId}
+                  onChange={(e) => {
+                    setUserId(e.target.value);
+                    setIdProblem(null);
+                  }}
+                  placeholder="User id or profile link"
+                  autoComplete="off"
+                  spellCheck={false}
+                />
+                <Button type="submit" className="shrink-0" disabled={send.isPending}>
                   Send
                 </Button>
               </div>
             </Field>
-            <div className="mt-2">
-              <ErrorNote error={send.error} />
-            </div>
+            {send.isSuccess ? <p className="mt-2 text-sm text-emerald-300">Request sent.</p> : null}
           </form>
-          {sent.data && pendingSent.length === 0 ? <p className="text-sm text-zinc-500">No pending requests.</p> : null}
+          {sent.data && pendingSent.length === 0 ? <p className="text-sm text-zinc-400">No pending requests.</p> : null}
           <ul className="divide-y divide-zinc-800">
             {pendingSent.map((f) => (
               <FriendRow key={f.id} user={f.to_user}>
-                <span className="text-xs text-zinc-500">pending</span>
+                <span className="text-xs text-zinc-400">pending</span>
                 <Button size="sm" variant="ghost" onClick={() => remove.mutate(f.id)}>
                   Cancel
                 </Button>
@@ -85,11 +117,11 @@ export function FriendsPage() {
       </div>
       <Card>
         <h2 className="mb-3 text-lg font-semibold text-white">
-          Your friends <span className="text-zinc-500">({friends.data?.length ?? 0})</span>
+          Your friends <span className="text-zinc-400">({friends.data?.length ?? 0})</span>
         </h2>
         {friends.isPending ? <Spinner /> : null}
         <ErrorNote error={friends.error} />
-        {friends.data?.length === 0 ? <p className="text-sm text-zinc-500">No friends yet — meet people in rooms!</p> : null}
+        {friends.data?.length === 0 ? <p className="text-sm text-zinc-400">No friends yet — meet people in rooms!</p> : null}
         <ul className="grid gap-x-6 sm:grid-cols-2">
           {friends.data?.map((f: Friendship) => (
             <FriendRow key={f.id} user={f.friend}>
@@ -112,12 +144,15 @@ export function FriendsPage() {
 
 function FriendRow({ user, children }: { user: UserBrief; children: React.ReactNode }) {
   return (
-    <li className="flex items-center gap-3 py-2">
+    <li className="flex flex-wrap items-center gap-x-3 gap-y-1 py-2">
       <Avatar user={user} />
-      <Link to={`/users/${user.id}`} className="min-w-0 flex-1 truncate text-sm text-zinc-100 hover:underline">
-        {displayName(user)} <span className="text-zinc-500">@{user.username}</span>
+      <Link
+        to={`/users/${user.id}`}
+        className="min-w-0 flex-1 truncate py-1 text-sm text-zinc-100 underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-violet-400"
+      >
+        {displayName(user)} <span className="text-zinc-400">@{user.username}</span>
       </Link>
-      <div className="flex items-center gap-1.5">{children}</div>
+      <div className="ml-auto flex shrink-0 items-center gap-1.5">{children}</div>
     </li>
   );
 }

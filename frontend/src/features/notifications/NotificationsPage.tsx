@@ -15,6 +15,15 @@ export function NotificationsPage() {
   const queryClient = useQueryClient();
   const { adjustUnread } = useNotifications();
   const [page, setPage] = useState(0);
+  // Accept/Decline only while the request still waits: it may have been answered on the
+  // Friends page or in another tab since the notification arrived.
+  const received = useQuery({
+    queryKey: keys.receivedRequests,
+    queryFn: () => api.receivedRequests(),
+    staleTime: 0,
+    refetchOnWindowFocus: true,
+  });
+  const pendingIds = new Set((received.data ?? []).filter((f) => f.status === "pending").map((f) => f.id));
   const list = useQuery({
     queryKey: [...keys.notifications, page],
     queryFn: () => api.notifications({ limit: PAGE, offset: page * PAGE }),
@@ -44,6 +53,8 @@ export function NotificationsPage() {
       void queryClient.invalidateQueries({ queryKey: keys.friends });
       if (!n.is_read) markRead.mutate(n);
     },
+    // Answered elsewhere meanwhile (404/409): the fresh list hides the buttons.
+    onError: () => void queryClient.invalidateQueries({ queryKey: keys.friends }),
   });
   const remove = useMutation({
     mutationFn: (n: Notification) => api.deleteNotification(n.id),
@@ -64,23 +75,26 @@ export function NotificationsPage() {
           const link = notificationLink(n);
           return (
             <li key={n.id} className={`flex flex-wrap items-start gap-3 rounded-xl p-3 ring-1 ${n.is_read ? "bg-zinc-900/40 ring-zinc-800" : "bg-violet-950/40 ring-violet-800/60"}`}>
-              {!n.is_read ? <span className="mt-1.5 h-2 w-2 shrink-0 rounded-full bg-violet-400" aria-label="unread" /> : null}
+              {!n.is_read ? <span className="mt-1.5 h-2 w-2 shrink-0 rounded-full bg-violet-400" aria-hidden /> : null}
               <div className="min-w-0 flex-1">
-                <p className="text-sm text-zinc-100">{n.text}</p>
-                <p className="text-xs text-zinc-500">
+                <p className="text-sm text-zinc-100 [overflow-wrap:anywhere]">
+                  {!n.is_read ? <span className="sr-only">Unread: </span> : null}
+                  {n.text}
+                </p>
+                <p className="text-xs text-zinc-400">
                   <time dateTime={n.created_at}>{formatWhen(n.created_at)}</time>
                   {link ? (
                     <>
                       {" · "}
-                      <Link className="text-violet-300 hover:underline" to={link} onClick={() => !n.is_read && markRead.mutate(n)}>
+                      <Link className="text-violet-300 underline underline-offset-2 hover:text-violet-200" to={link} onClick={() => !n.is_read && markRead.mutate(n)}>
                         Open
                       </Link>
                     </>
                   ) : null}
                 </p>
               </div>
-              <div className="flex gap-1">
-                {n.kind === "friend_request" && !n.is_read && (n.data as Record<string, unknown> | null)?.friendship_id ? (
+              <div className="ml-auto flex flex-wrap gap-1">
+                {isOpenRequest(n, pendingIds) ? (
                   <>
                     <Button size="sm" variant="primary" onClick={() => answer.mutate({ n, accept: true })} disabled={answer.isPending}>
                       Accept
@@ -113,4 +127,12 @@ export function NotificationsPage() {
       </nav>
     </div>
   );
+}
+
+/** A friend request notification whose request still waits for an answer. */
+function isOpenRequest(n: Notification, pendingIds: Set<string>): boolean {
+  if (n.kind !== "friend_request") return false;
+  const data = (n.data ?? {}) as Record<string, unknown>;
+  if (typeof data.status === "string" && data.status !== "pending") return false;
+  return pendingIds.has(String(data.friendship_id ?? ""));
 }

@@ -28,11 +28,11 @@ export function UserPage() {
           <Avatar user={u} size={16} />
           <div className="min-w-0 flex-1">
             <h1 className="truncate text-2xl font-semibold text-white">{u.display_name || u.username}</h1>
-            <p className="text-sm text-zinc-400">@{u.username}</p>
+            <p className="truncate text-sm text-zinc-400">@{u.username}</p>
           </div>
           <AddFriendButton userId={u.id} />
         </div>
-        {u.bio ? <p className="mt-3 whitespace-pre-wrap text-sm text-zinc-300">{u.bio}</p> : null}
+        {u.bio ? <p className="mt-3 whitespace-pre-wrap text-sm text-zinc-300 [overflow-wrap:anywhere]">{u.bio}</p> : null}
         {genres.length ? (
           <div className="mt-3 flex flex-wrap gap-1.5">
             {genres.map((genre) => (
@@ -42,18 +42,21 @@ export function UserPage() {
             ))}
           </div>
         ) : null}
+        <p className="mt-3 text-xs text-zinc-400 [overflow-wrap:anywhere]">
+          User id (for friend requests and invites): <code className="text-zinc-300">{u.id}</code>
+        </p>
       </Card>
       <div className="grid gap-5 lg:grid-cols-2">
         <Card>
           <h2 className="mb-3 text-lg font-semibold text-white">Favorites</h2>
           {favorites.isError ? <ErrorNote error={favorites.error} /> : null}
-          {favorites.data?.length === 0 ? <p className="text-sm text-zinc-500">No favorites yet.</p> : null}
+          {favorites.data?.length === 0 ? <p className="text-sm text-zinc-400">No favorites yet.</p> : null}
           <ul className="space-y-2">
             {favorites.data?.map((fav) => (
               <li key={fav.track.spotify_id} className="flex items-center gap-3 text-sm">
                 <TrackArt track={fav.track} size="sm" />
                 <span className="min-w-0 flex-1 truncate text-zinc-200">
-                  {fav.track.name} <span className="text-zinc-500">— {fav.track.artists.join(", ")}</span>
+                  {fav.track.name} <span className="text-zinc-400">— {fav.track.artists.join(", ")}</span>
                 </span>
               </li>
             ))}
