@@ -14,17 +14,17 @@ export function OnlineNow({ online }: { online: UserBrief[] }) {
   return (
     <section aria-labelledby="online-heading">
       <h2 id="online-heading" className="mb-2 text-sm font-semibold uppercase tracking-wider text-zinc-400">
-        Listening now <span className="text-zinc-500">({online.length})</span>
+        Listening now <span className="text-zinc-400">({online.length})</span>
       </h2>
-      {online.length === 0 ? <p className="text-sm text-zinc-500">Nobody else is here right now.</p> : null}
-      <ul className="flex flex-wrap gap-2">
+      {online.length === 0 ? <p className="text-sm text-zinc-400">Nobody else is here right now.</p> : null}
+      <ul aria-label="Listening now" className="flex flex-wrap gap-2">
         {online.map((user) => (
-          <li key={user.id} className="flex items-center gap-1.5 rounded-full bg-zinc-800/80 py-0.5 pl-0.5 pr-2.5 text-xs text-zinc-200">
-            <span className="relative">
+          <li key={user.id} className="flex min-w-0 max-w-full items-center gap-1.5 rounded-full bg-zinc-800/80 py-0.5 pl-0.5 pr-2.5 text-xs text-zinc-200">
+            <span className="relative shrink-0">
               <Avatar user={user} size={6} />
               <span className="absolute -bottom-0.5 -right-0.5 h-2 w-2 rounded-full bg-emerald-400 ring-2 ring-zinc-900" aria-hidden />
             </span>
-            {displayName(user)}
+            <span className="min-w-0 truncate">{displayName(user)}</span>
           </li>
         ))}
       </ul>
@@ -77,24 +77,24 @@ export function Members({
   return (
     <section aria-labelledby="members-heading">
       <h2 id="members-heading" className="mb-2 text-sm font-semibold uppercase tracking-wider text-zinc-400">
-        Members <span className="text-zinc-500">({members?.length ?? 0})</span>
+        Members <span className="text-zinc-400">({members?.length ?? 0})</span>
       </h2>
-      <ul className="divide-y divide-zinc-800">
+      <ul aria-label="Members" className="divide-y divide-zinc-800">
         {sorted.map((member) => {
           const online = onlineIds.has(member.user.id);
           const isMe = member.user.id === me;
           return (
             <li key={member.user.id} className="py-2">
               <div className="flex flex-wrap items-center gap-2">
-                <span className="relative">
+                <span className="relative shrink-0">
                   <Avatar user={member.user} size={8} />
                   {online ? <span className="absolute -bottom-0.5 -right-0.5 h-2.5 w-2.5 rounded-full bg-emerald-400 ring-2 ring-zinc-900" aria-hidden /> : null}
                 </span>
                 <div className="min-w-0 flex-1">
                   <Link to={`/users/${member.user.id}`} className="block truncate text-sm text-zinc-100 hover:underline">
-                    {displayName(member.user)} {isMe ? <span className="text-zinc-500">(you)</span> : null}
+                    {displayName(member.user)} {isMe ? <span className="text-zinc-400">(you)</span> : null}
                   </Link>
-                  <p className="text-xs text-zinc-500">
+                  <p className="truncate text-xs text-zinc-400">
                     @{member.user.username} · {online ? "online" : "offline"}
                   </p>
                 </div>
@@ -102,7 +102,7 @@ export function Members({
                 {!isMe ? <AddFriendButton userId={member.user.id} /> : null}
               </div>
               {!isMe && member.role !== "owner" && (isOwner || isModerator) ? (
-                <div className="mt-1.5 flex flex-wrap gap-1.5 pl-10">
+                <div className="mt-1.5 flex flex-wrap gap-1.5 pl-10 max-sm:pl-0">
                   {member.role === "member" ? (
                     <Button size="sm" variant="ghost" onClick={() => setRole.mutate({ userId: member.user.id, role: "moderator" })}>
                       Make moderator
@@ -135,7 +135,7 @@ export function Members({
               ) : null}
               {banning === member.user.id ? (
                 <form
-                  className="mt-2 flex gap-2 pl-10"
+                  className="mt-2 flex min-w-0 gap-2 pl-10 max-sm:pl-0"
                   onSubmit={(event) => {
                     event.preventDefault();
                     ban.mutate({ userId: member.user.id });

@@ -156,23 +156,29 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
   const status = state?.status ?? "idle";
 
   return (
-    <section aria-label="Now playing" className="rounded-2xl bg-gradient-to-br from-violet-950/80 via-zinc-900 to-zinc-900 p-4 ring-1 ring-violet-900/50 sm:p-5">
-      <div className="flex gap-4">
-        <TrackArt track={track} size="lg" />
+    <section aria-label="Now playing" className="min-w-0 rounded-2xl bg-gradient-to-br from-violet-950/80 via-zinc-900 to-zinc-900 p-3 ring-1 ring-violet-900/50 sm:p-5">
+      <div className="flex min-w-0 gap-3 sm:gap-4">
+        {/* Smaller art on phones: the chat below must fit the first screen. */}
+        <span className="sm:hidden">
+          <TrackArt track={track} size="md" />
+        </span>
+        <span className="hidden sm:block">
+          <TrackArt track={track} size="lg" />
+        </span>
         <div className="flex min-w-0 flex-1 flex-col">
           <p className="text-xs font-medium uppercase tracking-wider text-violet-300">
             {status === "playing" ? "Now playing" : status === "paused" ? "Paused" : "Nothing playing"}
           </p>
           {track ? (
             <>
-              <h2 className="mt-1 truncate text-xl font-semibold text-white">{track.name}</h2>
+              <h2 className="mt-0.5 truncate text-lg font-semibold text-white sm:mt-1 sm:text-xl">{track.name}</h2>
               <p className="truncate text-sm text-zinc-300">{track.artists.join(", ")}</p>
-              <p className="truncate text-xs text-zinc-500">{track.album}</p>
-              <div className="mt-2 flex flex-wrap items-center gap-2">
+              <p className="truncate text-xs text-zinc-400 max-sm:hidden">{track.album}</p>
+              <div className="mt-1 flex min-w-0 flex-wrap items-center gap-2 sm:mt-2">
                 {track.genres.slice(0, 3).map((genre) => (
-                  <Badge key={genre} tone="violet">
-                    {genre}
-                  </Badge>
+                  <span key={genre} className="max-sm:hidden">
+                    <Badge tone="violet">{genre}</Badge>
+                  </span>
                 ))}
                 {!audioUrl ? <Badge tone="amber">Spotify only</Badge> : null}
                 {favoriteButton}
@@ -185,7 +191,7 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
       </div>
 
       {track ? (
-        <div className="mt-4 space-y-1">
+        <div className="mt-2 space-y-1 sm:mt-4">
           {canControl ? (
             <input
               type="range"
@@ -212,7 +218,7 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
         </div>
       ) : null}
 
-      <div className="mt-3 flex flex-wrap items-center gap-2">
+      <div className="mt-2 flex flex-wrap items-center gap-2 sm:mt-3">
         {canControl ? (
           <>
             {status === "playing" ? (
@@ -232,7 +238,7 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
         {audioUrl ? (
           <label className="ml-auto flex items-center gap-2 text-xs text-zinc-400">
             Volume
-            <input type="range" min={0} max={1} step={0.05} value={volume} onChange={(e) => setVolume(Number(e.target.value))} className="w-24 accent-violet-400" />
+            <input type="range" min={0} max={1} step={0.05} value={volume} onChange={(e) => setVolume(Number(e.target.value))} className="w-20 accent-violet-400 sm:w-24" />
           </label>
         ) : null}
       </div>

@@ -27,9 +27,9 @@ export function Queue({ roomId, items, canEdit }: { roomId: string; items: Queue
   return (
     <section aria-labelledby="queue-heading" className="space-y-3">
       <h2 id="queue-heading" className="text-sm font-semibold uppercase tracking-wider text-zinc-400">
-        Up next {items ? <span className="text-zinc-500">({items.length})</span> : null}
+        Up next {items ? <span className="text-zinc-400">({items.length})</span> : null}
       </h2>
-      {items && items.length === 0 ? <p className="text-sm text-zinc-500">The queue is empty.</p> : null}
+      {items && items.length === 0 ? <p className="text-sm text-zinc-400">The queue is empty.</p> : null}
       <ol className="space-y-2">
         {items?.map((item) => (
           <li key={item.id} className="flex items-center gap-3 rounded-xl bg-zinc-900/60 p-2 ring-1 ring-zinc-800">
@@ -53,26 +53,31 @@ export function Queue({ roomId, items, canEdit }: { roomId: string; items: Queue
       <ErrorNote error={remove.error} />
       {canEdit ? (
         <div className="space-y-2">
-          <form onSubmit={submit} className="flex gap-2">
+          <form onSubmit={submit} className="flex min-w-0 gap-2">
             <label htmlFor="queue-add" className="sr-only">
               Spotify track id or link
             </label>
-            <Input id="queue-add" placeholder="Spotify track id or link" value={spotifyId} onChange={(e) => setSpotifyId(e.target.value)} />
+            <Input id="queue-add" className="min-w-0" placeholder="Spotify track id or link" value={spotifyId} onChange={(e) => setSpotifyId(e.target.value)} />
             <Button type="submit" variant="primary" disabled={add.isPending || !spotifyId.trim()}>
               Add
             </Button>
           </form>
           <ErrorNote error={add.error} />
-          <button type="button" className="text-xs text-violet-300 hover:underline" onClick={() => setShowFavorites((v) => !v)} aria-expanded={showFavorites}>
+          <button
+            type="button"
+            className="inline-flex min-h-9 items-center rounded-lg px-3 text-sm text-violet-300 underline underline-offset-2 ring-1 ring-inset ring-zinc-700 hover:bg-zinc-800 focus-visible:outline-2 focus-visible:outline-violet-400"
+            onClick={() => setShowFavorites((v) => !v)}
+            aria-expanded={showFavorites}
+          >
             {showFavorites ? "Hide my favorites" : "Add from my favorites"}
           </button>
           {showFavorites ? (
             <ul className="max-h-56 space-y-1 overflow-y-auto">
-              {favorites.data?.length === 0 ? <li className="text-xs text-zinc-500">No favorites yet.</li> : null}
+              {favorites.data?.length === 0 ? <li className="text-xs text-zinc-400">No favorites yet.</li> : null}
               {favorites.data?.map((fav) => (
                 <li key={fav.track.spotify_id} className="flex items-center gap-2 text-sm">
                   <span className="min-w-0 flex-1 truncate text-zinc-300">
-                    {fav.track.name} <span className="text-zinc-500">— {fav.track.artists.join(", ")}</span>
+                    {fav.track.name} <span className="text-zinc-400">— {fav.track.artists.join(", ")}</span>
                   </span>
                   <Button size="sm" onClick={() => add.mutate(fav.track.spotify_id)} disabled={add.isPending}>
                     + Queue
@@ -83,7 +88,7 @@ export function Queue({ roomId, items, canEdit }: { roomId: string; items: Queue
           ) : null}
         </div>
       ) : (
-        <p className="text-xs text-zinc-500">You can't change this room's queue.</p>
+        <p className="text-xs text-zinc-400">You can't change this room's queue.</p>
       )}
     </section>
   );

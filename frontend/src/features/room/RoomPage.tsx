@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useReducer, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
 import { isApiError } from "../../api/client";
@@ -15,7 +15,9 @@ import { FavoriteButton } from "../profile/FavoriteButton";
 import { Members, OnlineNow } from "./Members";
 import { Player } from "./Player";
 import { Queue } from "./Queue";
+import { ENDED_TEXT, endedReducer } from "./membership";
 import { RoomSettings } from "./RoomSettings";
+import { RoomPanel, RoomTabs, useFillViewport, useMediaQuery, type RoomSection } from "./RoomTabs";
 import { useRoomSocket, useSocketEvents, useStartSocket } from "./useRoomSocket";
 
 export function RoomPage() {
@@ -24,7 +26,8 @@ export function RoomPage() {
   const room = useQuery({ queryKey: keys.room(roomId), queryFn: () => api.room(roomId) });
 
   if (room.isPending) return <Spinner label="Opening the room…" />;
-  if (room.isError) {
+  // A refetch that fails (the room closed, or went private after a ban) keeps what was shown.
+  if (room.isError && !room.data) {
     return isApiError(room.error, 404) ? (
       <EmptyState title="This room does not exist, or it is private.">
         <Link className="text-violet-300 underline" to="/rooms">
@@ -35,37 +38,69 @@ export function RoomPage() {
       <ErrorNote error={room.error} />
     );
   }
+  if (!room.data) return null;
   return <RoomView room={room.data} />;
 }
+
+/** The members list asks for this many; a room with more shows the server's count. */
+const MEMBERS_PAGE = 100;
 
 function RoomView({ room }: { room: Room }) {
   const api = useApi();
   const me = useMe();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const [ended, dispatch] = useReducer(endedReducer, null);
   const isMember = room.my_role !== null && room.my_role !== undefined;
-  const { socket, status } = useRoomSocket(room.id, isMember);
+  const active = isMember && !ended;
+  const { socket, status } = useRoomSocket(room.id, active);
 
   const [playback, setPlayback] = useState<PlaybackState | null>(null);
   const [online, setOnline] = useState<UserBrief[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [showSettings, setShowSettings] = useState(false);
+  const [section, setSection] = useState<RoomSection>("chat");
+  const wide = useMediaQuery("(min-width: 1024px)");
 
   const queue = useQuery({ queryKey: keys.queue(room.id), queryFn: () => api.queue(room.id) });
-  const members = useQuery({ queryKey: keys.members(room.id), queryFn: () => api.members(room.id, { limit: 100 }) });
+  const members = useQuery({ queryKey: keys.members(room.id), queryFn: () => api.members(room.id, { limit: MEMBERS_PAGE }) });
 
-  // member.joined of someone not yet listed: fetch the list again, at most every few seconds.
+  // The socket's word on membership, whether a frame or a close code: one state.
+  useEffect(() => {
+    dispatch({ type: "socket-status", status });
+  }, [status]);
+
+  // After a ban or removal: the viewer is out of the lists (the socket tells others, not them).
+  const meId = me.data?.id;
+  useEffect(() => {
+    if (!ended || !meId || ended.kind === "closed") return;
+    setOnline((current) => current.filter((u) => u.id !== meId));
+    queryClient.setQueryData<Member[]>(keys.members(room.id), (list) => list?.filter((m) => m.user.id !== meId));
+  }, [ended, meId, queryClient, room.id]);
+
+  // Membership news: add arrivals at once, then ask the server (roles, and who left for good).
   const membersRefetch = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refetchMembersSoon = () => {
     if (membersRefetch.current) return;
     membersRefetch.current = setTimeout(() => {
       membersRefetch.current = null;
-      void queryClient.invalidateQueries({ queryKey: keys.members(room.id) });
+      void queryClient.invalidateQueries({ queryKey: keys.members(room.id), exact: true });
     }, 3000);
   };
   useEffect(() => () => {
     if (membersRefetch.current) clearTimeout(membersRefetch.current);
   }, []);
+  const addMembers = (users: UserBrief[]) => {
+    if (!users.length) return;
+    queryClient.setQueryData<Member[]>(keys.members(room.id), (list) => {
+      if (!list) return list;
+      const fresh = users.filter((u, i) => !list.some((m) => m.user.id === u.id) && users.findIndex((x) => x.id === u.id) === i);
+      if (!fresh.length) return list;
+      const now = new Date().toISOString();
+      return [...list, ...fresh.map((user): Member => ({ user, role: "member", joined_at: now, online: true }))];
+    });
+    refetchMembersSoon();
+  };
 
   useSocketEvents(socket, (event) => {
     switch (event.type) {
@@ -76,28 +111,33 @@ function RoomView({ room }: { room: Room }) {
         queryClient.setQueryData<QueueItem[]>(keys.queue(room.id), event.queue);
         break;
       case "presence":
+        setOnline((current) => applyPresence(current, event));
+        addMembers(event.online);
+        break;
       case "member.left":
         setOnline((current) => applyPresence(current, event));
+        refetchMembersSoon();
         break;
       case "member.joined":
       case "members.changed": {
         setOnline((current) => applyPresence(current, event));
         const listed = queryClient.getQueryData<Member[]>(keys.members(room.id)) ?? [];
-        if (newcomers(listed.map((m) => m.user), event).length) refetchMembersSoon();
+        addMembers(newcomers(listed.map((m) => m.user), event));
+        if (event.type === "members.changed" && event.left.length) refetchMembersSoon();
         break;
       }
       case "member.role_changed":
         queryClient.setQueryData<Member[]>(keys.members(room.id), (list) =>
           list?.map((m) => (m.user.id === event.user_id ? { ...m, role: event.role as Member["role"] } : m)),
         );
-        if (event.user_id === me.data?.id || event.role === "owner") void queryClient.invalidateQueries({ queryKey: keys.room(room.id) });
+        if (event.user_id === me.data?.id || event.role === "owner") void queryClient.invalidateQueries({ queryKey: keys.room(room.id), exact: true });
         break;
       case "room.updated":
-        void queryClient.invalidateQueries({ queryKey: keys.room(room.id) });
+        void queryClient.invalidateQueries({ queryKey: keys.room(room.id), exact: true });
         break;
       case "error":
-        if (event.code === "forbidden") setNotice(event.detail);
-        else if (event.code === "room_closed" || event.code === "banned" || event.code === "removed") setNotice(event.detail);
+        if (event.code in { banned: 1, removed: 1, left: 1, room_closed: 1 }) dispatch({ type: "socket-error", code: event.code });
+        else if (event.code === "forbidden" && event.in_reply_to !== "chat.message") setNotice(event.detail);
         break;
       default:
         break;
@@ -109,7 +149,8 @@ function RoomView({ room }: { room: Room }) {
     mutationFn: () => api.joinRoom(room.id),
     onSuccess: (updated) => {
       queryClient.setQueryData(keys.room(room.id), updated);
-      void queryClient.invalidateQueries({ queryKey: keys.members(room.id) });
+      dispatch({ type: "rejoined" });
+      void queryClient.invalidateQueries({ queryKey: keys.members(room.id), exact: true });
       void queryClient.invalidateQueries({ queryKey: keys.myRooms });
     },
   });
@@ -123,68 +164,79 @@ function RoomView({ room }: { room: Room }) {
     },
   });
 
-  const role = room.my_role ?? null;
+  const role = active ? (room.my_role ?? null) : null;
   const canModerate = role === "owner" || role === "moderator";
-  const canControl = canModerate || (isMember && room.playback_policy === "members");
-  const canEditQueue = canModerate || (isMember && room.queue_policy === "members");
-  const onlineIds = new Set(online.map((u) => u.id));
+  const canControl = canModerate || (active && room.playback_policy === "members");
+  const canEditQueue = canModerate || (active && room.queue_policy === "members");
+  const canRejoin = ended ? (ended.kind === "removed" || ended.kind === "left") && !room.is_private : !isMember;
+  const shownOnline = ended && meId ? online.filter((u) => u.id !== meId) : online;
+  const onlineIds = new Set(shownOnline.map((u) => u.id));
+  // The header counts what the list shows (the server's count when the list is one page of many).
+  const listed = members.data?.length;
+  const memberCount = listed !== undefined && listed < MEMBERS_PAGE ? listed : Math.max(room.member_count, listed ?? 0);
   // Before the socket speaks, show what the room list knows.
   const shownState: PlaybackState | null =
     playback ?? (room.now_playing && !isMember ? { type: "playback.state", track: room.now_playing, status: "playing", position_ms: 0, server_time: 0, version: 0 } : null);
+  const fill = useFillViewport<HTMLDivElement>([section, ended, showSettings, notice, status.state]);
 
   return (
-    <div className="space-y-5">
-      <header className="flex flex-wrap items-start justify-between gap-3">
-        <div className="min-w-0">
-          <div className="flex flex-wrap items-center gap-2">
-            <h1 className="truncate text-2xl font-semibold tracking-tight text-white">{room.name}</h1>
+    <div className="min-w-0 space-y-3 lg:space-y-5">
+      <header className="flex flex-wrap items-start justify-between gap-x-3 gap-y-2">
+        <div className="min-w-0 flex-1 basis-48">
+          <div className="flex min-w-0 flex-wrap items-center gap-2">
+            <h1 className="min-w-0 max-w-full truncate text-xl font-semibold tracking-tight text-white sm:text-2xl">{room.name}</h1>
             {room.is_private ? <Badge tone="amber">Private</Badge> : null}
             {role ? <Badge tone="violet">you: {role}</Badge> : null}
-            <ConnectionBadge status={status} />
+            {active ? <ConnectionBadge status={status} /> : null}
           </div>
-          <p className="mt-1 text-sm text-zinc-400">
-            by {displayName(room.owner)} · {room.member_count} member{room.member_count === 1 ? "" : "s"}
+          <p className="mt-1 text-sm text-zinc-400 [overflow-wrap:anywhere]">
+            by {displayName(room.owner)} · <span data-testid="member-count">{memberCount} member{memberCount === 1 ? "" : "s"}</span>
             {room.genres.length ? ` · ${room.genres.join(", ")}` : ""}
           </p>
-          {room.description ? <p className="mt-2 max-w-2xl text-sm text-zinc-300">{room.description}</p> : null}
+          {room.description ? (
+            <p className="mt-1 max-w-2xl text-sm text-zinc-300 [overflow-wrap:anywhere] max-lg:line-clamp-2 lg:mt-2" title={room.description}>
+              {room.description}
+            </p>
+          ) : null}
         </div>
         <div className="flex flex-wrap gap-2">
-          {isMember && canModerate ? (
+          {active && canModerate ? (
             <Button onClick={() => setShowSettings((v) => !v)} aria-expanded={showSettings}>
               {showSettings ? "Close settings" : "Room settings"}
             </Button>
           ) : null}
-          {isMember && role !== "owner" ? (
+          {active && role !== "owner" ? (
             <Button variant="ghost" onClick={() => leave.mutate()} disabled={leave.isPending}>
               Leave room
             </Button>
           ) : null}
-          {!isMember ? (
+          {canRejoin ? (
             <Button variant="primary" onClick={() => join.mutate()} disabled={join.isPending}>
               {join.isPending ? "Joining…" : "Join room"}
             </Button>
           ) : null}
         </div>
       </header>
+      {ended ? <ErrorNote>{ENDED_TEXT[ended.kind]}</ErrorNote> : null}
       <ErrorNote error={join.error ?? leave.error} />
       {notice ? (
         <p role="status" className="rounded-lg bg-amber-950/50 px-3 py-2 text-sm text-amber-200 ring-1 ring-amber-900">
           {notice}{" "}
-          <button type="button" className="ml-2 underline" onClick={() => setNotice(null)}>
+          <button type="button" className="ml-2 min-h-6 underline" onClick={() => setNotice(null)}>
             Dismiss
           </button>
         </p>
       ) : null}
-      <SocketClosedNote status={status} />
-      {showSettings ? (
+      {active ? <SocketClosedNote status={status} /> : null}
+      {showSettings && active ? (
         <Card>
           <RoomSettings room={room} />
         </Card>
       ) : null}
 
-      <div className="grid gap-5 lg:grid-cols-[minmax(0,1fr)_24rem]">
-        <div className="space-y-5">
-          {isMember && socket ? (
+      <div className="grid min-w-0 gap-3 lg:grid-cols-[minmax(0,1fr)_24rem] lg:grid-rows-[auto_auto_1fr] lg:gap-5">
+        <div className="min-w-0 lg:col-start-1 lg:row-start-1">
+          {active && socket ? (
             <Player
               state={playback}
               clock={socket.clock}
@@ -195,29 +247,51 @@ function RoomView({ room }: { room: Room }) {
             />
           ) : (
             <Card>
-              <p className="text-sm text-zinc-300">
-                {shownState?.track ? (
+              <p className="text-sm text-zinc-300 [overflow-wrap:anywhere]">
+                {shownState?.track && !ended ? (
                   <>
                     Now playing: <span className="font-medium text-white">{shownState.track.name}</span> —{" "}
                     {shownState.track.artists.join(", ")}.{" "}
                   </>
                 ) : null}
-                Join the room to listen along and chat.
+                {ended ? "You are no longer listening to this room." : "Join the room to listen along and chat."}
               </p>
             </Card>
           )}
-          <Card>
-            <Queue roomId={room.id} items={queue.data} canEdit={canEditQueue} />
-            <ErrorNote error={queue.error} />
-          </Card>
-          <Card className="space-y-5">
-            {isMember ? <OnlineNow online={online} /> : null}
-            <Members roomId={room.id} members={members.data} onlineIds={isMember ? onlineIds : new Set(members.data?.filter((m) => m.online).map((m) => m.user.id))} myRole={role} />
-            <ErrorNote error={members.error} />
-          </Card>
         </div>
-        <div className="lg:sticky lg:top-20 lg:self-start">
-          <ChatPanel roomId={room.id} socket={socket} me={isMember && me.data ? me.data : null} canModerate={canModerate} />
+        <RoomTabs selected={section} onSelect={setSection} className="lg:hidden" />
+        {/* Below lg: the one open section fills the rest of the screen (below the player). */}
+        <div ref={fill} className="min-w-0 max-lg:h-[var(--room-fill,calc(100dvh-24rem))] max-lg:min-h-64 lg:contents">
+          <RoomPanel section="chat" selected={section} wide={wide} className="max-lg:h-full lg:sticky lg:top-20 lg:col-start-2 lg:row-span-3 lg:row-start-1 lg:self-start">
+            <ChatPanel
+              roomId={room.id}
+              socket={socket}
+              me={me.data ?? null}
+              canSend={active && !!me.data}
+              closedNote={ended ? "Chat is closed for you here." : undefined}
+              canModerate={canModerate}
+              members={members.data?.map((m) => m.user.username)}
+              className="h-full lg:h-[calc(100vh-10rem)]"
+            />
+          </RoomPanel>
+          <RoomPanel section="queue" selected={section} wide={wide} className="max-lg:h-full max-lg:overflow-y-auto lg:col-start-1 lg:row-start-2">
+            <Card className="min-w-0">
+              <Queue roomId={room.id} items={queue.data} canEdit={canEditQueue} />
+              <ErrorNote error={queue.error} />
+            </Card>
+          </RoomPanel>
+          <RoomPanel section="people" selected={section} wide={wide} className="max-lg:h-full max-lg:overflow-y-auto lg:col-start-1 lg:row-start-3 lg:self-start">
+            <Card className="min-w-0 space-y-5">
+              {isMember ? <OnlineNow online={shownOnline} /> : null}
+              <Members
+                roomId={room.id}
+                members={members.data}
+                onlineIds={isMember ? onlineIds : new Set(members.data?.filter((m) => m.online).map((m) => m.user.id))}
+                myRole={role}
+              />
+              <ErrorNote error={members.error} />
+            </Card>
+          </RoomPanel>
         </div>
       </div>
     </div>
@@ -230,6 +304,7 @@ function ConnectionBadge({ status }: { status: SocketStatus }) {
   return null;
 }
 
+/** Connection trouble that is not the end of membership (that is `ended`'s note). */
 function SocketClosedNote({ status }: { status: SocketStatus }) {
   if (status.state === "reconnecting" && status.attempt > 1) {
     return (
@@ -238,11 +313,8 @@ function SocketClosedNote({ status }: { status: SocketStatus }) {
       </p>
     );
   }
-  if (status.state !== "closed" || status.reason === "stopped") return null;
-  const text = {
-    forbidden: "You can't be in this room (you may have been banned or removed).",
-    not_found: "This room was closed.",
-    unauthenticated: "Your session ended. Sign in again to rejoin the room.",
-  }[status.reason];
-  return <ErrorNote>{text}</ErrorNote>;
+  if (status.state === "closed" && status.reason === "unauthenticated") {
+    return <ErrorNote>Your session ended. Sign in again to rejoin the room.</ErrorNote>;
+  }
+  return null;
 }
