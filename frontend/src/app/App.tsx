@@ -1,10 +1,11 @@
-import { createBrowserRouter, Navigate, RouterProvider, type RouteObject } from "react-router";
+import { createBrowserRouter, RouterProvider, type RouteObject } from "react-router";
 
 import { AuthCallbackPage } from "../features/auth/AuthCallbackPage";
 import { RequireAuth } from "../features/auth/RequireAuth";
 import { SignInPage } from "../features/auth/SignInPage";
 import { DiscoverPage } from "../features/discover/DiscoverPage";
 import { FriendsPage } from "../features/friends/FriendsPage";
+import { HomePage } from "../features/landing/LandingPage";
 import { NotificationsPage } from "../features/notifications/NotificationsPage";
 import { FavoritesPage } from "../features/profile/FavoritesPage";
 import { ProfilePage } from "../features/profile/ProfilePage";
@@ -25,7 +26,7 @@ export const routes: RouteObject[] = [
   {
     element: <Layout />,
     children: [
-      { index: true, element: <Navigate to="/rooms" replace /> },
+      { index: true, element: <HomePage /> },
       { path: "signin", element: <SignInPage /> },
       { path: "auth/callback", element: <AuthCallbackPage /> },
       { path: "rooms", element: <RoomsPage /> },

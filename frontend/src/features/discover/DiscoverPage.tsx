@@ -36,7 +36,7 @@ export function DiscoverPage() {
         {rooms.data && rooms.data.length === 0 ? (
           <EmptyState title="No room recommendations yet.">Listen in a few rooms and add favorites — suggestions follow your taste.</EmptyState>
         ) : null}
-        <ul className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
+        <ul className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3">
           {rooms.data?.map((rec) => (
             <RoomCard key={rec.room.id} room={rec.room} extra={<Reasons reasons={rec.reasons} />} />
           ))}
@@ -49,10 +49,10 @@ export function DiscoverPage() {
         {tracks.isPending ? <Spinner /> : null}
         <ErrorNote error={tracks.error} />
         {tracks.data && tracks.data.length === 0 ? <EmptyState title="No track recommendations yet." /> : null}
-        <ul className="grid gap-3 sm:grid-cols-2">
+        <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2">
           {tracks.data?.map((rec) => (
-            <li key={rec.track.spotify_id}>
-              <Card className="flex items-start gap-3">
+            <li key={rec.track.spotify_id} className="min-w-0">
+              <Card className="flex flex-wrap items-start gap-3">
                 <TrackArt track={rec.track} />
                 <div className="min-w-0 flex-1">
                   <p className="truncate text-sm font-medium text-zinc-100">{rec.track.name}</p>
@@ -61,7 +61,9 @@ export function DiscoverPage() {
                   </p>
                   <Reasons reasons={rec.reasons} />
                 </div>
-                <FavoriteButton spotifyId={rec.track.spotify_id} />
+                <div className="ml-auto shrink-0">
+                  <FavoriteButton spotifyId={rec.track.spotify_id} />
+                </div>
               </Card>
             </li>
           ))}

@@ -8,7 +8,7 @@ export function NotificationBell() {
   return (
     <Link
       to="/notifications"
-      className="relative inline-flex h-9 w-9 items-center justify-center rounded-full text-zinc-300 hover:bg-zinc-800 hover:text-white"
+      className="relative inline-flex h-9 w-9 items-center justify-center rounded-full text-zinc-300 hover:bg-zinc-800 hover:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-400"
       aria-label={unread ? `Notifications, ${unread} unread` : "Notifications"}
     >
       <svg viewBox="0 0 24 24" className="h-5 w-5" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden>
@@ -35,15 +35,15 @@ export function NotificationToast() {
   if (!latest) return null;
   const link = notificationLink(latest);
   return (
-    <div role="status" className="fixed bottom-4 right-4 z-50 max-w-sm rounded-xl bg-zinc-800 p-4 text-sm text-zinc-100 shadow-xl ring-1 ring-zinc-700">
+    <div role="status" className="fixed bottom-4 left-4 right-4 z-50 ml-auto max-w-sm rounded-xl [overflow-wrap:anywhere] bg-zinc-800 p-4 text-sm text-zinc-100 shadow-xl ring-1 ring-zinc-700">
       <p>{latest.text}</p>
       <div className="mt-2 flex gap-3 text-xs">
         {link ? (
-          <Link to={link} className="text-violet-300 underline" onClick={dismissLatest}>
+          <Link to={link} className="inline-flex min-h-6 items-center text-violet-300 underline underline-offset-2" onClick={dismissLatest}>
             Open
           </Link>
         ) : null}
-        <button type="button" className="text-zinc-400 hover:text-white" onClick={dismissLatest}>
+        <button type="button" className="inline-flex min-h-6 items-center px-1 text-zinc-300 hover:text-white" onClick={dismissLatest}>
           Dismiss
         </button>
       </div>

@@ -18,7 +18,7 @@ export function HistoryList({ queryKey, load }: { queryKey: readonly unknown[]; 
   if (history.isPending) return <Spinner label="Loading history…" />;
   if (history.isError) {
     return isApiError(history.error, 403) || isApiError(history.error, 404) ? (
-      <p className="text-sm text-zinc-500">This listening history is private.</p>
+      <p className="text-sm text-zinc-400">This listening history is private.</p>
     ) : (
       <ErrorNote error={history.error} />
     );
@@ -29,16 +29,20 @@ export function HistoryList({ queryKey, load }: { queryKey: readonly unknown[]; 
     <div>
       <ol className="divide-y divide-zinc-800">
         {events.map((event, index) => (
-          <li key={`${event.track.spotify_id}-${event.listened_at}-${index}`} className="flex items-center gap-3 py-2">
+          <li key={`${event.track.spotify_id}-${event.listened_at}-${index}`} className="flex min-w-0 items-center gap-3 py-2">
             <TrackArt track={event.track} size="sm" />
             <div className="min-w-0 flex-1 text-sm">
               <p className="truncate text-zinc-100">{event.track.name}</p>
               <p className="truncate text-xs text-zinc-400">{event.track.artists.join(", ")}</p>
             </div>
-            <div className="text-right text-xs text-zinc-500">
+            <div className="shrink-0 text-right text-xs text-zinc-400">
               <time dateTime={event.listened_at}>{formatWhen(event.listened_at)}</time>
               {event.room_id ? (
-                <Link to={`/rooms/${event.room_id}`} className="block text-violet-300 hover:underline">
+                <Link
+                  to={`/rooms/${event.room_id}`}
+                  className="inline-flex min-h-6 items-center text-violet-300 underline underline-offset-2 hover:text-violet-200"
+                  aria-label={`room: ${event.track.name}`}
+                >
                   room
                 </Link>
               ) : null}

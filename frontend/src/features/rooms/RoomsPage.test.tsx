@@ -92,4 +92,29 @@ describe("<RoomsPage>", () => {
 
     expect((await screen.findByRole("alert")).textContent).toContain("Too many requests.");
   });
+
+  it("skips no heading level: the page's h1, then one h2 per room", async () => {
+    const fetch = mockFetch((url) => (url.pathname === "/rooms/" ? jsonResponse([room(1), room(2)]) : undefined));
+    renderWithApp(<RoomsPage />, { fetch, tokens: { access: fakeJwt("me"), refresh: "r" }, route: "/rooms" });
+    await screen.findByRole("list", { name: "Rooms" });
+
+    const levels = [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")].map((h) => Number(h.tagName[1]));
+    expect(levels).toEqual([1, 2, 2]);
+  });
+
+  it("lets a description without spaces wrap and shows a focus outline on the card's link", async () => {
+    const long = "x".repeat(2500);
+    const fetch = mockFetch((url) => (url.pathname === "/rooms/" ? jsonResponse([room(1, { description: long })]) : undefined));
+    renderWithApp(<RoomsPage />, { fetch, route: "/rooms" });
+
+    const list = await screen.findByRole("list", { name: "Rooms" });
+    const description = within(list).getByText(long);
+    expect(description.className).toContain("[overflow-wrap:anywhere]");
+    expect(list.className).toContain("grid-cols-1");
+    expect(within(list).getByRole("listitem").className).toContain("min-w-0");
+    const link = within(list).getByRole("link", { name: "Room 1" });
+    expect(link.className).not.toMatch(/(^|\s)focus:outline-none/);
+    expect(link.className).toContain("focus-visible:outline-2");
+  });
 });
+

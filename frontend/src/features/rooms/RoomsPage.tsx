@@ -4,7 +4,7 @@ import { Link, useSearchParams } from "react-router";
 
 import { useApi, useAuth } from "../../app/context";
 import { keys } from "../../app/queryKeys";
-import { Button, EmptyState, ErrorNote, Input, PageTitle, Select, Spinner } from "../../components/ui";
+import { Button, EmptyState, ErrorNote, Input, PageTitle, PRIMARY_LINK, Select, Spinner, TEXT_LINK } from "../../components/ui";
 import { RoomCard } from "./RoomCard";
 
 export const PAGE_SIZE = 12;
@@ -52,7 +52,7 @@ export function RoomsPage() {
       <PageTitle
         actions={
           tokens ? (
-            <Link to="/rooms/new" className="rounded-lg bg-violet-500 px-3.5 py-2 text-sm font-medium text-white hover:bg-violet-400">
+            <Link to="/rooms/new" className={PRIMARY_LINK}>
               Create a room
             </Link>
           ) : null
@@ -62,7 +62,7 @@ export function RoomsPage() {
       </PageTitle>
       <form
         role="search"
-        className="mb-5 grid gap-3 sm:grid-cols-[1fr_12rem_10rem]"
+        className="mb-5 grid grid-cols-1 gap-3 sm:grid-cols-[minmax(0,1fr)_12rem_10rem]"
         onSubmit={(event) => {
           event.preventDefault();
           update({ search: searchText.trim(), genre: genreText.trim(), page: "" });
@@ -89,18 +89,18 @@ export function RoomsPage() {
       {rooms.isError ? <ErrorNote error={rooms.error} /> : null}
       {rooms.data && rooms.data.length === 0 ? (
         <EmptyState title={search || genre ? "No rooms match." : "No rooms yet."}>
-          {tokens ? <Link className="text-violet-300 underline" to="/rooms/new">Start the first one</Link> : null}
+          {tokens ? <Link className={TEXT_LINK} to="/rooms/new">Start the first one</Link> : null}
         </EmptyState>
       ) : null}
       {rooms.data && rooms.data.length > 0 ? (
-        <ul className={`grid gap-4 sm:grid-cols-2 lg:grid-cols-3 ${rooms.isPlaceholderData ? "opacity-60" : ""}`} aria-label="Rooms">
+        <ul className={`grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3 ${rooms.isPlaceholderData ? "opacity-60" : ""}`} aria-label="Rooms">
           {rooms.data.map((room) => (
-            <RoomCard key={room.id} room={room} />
+            <RoomCard key={room.id} room={room} headingLevel={2} />
           ))}
         </ul>
       ) : null}
 
-      <nav className="mt-6 flex items-center justify-between" aria-label="Pages">
+      <nav className="mt-6 flex flex-wrap items-center justify-between gap-2" aria-label="Pages">
         <Button disabled={page === 0} onClick={() => update({ page: page > 1 ? String(page - 1) : "" })}>
           ← Previous
         </Button>
