@@ -57,7 +57,7 @@ export function FriendsPage() {
     <div className="space-y-5">
       <PageTitle>Friends</PageTitle>
       <ErrorNote error={accept.error ?? decline.error ?? remove.error} />
-      <div className="grid gap-5 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-5 lg:grid-cols-2">
         <Card>
           <h2 className="mb-3 text-lg font-semibold text-white">Requests for you</h2>
           {received.isPending ? <Spinner /> : null}
@@ -122,7 +122,7 @@ export function FriendsPage() {
         {friends.isPending ? <Spinner /> : null}
         <ErrorNote error={friends.error} />
         {friends.data?.length === 0 ? <p className="text-sm text-zinc-400">No friends yet — meet people in rooms!</p> : null}
-        <ul className="grid gap-x-6 sm:grid-cols-2">
+        <ul className="grid grid-cols-1 gap-x-6 sm:grid-cols-2">
           {friends.data?.map((f: Friendship) => (
             <FriendRow key={f.id} user={f.friend}>
               <Button

@@ -124,7 +124,7 @@ function Profile({ user }: { user: User }) {
   return (
     <div className="space-y-6">
       <PageTitle>Your profile</PageTitle>
-      <div className="grid gap-6 lg:grid-cols-[20rem_minmax(0,1fr)]">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-[20rem_minmax(0,1fr)]">
         <Card className="min-w-0 space-y-4">
           <div className="flex items-center gap-4">
             <Avatar user={user} size={24} />
@@ -171,7 +171,7 @@ function Profile({ user }: { user: User }) {
 
         <Card className="min-w-0">
           <form ref={formRef} onSubmit={submit} className="space-y-4" noValidate aria-label="Edit profile">
-            <div className="grid gap-4 sm:grid-cols-2">
+            <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
               <Field label="Username" hint={`${RULES.username.minLength}–${RULES.username.maxLength} letters, digits and . @ + - _`} error={shown("username")}>
                 <Input
                   required
@@ -217,7 +217,7 @@ function Profile({ user }: { user: User }) {
         <h2 className="mb-3 text-lg font-semibold text-white">Your rooms</h2>
         {myRooms.data && myRooms.data.length === 0 ? <p className="text-sm text-zinc-400">You haven't joined any room yet.</p> : null}
         <ErrorNote error={myRooms.error} />
-        <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Your rooms">
+        <ul className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Your rooms">
           {myRooms.data?.map((room) => (
             <RoomCard key={room.id} room={room} />
           ))}

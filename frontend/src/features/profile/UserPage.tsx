@@ -46,7 +46,7 @@ export function UserPage() {
           User id (for friend requests and invites): <code className="text-zinc-300">{u.id}</code>
         </p>
       </Card>
-      <div className="grid gap-5 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-5 lg:grid-cols-2">
         <Card>
           <h2 className="mb-3 text-lg font-semibold text-white">Favorites</h2>
           {favorites.isError ? <ErrorNote error={favorites.error} /> : null}

@@ -84,7 +84,7 @@ export function CreateRoomPage() {
             <input type="checkbox" className="h-4 w-4 accent-violet-500" checked={isPrivate} onChange={(e) => setIsPrivate(e.target.checked)} />
             Private (only invited people can join)
           </label>
-          <div className="grid gap-4 sm:grid-cols-2">
+          <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
             <Field label="Who can add to the queue" error={server.fields.queue_policy}>
               <Select value={queuePolicy} onChange={(e) => setQueuePolicy(e.target.value as RoomPolicy)}>
                 <option value="moderators">Owner and moderators</option>
