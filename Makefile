@@ -62,6 +62,7 @@ test: install frontend-install
 # on a free port with a throwaway database (frontend/e2e/run.sh); services mode when
 # DATABASE_URL/REDIS_URL/CELERY_BROKER_URL are set. Screenshots: frontend/e2e/screenshots/.
 # `make e2e E2E_ARGS="--grep @smoke"` passes arguments to Playwright.
+e2e: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 e2e: $(VENV)/.runtime frontend-install
 	bash frontend/e2e/run.sh $(E2E_ARGS)
 

@@ -122,7 +122,7 @@ if ! { timeout 300 "$PY" manage.py migrate --noinput --verbosity 0 &&
     tail -n 40 "$WORK/setup.log"
     exit 1
 fi
-grep '^Demo data' "$WORK/setup.log" || true
+grep -a 'Demo data' "$WORK/setup.log" || true
 
 # --- 3. the server (and a worker in services mode) ---------------------------------------
 say "starting Daphne on $BASE_URL (log: $WORK/server.log)"
