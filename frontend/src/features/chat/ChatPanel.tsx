@@ -260,7 +260,7 @@ export function ChatPanel({
       </h2>
       <div
         ref={listRef}
-        className="min-h-0 flex-1 overflow-y-auto overflow-x-hidden px-3 sm:px-4"
+        className="relative min-h-0 flex-1 overflow-y-auto overflow-x-hidden px-3 sm:px-4"
         onScroll={(event) => {
           const el = event.currentTarget;
           stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;

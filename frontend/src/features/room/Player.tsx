@@ -191,7 +191,8 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
       </div>
 
       {track ? (
-        <div className="mt-2 space-y-1 sm:mt-4">
+        <div className="mt-2 flex items-center gap-2 text-xs tabular-nums text-zinc-400 sm:mt-4">
+          <span>{formatMs(shownMs)}</span>
           {canControl ? (
             <input
               type="range"
@@ -204,17 +205,14 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
               onPointerUp={() => commitSeek()}
               onKeyUp={() => commitSeek()}
               onBlur={() => setSeeking(null)}
-              className="w-full accent-violet-400"
+              className="min-w-0 flex-1 accent-violet-400"
             />
           ) : (
-            <div className="h-1.5 w-full overflow-hidden rounded-full bg-zinc-800" role="progressbar" aria-label="Position" aria-valuemin={0} aria-valuemax={duration} aria-valuenow={Math.round(shownMs)}>
+            <div className="h-1.5 min-w-0 flex-1 overflow-hidden rounded-full bg-zinc-800" role="progressbar" aria-label="Position" aria-valuemin={0} aria-valuemax={duration} aria-valuenow={Math.round(shownMs)}>
               <div className="h-full rounded-full bg-violet-400" style={{ width: `${duration ? Math.min(100, (shownMs / duration) * 100) : 0}%` }} />
             </div>
           )}
-          <div className="flex justify-between text-xs tabular-nums text-zinc-400">
-            <span>{formatMs(shownMs)}</span>
-            <span>{formatMs(duration)}</span>
-          </div>
+          <span>{formatMs(duration)}</span>
         </div>
       ) : null}
 
@@ -253,7 +251,7 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
       ) : null}
       {audioUrl && !clockReady && status === "playing" ? <p className="mt-3 text-xs text-zinc-400">Syncing with the room…</p> : null}
       {track && !audioUrl ? (
-        <p className="mt-3 text-xs text-zinc-400">
+        <p className="mt-3 text-xs text-zinc-400 max-sm:hidden">
           This track only plays through Spotify. Playing Spotify tracks in the browser (Spotify Web Playback SDK) is not part
           of TuneWave yet; the room's position is shown above.
         </p>

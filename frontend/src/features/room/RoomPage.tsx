@@ -177,10 +177,12 @@ function RoomView({ room }: { room: Room }) {
   // Before the socket speaks, show what the room list knows.
   const shownState: PlaybackState | null =
     playback ?? (room.now_playing && !isMember ? { type: "playback.state", track: room.now_playing, status: "playing", position_ms: 0, server_time: 0, version: 0 } : null);
-  const fill = useFillViewport<HTMLDivElement>([section, ended, showSettings, notice, status.state]);
+  const layoutDeps = [section, ended, showSettings, notice, status.state];
+  const fill = useFillViewport<HTMLDivElement>(layoutDeps, { name: "--room-fill", wide: false, min: 192 });
+  const chatFill = useFillViewport<HTMLDivElement>(layoutDeps, { name: "--room-chat-fill", wide: true, min: 320, gap: 24 });
 
   return (
-    <div className="min-w-0 space-y-3 lg:space-y-5">
+    <div className="min-w-0 space-y-2 sm:space-y-3 lg:space-y-5">
       <header className="flex flex-wrap items-start justify-between gap-x-3 gap-y-2">
         <div className="min-w-0 flex-1 basis-48">
           <div className="flex min-w-0 flex-wrap items-center gap-2">
@@ -189,15 +191,17 @@ function RoomView({ room }: { room: Room }) {
             {role ? <Badge tone="violet">you: {role}</Badge> : null}
             {active ? <ConnectionBadge status={status} /> : null}
           </div>
-          <p className="mt-1 text-sm text-zinc-400 [overflow-wrap:anywhere]">
-            by {displayName(room.owner)} · <span data-testid="member-count">{memberCount} member{memberCount === 1 ? "" : "s"}</span>
-            {room.genres.length ? ` · ${room.genres.join(", ")}` : ""}
+          <p className="mt-1 flex min-w-0 text-sm text-zinc-400">
+            <span className="min-w-0 truncate">by {displayName(room.owner)}</span>
+            <span className="shrink-0 whitespace-pre">
+              {" · "}
+              <span data-testid="member-count">
+                {memberCount} member{memberCount === 1 ? "" : "s"}
+              </span>
+            </span>
+            {room.genres.length ? <span className="min-w-0 truncate whitespace-pre">{` · ${room.genres.join(", ")}`}</span> : null}
           </p>
-          {room.description ? (
-            <p className="mt-1 max-w-2xl text-sm text-zinc-300 [overflow-wrap:anywhere] max-lg:line-clamp-2 lg:mt-2" title={room.description}>
-              {room.description}
-            </p>
-          ) : null}
+          {room.description ? <Description text={room.description} /> : null}
         </div>
         <div className="flex flex-wrap gap-2">
           {active && canModerate ? (
@@ -234,7 +238,7 @@ function RoomView({ room }: { room: Room }) {
         </Card>
       ) : null}
 
-      <div className="grid min-w-0 gap-3 lg:grid-cols-[minmax(0,1fr)_24rem] lg:grid-rows-[auto_auto_1fr] lg:gap-5">
+      <div className="grid min-w-0 gap-2 sm:gap-3 lg:grid-cols-[minmax(0,1fr)_24rem] lg:grid-rows-[auto_auto_1fr] lg:gap-5">
         <div className="min-w-0 lg:col-start-1 lg:row-start-1">
           {active && socket ? (
             <Player
@@ -261,8 +265,8 @@ function RoomView({ room }: { room: Room }) {
         </div>
         <RoomTabs selected={section} onSelect={setSection} className="lg:hidden" />
         {/* Below lg: the one open section fills the rest of the screen (below the player). */}
-        <div ref={fill} className="min-w-0 max-lg:h-[var(--room-fill,calc(100dvh-24rem))] max-lg:min-h-64 lg:contents">
-          <RoomPanel section="chat" selected={section} wide={wide} className="max-lg:h-full lg:sticky lg:top-20 lg:col-start-2 lg:row-span-3 lg:row-start-1 lg:self-start">
+        <div ref={fill} className="min-w-0 max-lg:h-[var(--room-fill,calc(100dvh-24rem))] max-lg:min-h-48 lg:contents">
+          <RoomPanel section="chat" selected={section} wide={wide} panelRef={chatFill} className="max-lg:h-full lg:sticky lg:top-20 lg:col-start-2 lg:row-span-3 lg:row-start-1 lg:self-start">
             <ChatPanel
               roomId={room.id}
               socket={socket}
@@ -271,7 +275,7 @@ function RoomView({ room }: { room: Room }) {
               closedNote={ended ? "Chat is closed for you here." : undefined}
               canModerate={canModerate}
               members={members.data?.map((m) => m.user.username)}
-              className="h-full lg:h-[calc(100vh-10rem)]"
+              className="h-full lg:h-[var(--room-chat-fill,calc(100vh-10rem))] lg:max-h-[calc(100vh-6rem)]"
             />
           </RoomPanel>
           <RoomPanel section="queue" selected={section} wide={wide} className="max-lg:h-full max-lg:overflow-y-auto lg:col-start-1 lg:row-start-2">
@@ -294,6 +298,30 @@ function RoomView({ room }: { room: Room }) {
           </RoomPanel>
         </div>
       </div>
+    </div>
+  );
+}
+
+/** The room's description: one line on phones, three at lg, the rest behind "More". */
+function Description({ text }: { text: string }) {
+  const [open, setOpen] = useState(false);
+  const long = text.length > 90;
+  return (
+    <div className="mt-1 flex min-w-0 max-w-2xl items-start gap-2 lg:mt-2">
+      <p id="room-description" className={`min-w-0 flex-1 text-sm text-zinc-300 [overflow-wrap:anywhere] ${open ? "" : "line-clamp-1 lg:line-clamp-3"}`}>
+        {text}
+      </p>
+      {long ? (
+        <button
+          type="button"
+          aria-expanded={open}
+          aria-controls="room-description"
+          onClick={() => setOpen((v) => !v)}
+          className="min-h-6 shrink-0 rounded px-1.5 text-sm text-violet-300 underline underline-offset-2 focus-visible:outline-2 focus-visible:outline-violet-400"
+        >
+          {open ? "Less" : "More"}
+        </button>
+      ) : null}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode, type Ref } from "react";
 
 export const ROOM_SECTIONS = [
   { id: "chat", label: "Chat" },
@@ -72,44 +72,59 @@ export function RoomTabs({ selected, onSelect, className = "" }: { selected: Roo
 }
 
 /** One section's panel: a tabpanel below lg, a plain block (always shown) at lg and wider. */
-export function RoomPanel({ section, selected, wide, className = "", children }: { section: RoomSection; selected: RoomSection; wide: boolean; className?: string; children: ReactNode }) {
+export function RoomPanel({
+  section,
+  selected,
+  wide,
+  className = "",
+  panelRef,
+  children,
+}: {
+  section: RoomSection;
+  selected: RoomSection;
+  wide: boolean;
+  className?: string;
+  panelRef?: Ref<HTMLDivElement>;
+  children: ReactNode;
+}) {
   const tab = wide ? {} : { role: "tabpanel", "aria-labelledby": tabId(section) };
   return (
-    <div id={panelId(section)} {...tab} className={`min-w-0 ${section === selected ? "" : "max-lg:hidden"} ${className}`}>
+    <div ref={panelRef} id={panelId(section)} {...tab} className={`relative min-w-0 ${section === selected ? "" : "max-lg:hidden"} ${className}`}>
       {children}
     </div>
   );
 }
 
 /**
- * Sets `--room-fill` on the element to the viewport height left below its top (at least
- * `min` px), so the active section (the chat with its textbox) fits the first screen of a
- * phone whatever the header above it measures. Nothing at lg and wider.
+ * Sets a CSS variable (`name`) on the element to the viewport height left below its top
+ * (at least `min` px), so a section — the chat with its textbox — fits the first screen
+ * whatever the header above it measures. `wide: false` measures below lg only (the phone
+ * layout), `wide: true` at lg and wider only.
  */
-export function useFillViewport<T extends HTMLElement>(deps: unknown[], { min = 256, gap = 28 } = {}) {
+export function useFillViewport<T extends HTMLElement>(deps: unknown[], { name, wide, min, gap = 28 }: { name: string; wide: boolean; min: number; gap?: number }) {
   const ref = useRef<T>(null);
   useEffect(() => {
     const el = ref.current;
     if (!el || typeof window === "undefined") return;
-    const wide = window.matchMedia?.("(min-width: 1024px)");
+    const lg = window.matchMedia?.("(min-width: 1024px)");
     const update = () => {
-      if (wide?.matches) {
-        el.style.removeProperty("--room-fill");
+      if ((lg?.matches ?? false) !== wide) {
+        el.style.removeProperty(name);
         return;
       }
       const top = el.getBoundingClientRect().top + window.scrollY;
-      el.style.setProperty("--room-fill", `${Math.max(min, Math.floor(window.innerHeight - top - gap))}px`);
+      el.style.setProperty(name, `${Math.max(min, Math.floor(window.innerHeight - top - gap))}px`);
     };
     update();
     const observer = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(update);
     observer?.observe(document.body);
     window.addEventListener("resize", update);
-    wide?.addEventListener("change", update);
+    lg?.addEventListener("change", update);
     return () => {
       observer?.disconnect();
       window.removeEventListener("resize", update);
-      wide?.removeEventListener("change", update);
+      lg?.removeEventListener("change", update);
     };
-  }, [min, gap, ...deps]);
+  }, [name, wide, min, gap, ...deps]);
   return ref;
 }
