@@ -256,7 +256,7 @@ export async function expectNoSeriousAxeViolations(page: Page, label: string) {
         `[${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n` +
         v.nodes
           .slice(0, 8)
-          .map((n) => `    at ${n.target.join(" ")}\n      ${n.html.slice(0, 200)}\n      ${(n.failureSummary ?? "").replace(/\n/g, "\n      ")}`)
+          .map((n) => `    element ${n.target.join(" ")}\n      ${n.html.slice(0, 200)}\n      ${(n.failureSummary ?? "").replace(/\n/g, "\n      ")}`)
           .join("\n") +
         (v.nodes.length > 8 ? `\n    … and ${v.nodes.length - 8} more` : ""),
     )
