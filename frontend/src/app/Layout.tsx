@@ -147,12 +147,14 @@ function AccountMenu() {
   const item = `block w-full rounded-lg px-3 py-2 text-left text-sm text-zinc-200 hover:bg-zinc-800 focus:bg-zinc-800 focus:outline-none focus-visible:outline-2 focus-visible:outline-violet-400`;
 
   return (
-    <div className="relative">
+    <div className="relative flex items-center gap-2">
+      {/* Beside the button, not in it: the button's name is "Account menu", and a visible name inside would not match it. */}
+      <span className="hidden max-w-[10rem] truncate text-sm text-zinc-200 sm:inline">{me.data?.display_name || me.data?.username}</span>
       <button
         ref={buttonRef}
         type="button"
         id="account-menu-button"
-        className={`flex min-h-9 items-center gap-2 rounded-full p-0.5 pr-2 hover:bg-zinc-800 ${FOCUS}`}
+        className={`flex min-h-9 items-center rounded-full p-0.5 hover:bg-zinc-800 ${FOCUS}`}
         aria-label="Account menu"
         aria-haspopup="menu"
         aria-expanded={open !== false}
@@ -161,9 +163,6 @@ function AccountMenu() {
         onKeyDown={onButtonKeyDown}
       >
         {me.data ? <Avatar user={me.data} size={8} /> : <span className="h-8 w-8 rounded-full bg-zinc-800" />}
-        <span aria-hidden className="hidden max-w-[10rem] truncate text-sm text-zinc-200 sm:inline">
-          {me.data?.display_name || me.data?.username}
-        </span>
       </button>
       {open ? (
         <div
@@ -171,7 +170,7 @@ function AccountMenu() {
           id="account-menu"
           role="menu"
           aria-labelledby="account-menu-button"
-          className="absolute right-0 z-50 mt-2 w-44 rounded-xl bg-zinc-900 p-1 shadow-xl ring-1 ring-zinc-700"
+          className="absolute right-0 top-full z-50 mt-2 w-44 rounded-xl bg-zinc-900 p-1 shadow-xl ring-1 ring-zinc-700"
           onKeyDown={onMenuKeyDown}
         >
           <Link role="menuitem" tabIndex={-1} to="/profile" className={item} onClick={() => close(false)}>

@@ -86,7 +86,7 @@ export function NotificationsPage() {
                   {link ? (
                     <>
                       {" · "}
-                      <Link className="text-violet-300 underline underline-offset-2 hover:text-violet-200" to={link} onClick={() => !n.is_read && markRead.mutate(n)}>
+                      <Link className="inline-flex min-h-6 items-center text-violet-300 underline underline-offset-2 hover:text-violet-200" to={link} onClick={() => !n.is_read && markRead.mutate(n)}>
                         Open
                       </Link>
                     </>

@@ -192,13 +192,13 @@ function Profile({ user }: { user: User }) {
               <Input value={form.favorite_genres} onChange={(e) => setForm({ ...form, favorite_genres: e.target.value })} />
             </Field>
             <label className="flex min-h-6 items-center gap-2 text-sm text-zinc-300">
-              <input type="checkbox" className="h-4 w-4 accent-violet-500" checked={form.history_public} onChange={(e) => setForm({ ...form, history_public: e.target.checked })} />
+              <input type="checkbox" className="h-6 w-6 shrink-0 accent-violet-500" checked={form.history_public} onChange={(e) => setForm({ ...form, history_public: e.target.checked })} />
               Others may see my listening history
             </label>
             <label className="flex min-h-6 items-center gap-2 text-sm text-zinc-300">
               <input
                 type="checkbox"
-                className="h-4 w-4 accent-violet-500"
+                className="h-6 w-6 shrink-0 accent-violet-500"
                 checked={form.email_notifications}
                 onChange={(e) => setForm({ ...form, email_notifications: e.target.checked })}
               />

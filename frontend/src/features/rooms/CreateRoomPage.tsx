@@ -81,7 +81,7 @@ export function CreateRoomPage() {
             <Input value={genres} onChange={(e) => setGenres(e.target.value)} />
           </Field>
           <label className="flex min-h-6 items-center gap-2 text-sm text-zinc-300">
-            <input type="checkbox" className="h-4 w-4 accent-violet-500" checked={isPrivate} onChange={(e) => setIsPrivate(e.target.checked)} />
+            <input type="checkbox" className="h-6 w-6 shrink-0 accent-violet-500" checked={isPrivate} onChange={(e) => setIsPrivate(e.target.checked)} />
             Private (only invited people can join)
           </label>
           <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">

@@ -14,10 +14,10 @@ export function RoomCard({ room, extra, headingLevel = 3 }: { room: Room; extra?
     <li className="group relative flex min-w-0 flex-col gap-3 rounded-2xl bg-zinc-900/70 p-4 ring-1 ring-zinc-800 transition hover:ring-violet-500/60 has-[a:focus-visible]:ring-2 has-[a:focus-visible]:ring-violet-400">
       <div className="flex min-w-0 items-start justify-between gap-3">
         <div className="min-w-0">
-          <Heading className="truncate text-base font-semibold text-white">
+          <Heading className="text-base font-semibold text-white">
             <Link
               to={`/rooms/${room.id}`}
-              className="rounded after:absolute after:inset-0 after:rounded-2xl focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-400"
+              className="block truncate rounded leading-6 after:absolute after:inset-0 after:rounded-2xl focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-400"
             >
               {room.name}
             </Link>
