@@ -316,7 +316,9 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     async def room_access_revoked(self, event):
         if event.get("room_id") != str(self.room.pk):
             return
-        await self.send_json({"type": "error", "code": event.get("reason", "removed"), "detail": "You left this room."})
+        reason = event.get("reason", "removed")
+        detail = event.get("detail") or room_events.REVOKED_DETAIL.get(reason, room_events.REVOKED_DETAIL["removed"])
+        await self.send_json({"type": "error", "code": reason, "detail": detail})
         await self.close(code=CLOSE_FORBIDDEN)
 
     async def account_deactivated(self, event):

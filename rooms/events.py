@@ -19,9 +19,25 @@ def room_group(room_id) -> str:
     return f"room.{room_id}"
 
 
-def room_access_revoked(*, room_id, user_id, reason: str) -> dict[str, Any]:
-    """Sent to the user's group: their sockets in that room must close now (ban, removal)."""
-    return {"type": "room.access_revoked", "room_id": str(room_id), "user_id": str(user_id), "reason": reason}
+# What the closing socket tells its listener, in words, per reason.
+REVOKED_DETAIL = {
+    "left": "You left this room.",
+    "removed": "You were removed from this room.",
+    "banned": "You were banned from this room.",
+}
+
+
+def room_access_revoked(*, room_id, user_id, reason: str, note: str = "") -> dict[str, Any]:
+    """Sent to the user's group: their sockets in that room must close now (ban, removal,
+    leaving in another tab). `detail` says why in words (with the ban's reason, if any)."""
+    detail = REVOKED_DETAIL.get(reason, REVOKED_DETAIL["removed"]) + (f" Reason: {note}" if note else "")
+    return {
+        "type": "room.access_revoked",
+        "room_id": str(room_id),
+        "user_id": str(user_id),
+        "reason": reason,
+        "detail": detail,
+    }
 
 
 def queue_updated(*, room_id) -> dict[str, Any]:

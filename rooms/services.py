@@ -231,12 +231,13 @@ def invite_create(*, room: Room, actor: User, target: User) -> tuple[Invite, boo
 
 
 @transaction.atomic
-def member_remove(*, room: Room, target: User, reason: str = "removed") -> bool:
+def member_remove(*, room: Room, target: User, reason: str = "removed", note: str = "") -> bool:
     """Takes someone out of a room (admin action, bans). Their sockets there close."""
     deleted, _ = Membership.objects.filter(room=room, user=target).exclude(role=Role.OWNER).delete()
     Invite.objects.filter(room=room, user=target, accepted_at__isnull=True).delete()
     send_on_commit(
-        events.user_group(target.pk), events.room_access_revoked(room_id=room.pk, user_id=target.pk, reason=reason)
+        events.user_group(target.pk),
+        events.room_access_revoked(room_id=room.pk, user_id=target.pk, reason=reason, note=note),
     )
     return bool(deleted)
 
@@ -255,7 +256,7 @@ def ban_create(*, room: Room, actor: User | None, target: User, reason: str = ""
             ban = Ban.objects.create(room=room, user=target, banned_by=actor, reason=reason)
     except IntegrityError as exc:
         raise Conflict("That user is already banned from this room.") from exc
-    member_remove(room=room, target=target, reason="banned")
+    member_remove(room=room, target=target, reason="banned", note=reason)
     notify(
         user=target,
         kind="banned",

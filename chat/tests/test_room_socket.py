@@ -203,6 +203,31 @@ async def test_a_ban_closes_the_users_open_socket_at_once(world):
     assert await closed_with(people["member"], world["public"].pk) == 4403
 
 
+@pytest.mark.parametrize(
+    "how, code, detail",
+    [
+        ("ban", "banned", "You were banned from this room. Reason: spamming links"),
+        ("remove", "removed", "You were removed from this room."),
+        ("leave", "left", "You left this room."),
+    ],
+)
+async def test_the_socket_says_why_it_closes_in_words(world, how, code, detail):
+    """A banned listener read "You left this room." (the one text for every reason)."""
+    people, room = world["people"], world["public"]
+    socket = await join(people["member"], room.pk)
+    if how == "ban":
+        await db(room_services.ban_create)(
+            room=room, actor=people["owner"], target=people["member"], reason="spamming links"
+        )
+    elif how == "remove":
+        await db(room_services.member_remove)(room=room, target=people["member"])
+    else:
+        await db(room_services.room_leave)(room=room, user=people["member"])
+    frame = await socket.receive_type("error")
+    assert (frame["code"], frame["detail"]) == (code, detail)
+    assert (await socket.ws.receive_output(timeout=3))["code"] == 4403
+
+
 async def test_deactivating_an_account_closes_its_sockets(world):
     member = world["people"]["member"]
     socket = await join(member, world["public"].pk)

@@ -248,6 +248,7 @@ def test_a_ban_tells_the_users_sockets_to_close(people, public_room, client_as, 
         "room_id": str(public_room.pk),
         "user_id": str(people["member"].pk),
         "reason": "banned",
+        "detail": "You were banned from this room.",
     }
 
 
