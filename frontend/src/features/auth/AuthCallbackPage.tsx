@@ -4,6 +4,7 @@ import { Link, useNavigate } from "react-router";
 import { useAuth } from "../../app/context";
 import { ErrorNote, Spinner } from "../../components/ui";
 import { nextFromCallback } from "./next";
+import { signInErrorMessage } from "./signinErrors";
 
 /**
  * Reads `#access=…&refresh=…` (or `#error=code`) from the OAuth redirect, or `#linked=provider`
@@ -48,8 +49,8 @@ export function AuthCallbackPage() {
   if (!error) return <Spinner label="Signing you in…" />;
   return (
     <div className="mx-auto max-w-md space-y-4 py-10">
-      <ErrorNote>Sign-in did not complete ({error}).</ErrorNote>
-      <Link className="text-violet-300 underline" to="/signin">
+      <ErrorNote>{signInErrorMessage(error)}</ErrorNote>
+      <Link className="inline-flex min-h-6 items-center text-violet-300 underline underline-offset-2" to="/signin">
         Back to sign-in
       </Link>
     </div>

@@ -80,4 +80,13 @@ describe("<SignInPage>", () => {
     expect(email.getAttribute("aria-invalid")).toBe("true");
     expect(document.body.textContent).not.toContain("email:");
   });
+
+  it("says what a sign-in error code means instead of showing the code", async () => {
+    const fetch = mockFetch((url) => (url.pathname === "/auth/config" ? jsonResponse(CONFIG) : undefined));
+    app(fetch, "/signin?error=email_in_use");
+
+    expect((await screen.findByRole("alert")).textContent).toContain("already belongs to another account");
+    expect(document.body.textContent).not.toContain("email_in_use");
+  });
 });
+

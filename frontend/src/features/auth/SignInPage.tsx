@@ -8,6 +8,7 @@ import { useApi, useAuth } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Button, Card, ErrorNote, Field, formErrors, Input, Spinner } from "../../components/ui";
 import { loginUrlWithNext, safeNext } from "./next";
+import { signInErrorMessage } from "./signinErrors";
 
 const PROVIDER_NAMES: Record<string, string> = { google: "Google", spotify: "Spotify" };
 
@@ -42,7 +43,7 @@ export function SignInPage() {
     <div className="mx-auto max-w-md py-10">
       <h1 className="mb-2 text-3xl font-semibold tracking-tight text-white">Sign in to TuneWave</h1>
       <p className="mb-6 text-zinc-400">Listen together in rooms, chat about the track, meet people with your taste.</p>
-      {error ? <ErrorNote>Sign-in failed ({error}). Please try again.</ErrorNote> : null}
+      {error ? <ErrorNote>{signInErrorMessage(error)}</ErrorNote> : null}
       <Card className="mt-4 space-y-5">
         {config.isPending ? <Spinner /> : null}
         {config.isError ? <ErrorNote error={config.error} /> : null}
