@@ -70,7 +70,11 @@ export class Api {
     });
     const text = await response.text();
     const ok = okStatuses ? okStatuses.includes(response.status()) : response.ok();
-    if (!ok) throw new Error(`${method} ${url} → ${response.status()}: ${text.slice(0, 500)}`);
+    if (!ok) {
+      // A Django error page: its <title> names the exception (the traceback is in the server log).
+      const title = /<title>([\s\S]*?)<\/title>/.exec(text)?.[1]?.replace(/\s+/g, " ").trim();
+      throw new Error(`${method} ${url} → ${response.status()}: ${title ?? text.slice(0, 500)}`);
+    }
     return text ? JSON.parse(text) : null;
   }
 
