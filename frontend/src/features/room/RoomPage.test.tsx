@@ -149,12 +149,12 @@ describe("<RoomPage> when the socket ends membership", () => {
     expect(within(screen.getByRole("list", { name: "Listening now" })).getByText("Elif")).toBeTruthy();
 
     act(() => {
-      ws.serverSend({ type: "error", code: "banned", detail: "You left this room." });
+      ws.serverSend({ type: "error", code: "banned", detail: "You were banned from this room. Reason: spam" });
       ws.serverClose(4403);
     });
 
     const alerts = screen.getAllByRole("alert");
-    expect(alerts.map((a) => a.textContent)).toEqual(["You were banned from this room."]);
+    expect(alerts.map((a) => a.textContent)).toEqual(["You were banned from this room. Reason: spam"]);
     expect(screen.queryByText("You left this room.")).toBeNull();
     expect(screen.queryByTestId("room-audio")).toBeNull();
     expect(screen.queryByRole("button", { name: "Leave room" })).toBeNull();
@@ -181,7 +181,7 @@ describe("<RoomPage> when the socket ends membership", () => {
     setup();
     const ws = await connect();
     act(() => {
-      ws.serverSend({ type: "error", code: "removed", detail: "You left this room." });
+      ws.serverSend({ type: "error", code: "removed", detail: "You were removed from this room." });
       ws.serverClose(4403);
     });
     expect(screen.getAllByRole("alert").map((a) => a.textContent)).toEqual(["You were removed from this room."]);

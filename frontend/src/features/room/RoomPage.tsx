@@ -15,7 +15,7 @@ import { FavoriteButton } from "../profile/FavoriteButton";
 import { Members, OnlineNow } from "./Members";
 import { Player } from "./Player";
 import { Queue } from "./Queue";
-import { ENDED_TEXT, endedReducer } from "./membership";
+import { endedReducer, endedText } from "./membership";
 import { RoomSettings } from "./RoomSettings";
 import { RoomPanel, RoomTabs, useFillViewport, useMediaQuery, type RoomSection } from "./RoomTabs";
 import { useRoomSocket, useSocketEvents, useStartSocket } from "./useRoomSocket";
@@ -136,7 +136,7 @@ function RoomView({ room }: { room: Room }) {
         void queryClient.invalidateQueries({ queryKey: keys.room(room.id), exact: true });
         break;
       case "error":
-        if (event.code in { banned: 1, removed: 1, left: 1, room_closed: 1 }) dispatch({ type: "socket-error", code: event.code });
+        if (event.code in { banned: 1, removed: 1, left: 1, room_closed: 1 }) dispatch({ type: "socket-error", code: event.code, detail: event.detail });
         else if (event.code === "forbidden" && event.in_reply_to !== "chat.message") setNotice(event.detail);
         break;
       default:
@@ -221,7 +221,7 @@ function RoomView({ room }: { room: Room }) {
           ) : null}
         </div>
       </header>
-      {ended ? <ErrorNote>{ENDED_TEXT[ended.kind]}</ErrorNote> : null}
+      {ended ? <ErrorNote>{endedText(ended)}</ErrorNote> : null}
       <ErrorNote error={join.error ?? leave.error} />
       {notice ? (
         <p role="status" className="rounded-lg bg-amber-950/50 px-3 py-2 text-sm text-amber-200 ring-1 ring-amber-900">

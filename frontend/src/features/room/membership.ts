@@ -7,10 +7,10 @@ import type { SocketStatus } from "../../realtime/roomSocket";
  * 4404); a close without the frame (refused at the door) means the same. The first word
  * wins: the close that follows an error frame changes nothing.
  */
-export type Ended = { kind: "banned" | "removed" | "left" | "closed" } | null;
+export type Ended = { kind: "banned" | "removed" | "left" | "closed"; detail?: string } | null;
 
 export type EndedAction =
-  | { type: "socket-error"; code: string }
+  | { type: "socket-error"; code: string; detail?: string }
   | { type: "socket-status"; status: SocketStatus }
   | { type: "rejoined" };
 
@@ -27,7 +27,7 @@ export function endedReducer(current: Ended, action: EndedAction): Ended {
       return null;
     case "socket-error": {
       const kind = BY_CODE[action.code];
-      return current ?? (kind ? { kind } : null);
+      return current ?? (kind ? { kind, detail: action.detail } : null);
     }
     case "socket-status": {
       const { status } = action;
@@ -37,6 +37,11 @@ export function endedReducer(current: Ended, action: EndedAction): Ended {
       return current;
     }
   }
+}
+
+/** What the page says: the server's words (a ban's reason included), else the kind's sentence. */
+export function endedText(ended: NonNullable<Ended>): string {
+  return ended.detail?.trim() || ENDED_TEXT[ended.kind];
 }
 
 export const ENDED_TEXT: Record<NonNullable<Ended>["kind"], string> = {
