@@ -65,8 +65,12 @@ def queue_updated(*, room_id) -> dict[str, Any]:
     }
 
 
-def room_updated(*, room_id) -> dict[str, Any]:
-    return {"type": "room.updated", "room_id": str(room_id)}
+def room_updated(*, room_id, member_count: int | None = None) -> dict[str, Any]:
+    """Settings changed (refetch the room); with `member_count` when the membership did."""
+    event: dict[str, Any] = {"type": "room.updated", "room_id": str(room_id)}
+    if member_count is not None:
+        event["member_count"] = member_count
+    return event
 
 
 def room_deleted(*, room_id) -> dict[str, Any]:

@@ -154,7 +154,14 @@ def room_join(*, room: Room, user: User) -> tuple[Membership, bool]:
         return Membership.objects.get(room=room, user=user), False
     if access.invited:
         Invite.objects.filter(open_invites(), room=room, user=user).update(accepted_at=timezone.now())
+    _membership_changed(room)
     return membership, True
+
+
+def _membership_changed(room: Room) -> None:
+    """Everyone in the room hears the new member count (the header, the members list)."""
+    count = Membership.objects.filter(room=room).count()
+    send_on_commit(events.room_group(room.pk), events.room_updated(room_id=room.pk, member_count=count))
 
 
 @transaction.atomic
@@ -168,6 +175,7 @@ def room_leave(*, room: Room, user: User) -> None:
     send_on_commit(
         events.user_group(user.pk), events.room_access_revoked(room_id=room.pk, user_id=user.pk, reason="left")
     )
+    _membership_changed(room)
 
 
 @transaction.atomic
@@ -239,6 +247,8 @@ def member_remove(*, room: Room, target: User, reason: str = "removed", note: st
         events.user_group(target.pk),
         events.room_access_revoked(room_id=room.pk, user_id=target.pk, reason=reason, note=note),
     )
+    if deleted:
+        _membership_changed(room)
     return bool(deleted)
 
 

@@ -228,6 +228,22 @@ async def test_the_socket_says_why_it_closes_in_words(world, how, code, detail):
     assert (await socket.ws.receive_output(timeout=3))["code"] == 4403
 
 
+async def test_everyone_in_the_room_hears_when_its_membership_changes(world):
+    """Someone leaving through the API (no socket open) left the header's count stale for
+    everyone else; joins, leaves and removals now say `room.updated` with the new count."""
+    people, room = world["people"], world["public"]
+    socket = await join(people["owner"], room.pk)
+    count = await db(room.memberships.count)()
+    await db(room_services.room_leave)(room=room, user=people["member"])
+    frame = await socket.receive_type("room.updated")
+    assert frame["member_count"] == count - 1
+    await db(room_services.room_join)(room=room, user=people["member"])
+    assert (await socket.receive_type("room.updated"))["member_count"] == count
+    await db(room_services.member_remove)(room=room, target=people["member"])
+    assert (await socket.receive_type("room.updated"))["member_count"] == count - 1
+    await socket.close()
+
+
 async def test_deactivating_an_account_closes_its_sockets(world):
     member = world["people"]["member"]
     socket = await join(member, world["public"].pk)

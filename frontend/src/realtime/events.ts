@@ -30,7 +30,8 @@ export type ServerEvent =
   | { type: "members.changed"; room_id: string; joined: UserBrief[]; left: UserBrief[] }
   | { type: "member.role_changed"; room_id: string; user_id: string; role: string }
   | { type: "presence"; room_id: string; online: UserBrief[] }
-  | { type: "room.updated"; room_id: string }
+  /** `member_count` when the membership changed (refetch the members list too) */
+  | { type: "room.updated"; room_id: string; member_count?: number }
   /** `in_reply_to`: the type of the client frame this error answers (absent for frame-level errors);
    * `client_msg_id`: for a refused chat.message, the id the client gave it */
   | { type: "error"; code: string; detail: string; retry_after?: number; in_reply_to?: string; client_msg_id?: string };

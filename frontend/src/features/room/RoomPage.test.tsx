@@ -141,6 +141,23 @@ describe("<RoomPage> members from the socket", () => {
   });
 });
 
+describe("<RoomPage> membership changes heard on the socket", () => {
+  it("someone leaving (no socket of theirs open) shrinks the list and the header", async () => {
+    const listed = [member(ME), member(BOB), member(CAROL)];
+    const members = [...listed];
+    setup({ members });
+    const ws = await connect([ME]);
+    const list = screen.getByRole("list", { name: "Members" });
+    await waitFor(() => expect(within(list).getAllByRole("listitem")).toHaveLength(3));
+    expect(screen.getByTestId("member-count").textContent).toBe("3 members");
+
+    members.splice(2, 1); // carol leaves through the API; the server tells the room
+    act(() => ws.serverSend({ type: "room.updated", room_id: "r1", member_count: 2 }));
+    await waitFor(() => expect(within(list).getAllByRole("listitem")).toHaveLength(2));
+    expect(screen.getByTestId("member-count").textContent).toBe("2 members");
+  });
+});
+
 describe("<RoomPage> when the socket ends membership", () => {
   it("banned: one alert, audio gone, no Leave/Join, chat disabled, out of Listening now, messages kept", async () => {
     setup();

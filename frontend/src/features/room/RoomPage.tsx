@@ -134,6 +134,8 @@ function RoomView({ room }: { room: Room }) {
         break;
       case "room.updated":
         void queryClient.invalidateQueries({ queryKey: keys.room(room.id), exact: true });
+        // Someone joined, left or was removed: the header's count and the list follow.
+        if (event.member_count !== undefined) void queryClient.invalidateQueries({ queryKey: keys.members(room.id) });
         break;
       case "error":
         if (event.code in { banned: 1, removed: 1, left: 1, room_closed: 1 }) dispatch({ type: "socket-error", code: event.code, detail: event.detail });
