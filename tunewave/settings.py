@@ -115,8 +115,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    # SQLite: wait for the writer instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite: wait for the writer instead of failing with "database is locked". A transaction
+    # takes the write lock when it begins (IMMEDIATE): one that read first and then wrote beside
+    # another such transaction was refused at once, the timeout notwithstanding.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis for cache, channel layer, rate limits and presence; unset = process-local stand-ins.

@@ -144,3 +144,51 @@ def test_it_turns_off_dev_conveniences_when_debug_is_off():
     assert debug is False
     assert dev_login is False
     assert all(secure)
+
+
+# Two transactions that read, then write, at the same moment (as two sign-ups do).
+READ_THEN_WRITE = """
+import json, threading, time
+import django
+django.setup()
+from django.db import connection, transaction
+
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+connection.close()
+barrier = threading.Barrier(2)
+errors = []
+
+def sign_up(n):
+    from django.db import connection
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM t")
+                try:  # both read before either writes, unless the first holds the lock already
+                    barrier.wait(timeout=1)
+                except threading.BrokenBarrierError:
+                    pass
+                time.sleep(0.2)
+                cursor.execute("INSERT INTO t VALUES (%s)", [n])
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(errors))
+"""
+
+
+def test_embedded_sqlite_queues_concurrent_writers_instead_of_failing(tmp_path):
+    """Two dev logins at once gave one of them a 500 ("database is locked"): SQLite refused a
+    read lock's upgrade at once instead of waiting. Transactions now take the write lock first."""
+    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'race.sqlite3'}")
+    result = run_python(READ_THEN_WRITE, env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
