@@ -241,14 +241,14 @@ interface AxeViolation {
   nodes: AxeNode[];
 }
 
-/** Runs axe-core (WCAG 2.0/2.1 A and AA) and fails on any serious or critical violation,
+/** Runs axe-core (WCAG 2.0/2.1 A and AA, and 2.2 AA: target size at least 24x24) and fails on any serious or critical violation,
  * listing each one readably. */
 export async function expectNoSeriousAxeViolations(page: Page, label: string) {
   await page.evaluate(AXE_SOURCE);
   const violations: AxeViolation[] = await page.evaluate(async () => {
     // @ts-expect-error axe is injected above
     const result = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
       resultTypes: ["violations"],
     });
     return result.violations;

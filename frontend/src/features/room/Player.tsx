@@ -234,7 +234,8 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
           </>
         ) : null}
         {audioUrl ? (
-          <label className="ml-auto flex items-center gap-2 text-xs text-zinc-400">
+          // Phones have their own volume buttons; the row stays one line there.
+          <label className="ml-auto flex items-center gap-2 text-xs text-zinc-400 max-sm:hidden">
             Volume
             <input type="range" min={0} max={1} step={0.05} value={volume} onChange={(e) => setVolume(Number(e.target.value))} className="w-20 accent-violet-400 sm:w-24" />
           </label>

@@ -187,11 +187,14 @@ function RoomView({ room }: { room: Room }) {
     <div className="min-w-0 space-y-2 sm:space-y-3 lg:space-y-5">
       <header className="flex flex-wrap items-start justify-between gap-x-3 gap-y-2">
         <div className="min-w-0 flex-1 basis-48">
-          <div className="flex min-w-0 flex-wrap items-center gap-2">
+          {/* One line on phones (the name truncates beside its badges): the chat must fit the first screen. */}
+          <div className="flex min-w-0 items-center gap-2 sm:flex-wrap">
             <h1 className="min-w-0 max-w-full truncate text-xl font-semibold tracking-tight text-white sm:text-2xl">{room.name}</h1>
-            {room.is_private ? <Badge tone="amber">Private</Badge> : null}
-            {role ? <Badge tone="violet">you: {role}</Badge> : null}
-            {active ? <ConnectionBadge status={status} /> : null}
+            <span className="flex shrink-0 items-center gap-2">
+              {room.is_private ? <Badge tone="amber">Private</Badge> : null}
+              {role ? <Badge tone="violet">you: {role}</Badge> : null}
+              {active ? <ConnectionBadge status={status} /> : null}
+            </span>
           </div>
           <p className="mt-1 flex min-w-0 text-sm text-zinc-400">
             <span className="min-w-0 truncate">by {displayName(room.owner)}</span>
