@@ -108,6 +108,8 @@ class ListeningEvent(models.Model):
     ms_played = models.PositiveIntegerField(default=0)
     play_count = models.PositiveIntegerField(default=1)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ROOM)
+    # The listener reacted with a like during this play (a taste signal, weaker than a favorite).
+    liked = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-listened_at"]

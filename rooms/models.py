@@ -21,9 +21,21 @@ class Room(models.Model):
     is_private = models.BooleanField(default=False)
     genres = models.ManyToManyField(Genre, related_name="rooms", blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_rooms")
+
+    class QueueOrder(models.TextChoices):
+        FIFO = "fifo", "First come, first served"
+        ROUND_ROBIN = "round_robin", "Members take turns"
+
     # Who may add to / remove from the queue, and who may play, pause, seek and skip.
-    queue_policy = models.CharField(max_length=12, choices=Policy.choices, default=Policy.MODERATORS)
+    queue_policy = models.CharField(max_length=12, choices=Policy.choices, default=Policy.MEMBERS)
     playback_policy = models.CharField(max_length=12, choices=Policy.choices, default=Policy.MODERATORS)
+    # When the queue runs out, the room plays its own suggestions (rooms.services).
+    autoplay = models.BooleanField(default=True, db_default=True)
+    # The share of the listeners online whose votes skip the track (0 < x <= 1; rounded up).
+    skip_share = models.FloatField(default=0.5, db_default=0.5)
+    queue_order = models.CharField(
+        max_length=12, choices=QueueOrder.choices, default=QueueOrder.FIFO, db_default=QueueOrder.FIFO
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Closed by a moderator in the admin: hidden everywhere, nobody can join.
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -127,6 +139,11 @@ class QueueItem(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="queue_items")
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # `member`: someone queued it; `autoplay`: TuneWave picked it (with `reason`).
+    via = models.CharField(
+        max_length=10, choices=[("member", "Member"), ("autoplay", "Autoplay")], default="member", db_default="member"
+    )
+    reason = models.CharField(max_length=200, blank=True, default="", db_default="")
     position = models.IntegerField()
     added_at = models.DateTimeField(auto_now_add=True)
 
@@ -161,6 +178,53 @@ class PlaybackState(models.Model):
     # When the current track started playing (the listens of this play are keyed on it).
     track_started_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
+    # How the current track got here (copied from its queue item): `autoplay` picks say why.
+    via = models.CharField(
+        max_length=10, choices=[("member", "Member"), ("autoplay", "Autoplay")], default="member", db_default="member"
+    )
+    reason = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     def __str__(self) -> str:
         return f"{self.room}: {self.status} v{self.version}"
+
+
+class SkipVote(models.Model):
+    """One member's vote to skip one play (a play is its `track_started_at`)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="skip_votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    play_started_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user", "play_started_at"], name="rooms_skipvote_once_per_play")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} votes to skip in {self.room}"
+
+
+class Reaction(models.Model):
+    """A listener's reaction to the track playing (a play is its `track_started_at`)."""
+
+    class Kind(models.TextChoices):
+        LIKE = "like", "Like"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="reactions")
+    play_started_at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LIKE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user", "play_started_at", "kind"], name="rooms_reaction_once_per_play"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="rooms_reaction_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind}s {self.track} in {self.room}"
