@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -49,6 +49,8 @@ ICONS = {"favicon.ico": "image/x-icon", "apple-touch-icon.png": "image/png"}
 @require_safe
 def icon(request: HttpRequest, name: str) -> HttpResponse:
     found = finders.find(name)
+    if not isinstance(found, str):
+        raise Http404("No such icon.")
     response = HttpResponse(Path(found).read_bytes(), content_type=ICONS[name])
     response["Cache-Control"] = "public, max-age=86400"
     return response
