@@ -178,6 +178,9 @@ class PlaybackState(models.Model):
     # When the current track started playing (the listens of this play are keyed on it).
     track_started_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
+    # The version at which the current play started: pause and seek move `version` within one
+    # play; skip votes and reactions for a version below this are for an earlier play.
+    play_version = models.PositiveIntegerField(default=0, db_default=0)
     # How the current track got here (copied from its queue item): `autoplay` picks say why.
     via = models.CharField(
         max_length=10, choices=[("member", "Member"), ("autoplay", "Autoplay")], default="member", db_default="member"
