@@ -12,6 +12,7 @@ import { ProfilePage } from "../features/profile/ProfilePage";
 import { UserPage } from "../features/profile/UserPage";
 import { RoomPage } from "../features/room/RoomPage";
 import { CreateRoomPage } from "../features/rooms/CreateRoomPage";
+import { SearchPage } from "../features/search/SearchPage";
 import { RoomsPage } from "../features/rooms/RoomsPage";
 import { EmptyState } from "../components/ui";
 import { AppProviders } from "./context";
@@ -33,6 +34,7 @@ export const routes: RouteObject[] = [
       { path: "rooms/new", element: guard(<CreateRoomPage />) },
       { path: "rooms/:roomId", element: guard(<RoomPage />) },
       { path: "discover", element: guard(<DiscoverPage />) },
+      { path: "search", element: guard(<SearchPage />) },
       { path: "friends", element: guard(<FriendsPage />) },
       { path: "favorites", element: guard(<FavoritesPage />) },
       { path: "profile", element: guard(<ProfilePage />) },

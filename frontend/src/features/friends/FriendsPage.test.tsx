@@ -3,6 +3,7 @@ import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import { fakeJwt, jsonResponse, mockFetch, renderWithApp } from "../../test/helpers";
+import { searchRoute, userBrief } from "../search/testData";
 import { FriendsPage } from "./FriendsPage";
 
 const tokens = { access: fakeJwt("u1"), refresh: "r" };
@@ -63,5 +64,41 @@ describe("<FriendsPage> add by id", () => {
 
     await waitFor(() => expect(errorOf(input)).toContain("That isn't a user id. Copy it from their profile page."));
     expect(document.body.textContent).not.toContain("user_id");
+  });
+});
+
+describe("<FriendsPage> find a person", () => {
+  it("sends a friend request to the person chosen by name, and says so", async () => {
+    const bodies: unknown[] = [];
+    const fetch = mockFetch(
+      lists,
+      searchRoute([], () => ({ users: [userBrief(5, { display_name: "Zoe Quinn", username: "zoeq" })] })),
+      (url, init) => {
+        if (url.pathname !== "/friendships/send-request") return undefined;
+        bodies.push(JSON.parse(String(init.body)));
+        return jsonResponse({ id: "f1", status: "pending" }, 201);
+      },
+    );
+    renderWithApp(<FriendsPage />, { fetch, tokens });
+    const box = screen.getByRole("combobox", { name: "Find a person" });
+    box.focus();
+    fireEvent.change(box, { target: { value: "zoe" } });
+    await screen.findByRole("option", { name: /Zoe Quinn/ });
+    fireEvent.keyDown(box, { key: "Enter" });
+
+    expect(await screen.findByText("Request sent to Zoe Quinn.")).toBeTruthy();
+    expect(bodies).toEqual([{ user_id: "user-5" }]);
+  });
+
+  it("says a refusal in words", async () => {
+    const fetch = mockFetch(lists, searchRoute([], () => ({ users: [userBrief(5)] })), (url) =>
+      url.pathname === "/friendships/send-request" ? jsonResponse({ detail: "You are already friends.", code: "conflict" }, 409) : undefined,
+    );
+    renderWithApp(<FriendsPage />, { fetch, tokens });
+    const box = screen.getByRole("combobox", { name: "Find a person" });
+    box.focus();
+    fireEvent.change(box, { target: { value: "pers" } });
+    fireEvent.click(await screen.findByRole("option", { name: /Person 5/ }));
+    expect((await screen.findByRole("alert")).textContent).toBe("You are already friends.");
   });
 });

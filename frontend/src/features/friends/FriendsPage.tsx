@@ -3,10 +3,12 @@ import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 
 import type { Friendship, UserBrief } from "../../api/types";
+import { errorMessage } from "../../api/client";
 import { useApi } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Avatar, Button, Card, displayName, ErrorNote, Field, formErrors, Input, PageTitle, Spinner } from "../../components/ui";
 import { focusFirstInvalid } from "../../components/validate";
+import { PersonPicker } from "../search/PersonPicker";
 import { useFriendLists } from "./AddFriendButton";
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -34,6 +36,11 @@ export function FriendsPage() {
     },
     onError: () => focusFirstInvalid(formRef.current),
   });
+  // The primary way: choose the person by name (the link box below is the fallback).
+  const sendPicked = useMutation({
+    mutationFn: (user: UserBrief) => api.sendFriendRequest(user.id),
+    onSettled: () => void refresh(),
+  });
   const sendErrors = formErrors(send.error, { user_id: "User id" }, { conflict: "user_id" });
   const accept = useMutation({ mutationFn: (id: string) => api.acceptFriendRequest(id), onSuccess: () => void refresh() });
   const decline = useMutation({ mutationFn: (id: string) => api.declineFriendRequest(id), onSuccess: () => void refresh() });
@@ -49,6 +56,13 @@ export function FriendsPage() {
     }
     setIdProblem(null);
     send.mutate(id);
+  };
+  /** Where things stand with someone, for the picker's list. */
+  const relation = (id: string): string | null => {
+    if (friends.data?.some((f) => f.friend.id === id)) return "Friend";
+    if (sent.data?.some((f) => f.to_user.id === id && f.status === "pending")) return "Requested";
+    if (received.data?.some((f) => f.from_user.id === id && f.status === "pending")) return "Wants to be friends";
+    return null;
   };
   const pendingReceived = received.data?.filter((f) => f.status === "pending") ?? [];
   const pendingSent = sent.data?.filter((f) => f.status === "pending") ?? [];
@@ -78,30 +92,55 @@ export function FriendsPage() {
         </Card>
         <Card>
           <h2 className="mb-3 text-lg font-semibold text-white">Sent requests</h2>
-          <form ref={formRef} onSubmit={submit} className="mb-3" noValidate>
-            <Field
-              label="Send a request by user id or profile link"
-              hint="Their id is on their profile page. Or use “+ Friend” in a room's member list."
-              error={idProblem ? [idProblem] : send.isPending ? undefined : (sendErrors.fields.user_id ?? (sendErrors.rest ? [sendErrors.rest] : undefined))}
-            >
-              <div className="flex min-w-0 gap-2">
-                <Input
-                  value={userId}
-                  onChange={(e) => {
-                    setUserId(e.target.value);
-                    setIdProblem(null);
-                  }}
-                  placeholder="User id or profile link"
-                  autoComplete="off"
-                  spellCheck={false}
-                />
-                <Button type="submit" className="shrink-0" disabled={send.isPending}>
-                  Send
-                </Button>
-              </div>
-            </Field>
-            {send.isSuccess ? <p className="mt-2 text-sm text-emerald-300">Request sent.</p> : null}
-          </form>
+          <div className="mb-3 space-y-1.5">
+            <PersonPicker
+              label="Find a person"
+              onPick={(user) => {
+                if (!sendPicked.isPending) sendPicked.mutate(user);
+              }}
+              note={(user) => relation(user.id)}
+              describedBy="friend-pick-message"
+            />
+            <div id="friend-pick-message" className="text-sm">
+              <p className="text-xs text-zinc-400">Type a name or username, then choose them to send a friend request.</p>
+              {sendPicked.isPending ? <p className="text-zinc-400">Sending…</p> : null}
+              {sendPicked.error ? (
+                <p role="alert" className="text-rose-300 [overflow-wrap:anywhere]">
+                  {errorMessage(sendPicked.error)}
+                </p>
+              ) : null}
+              <p role="status" className="text-emerald-300 [overflow-wrap:anywhere] empty:hidden">
+                {sendPicked.isSuccess && sendPicked.variables ? `Request sent to ${displayName(sendPicked.variables)}.` : ""}
+              </p>
+            </div>
+          </div>
+          <details className="mb-3">
+            <summary className="inline-flex min-h-8 cursor-pointer items-center text-sm text-zinc-300 hover:text-white">Have a profile link instead?</summary>
+            <form ref={formRef} onSubmit={submit} className="mt-2" noValidate>
+              <Field
+                label="Send a request by user id or profile link"
+                hint="Paste the link to their page (…/app/users/…)."
+                error={idProblem ? [idProblem] : send.isPending ? undefined : (sendErrors.fields.user_id ?? (sendErrors.rest ? [sendErrors.rest] : undefined))}
+              >
+                <div className="flex min-w-0 gap-2">
+                  <Input
+                    value={userId}
+                    onChange={(e) => {
+                      setUserId(e.target.value);
+                      setIdProblem(null);
+                    }}
+                    placeholder="User id or profile link"
+                    autoComplete="off"
+                    spellCheck={false}
+                  />
+                  <Button type="submit" className="shrink-0" disabled={send.isPending}>
+                    Send
+                  </Button>
+                </div>
+              </Field>
+              {send.isSuccess ? <p className="mt-2 text-sm text-emerald-300">Request sent.</p> : null}
+            </form>
+          </details>
           {sent.data && pendingSent.length === 0 ? <p className="text-sm text-zinc-400">No pending requests.</p> : null}
           <ul className="divide-y divide-zinc-800">
             {pendingSent.map((f) => (

@@ -1,11 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
-import { Navigate, useParams } from "react-router";
+import { Link, Navigate, useParams } from "react-router";
 
 import { isApiError } from "../../api/client";
 import { useApi, useAuth } from "../../app/context";
 import { keys } from "../../app/queryKeys";
-import { Avatar, Badge, Card, EmptyState, ErrorNote, Spinner, TrackArt } from "../../components/ui";
+import { Avatar, Badge, Card, EmptyState, ErrorNote, Spinner, TEXT_LINK, TrackArt } from "../../components/ui";
 import { AddFriendButton } from "../friends/AddFriendButton";
+import type { ListeningNow } from "../search/types";
 import { HISTORY_PAGE, HistoryList } from "./HistoryList";
 
 /** Someone else's public profile: bio, genres, favorites, history (if public). */
@@ -32,6 +33,7 @@ export function UserPage() {
           </div>
           <AddFriendButton userId={u.id} />
         </div>
+        <ListeningNowLine now={(u as typeof u & { listening_now?: ListeningNow | null }).listening_now ?? null} />
         {u.bio ? <p className="mt-3 whitespace-pre-wrap text-sm text-zinc-300 [overflow-wrap:anywhere]">{u.bio}</p> : null}
         {genres.length ? (
           <div className="mt-3 flex flex-wrap gap-1.5">
@@ -67,6 +69,29 @@ export function UserPage() {
           <HistoryList queryKey={keys.history(userId)} load={(before) => api.userHistory(userId, { limit: HISTORY_PAGE, before_timestamp: before })} />
         </Card>
       </div>
+    </div>
+  );
+}
+
+/** "Listening now: <track> in <room>" (present when the person allows their history to be seen). */
+function ListeningNowLine({ now }: { now: ListeningNow | null }) {
+  if (!now) return null;
+  return (
+    <div className="mt-3 flex min-w-0 items-center gap-3 rounded-xl bg-zinc-800/50 p-2 ring-1 ring-zinc-700/60">
+      <TrackArt track={now.track ? { name: now.track.name, image_url: now.track.image_url || now.room.image_url || null } : { name: now.room.name, image_url: now.room.image_url ?? null }} size="sm" />
+      <p className="min-w-0 flex-1 text-sm text-zinc-200 [overflow-wrap:anywhere]">
+        <span className="font-medium text-emerald-300">Listening now:</span>{" "}
+        {now.track ? (
+          <>
+            {now.track.name} <span className="text-zinc-400">— {now.track.artists.join(", ")}</span> in{" "}
+          </>
+        ) : (
+          "in "
+        )}
+        <Link to={`/rooms/${now.room.id}`} className={TEXT_LINK}>
+          {now.room.name}
+        </Link>
+      </p>
     </div>
   );
 }

@@ -41,7 +41,7 @@ export function RoomCard({ room, extra, headingLevel = 3 }: { room: Room; extra?
       </div>
       {room.description ? <p className="line-clamp-2 text-sm text-zinc-300 [overflow-wrap:anywhere]">{room.description}</p> : null}
       <div className="flex min-w-0 items-center gap-3">
-        <TrackArt track={room.now_playing} size="sm" />
+        <TrackArt track={{ name: room.name, image_url: roomImage(room) }} size="sm" />
         <div className="min-w-0 text-sm">
           {room.now_playing ? (
             <>
@@ -66,4 +66,9 @@ export function RoomCard({ room, extra, headingLevel = 3 }: { room: Room; extra?
       {extra ? <div className="relative z-10 min-w-0">{extra}</div> : null}
     </li>
   );
+}
+
+/** A room's picture: its image_url (its now-playing cover or its own generated one), else the playing track's; null shows the note. */
+export function roomImage(room: Pick<Room, "now_playing"> & { image_url?: string | null }): string | null {
+  return room.image_url || room.now_playing?.image_url || null;
 }

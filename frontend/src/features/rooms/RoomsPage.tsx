@@ -5,6 +5,7 @@ import { Link, useSearchParams } from "react-router";
 import { useApi, useAuth } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Button, EmptyState, ErrorNote, Input, PageTitle, PRIMARY_LINK, Select, Spinner, TEXT_LINK } from "../../components/ui";
+import { FriendsListeningNow } from "../friends/FriendsListeningNow";
 import { RoomCard } from "./RoomCard";
 
 export const PAGE_SIZE = 12;
@@ -84,6 +85,8 @@ export function RoomsPage() {
           <option value="newest">Newest</option>
         </Select>
       </form>
+
+      <FriendsListeningNow />
 
       {rooms.isPending ? <Spinner label="Loading rooms…" /> : null}
       {rooms.isError ? <ErrorNote error={rooms.error} /> : null}
