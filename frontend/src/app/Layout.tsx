@@ -5,6 +5,7 @@ import { useAuth, useMe } from "./context";
 import { Avatar, PRIMARY_LINK } from "../components/ui";
 import { NotificationBell, NotificationToast } from "../features/notifications/NotificationBell";
 import { NotificationsProvider } from "../features/notifications/useNotifications";
+import { HeaderSearch } from "../features/search/HeaderSearch";
 
 const NAV = [
   { to: "/rooms", label: "Rooms" },
@@ -52,6 +53,7 @@ export function Layout() {
           <div className="ml-auto flex items-center gap-2">
             {tokens ? (
               <>
+                <HeaderSearch />
                 <NotificationBell />
                 <AccountMenu />
               </>
