@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.public_urls import absolute_url
+from music.covers import track_cover_path
 from music.models import FavoriteTrack, ListeningEvent, Track
 from music.services import SPOTIFY_ID, is_spotify_id
 
@@ -34,10 +35,10 @@ class TrackBaseSerializer(serializers.ModelSerializer):
 
     # Plain strings in the schema, not `format: uri`: both come from clients and Spotify, and
     # Django's URL validation takes IRIs (non-ASCII hosts and paths) that RFC 3986 does not.
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_image_url(self, track) -> str | None:
-        # The API's rule: URLs are absolute or null, never "" (the column is blank when unknown).
-        return self._absolute(track.image_url)
+    @extend_schema_field(serializers.CharField())
+    def get_image_url(self, track) -> str:
+        """Spotify's cover, else the album's generated one (music/covers.py): never null."""
+        return absolute_url(track.image_url or track_cover_path(track), self.context.get("request")) or ""
 
     def _absolute(self, url: str) -> str | None:
         return absolute_url(url, self.context.get("request"))

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import avatar_url
 from core.public_urls import absolute_url
+from music.covers import album_cover_path, room_cover_path_of
 from music.serializers import TrackBaseSerializer
 from recommendations.selectors import RoomCard, TrackCard
 from rooms.serializers import RoomSerializer
@@ -29,14 +30,24 @@ def track_data(track: TrackCard, request=None) -> dict:
         "album": track.album,
         "duration_ms": track.duration_ms,
         "genres": [name for _, name in track.genres],
-        "image_url": absolute_url(track.image_url, request),
+        "image_url": absolute_url(track.image_url or _cover_path(track), request),
         "audio_url": absolute_url(track.audio_url, request),
     }
+
+
+def _cover_path(track: TrackCard) -> str:
+    return album_cover_path(
+        album=track.album,
+        artists=[name for _, name in track.artists],
+        genres=[name for _, name in track.genres],
+        name=track.name,
+    )
 
 
 def room_data(room: RoomCard, *, online: int | None, request=None) -> dict:
     """A Room, as rooms.serializers.RoomSerializer renders it for a caller with no role in it."""
     owner = room.owner
+    playing = track_data(room.now_playing, request) if room.now_playing is not None else None
     return {
         "id": str(room.pk),
         "name": room.name,
@@ -51,7 +62,10 @@ def room_data(room: RoomCard, *, online: int | None, request=None) -> dict:
         },
         "member_count": room.member_count,
         "online_count": online,
-        "now_playing": track_data(room.now_playing, request) if room.now_playing is not None else None,
+        "now_playing": playing,
+        "image_url": playing["image_url"]
+        if playing
+        else absolute_url(room_cover_path_of(room.pk, room.genres), request),
         "queue_policy": room.queue_policy,
         "playback_policy": room.playback_policy,
         "my_role": None,

@@ -4,6 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
+from core.public_urls import absolute_url
+from music.covers import room_cover_path
 from music.serializers import SpotifyIdField, TrackBaseSerializer
 from rooms.models import Ban, Membership, QueueItem, Room
 
@@ -17,6 +19,7 @@ class RoomSerializer(serializers.ModelSerializer):
     member_count = serializers.IntegerField(read_only=True)
     online_count = serializers.SerializerMethodField()
     now_playing = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
     my_role = serializers.SerializerMethodField()
 
     class Meta:
@@ -31,6 +34,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "member_count",
             "online_count",
             "now_playing",
+            "image_url",
             "queue_policy",
             "playback_policy",
             "my_role",
@@ -58,6 +62,14 @@ class RoomSerializer(serializers.ModelSerializer):
         track = self.context.get("now_playing", {}).get(str(room.pk))
         return self._track.to_representation(track) if track is not None else None
 
+    @extend_schema_field(serializers.CharField())
+    def get_image_url(self, room) -> str:
+        """The now-playing track's cover, else the room's own generated one (music/covers.py)."""
+        track = self.context.get("now_playing", {}).get(str(room.pk))
+        if track is not None:
+            return self._track.get_image_url(track)
+        return absolute_url(room_cover_path(room), self.context.get("request")) or ""
+
     @extend_schema_field(serializers.ChoiceField(choices=Membership.Role.choices, allow_null=True))
     def get_my_role(self, room) -> str | None:
         return self.context.get("roles", {}).get(str(room.pk))
@@ -77,7 +89,9 @@ class RoomWriteSerializer(serializers.Serializer):
 
     # Read-only fields a client may echo back from a GET are ignored; anything else (owner,
     # typos) is refused rather than silently dropped. The schema says so (core.schema).
-    echoed_fields = frozenset({"id", "member_count", "online_count", "now_playing", "my_role", "created_at"})
+    echoed_fields = frozenset(
+        {"id", "member_count", "online_count", "now_playing", "image_url", "my_role", "created_at"}
+    )
 
     def validate(self, attrs):
         if isinstance(self.initial_data, dict):

@@ -60,7 +60,7 @@ async def test_playing_and_queued_tracks_with_uploaded_audio_carry_absolute_audi
 
     assert state["status"] == "playing"
     assert state["track"]["audio_url"] == f"{PUBLIC_URL}/media/demo/so-what.wav"
-    assert state["track"]["image_url"] is None
+    assert state["track"]["image_url"].startswith(f"{PUBLIC_URL}/covers/v1/album/")  # generated: none known
     assert queue[0]["track"]["audio_url"] == f"{PUBLIC_URL}/media/clips/blue-in-green.ogg"
     assert queue[0]["track"]["image_url"] == "https://i.example/b.jpg"
     assert queue[0]["added_by"]["avatar_url"] == f"{PUBLIC_URL}/media/{owner.avatar.name}"

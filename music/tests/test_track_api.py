@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from music.covers import album_cover_path
 from music.models import Artist, Track
 from music.tests.factories import ArtistFactory, TrackFactory
 from music.tests.test_spotify import (
@@ -59,7 +60,8 @@ def test_it_shows_a_known_track_without_asking_spotify(api, settings, blue_in_gr
         "album": "Kind of Blue",
         "duration_ms": 337_000,
         "genres": ["jazz", "modal jazz"],
-        "image_url": None,
+        "image_url": "http://testserver"
+        + album_cover_path(album="Kind of Blue", artists=["Miles Davis"], genres=["jazz", "modal jazz"]),
         "audio_url": None,
     }
     assert len(mocked_responses.calls) == 0

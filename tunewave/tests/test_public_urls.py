@@ -43,13 +43,13 @@ def test_with_a_request_paths_are_made_absolute_on_its_host(settings):
 
 
 @pytest.mark.django_db
-def test_a_recommended_track_without_cover_art_has_a_null_image_url(as_user):
+def test_a_recommended_track_without_cover_art_shows_its_generated_cover(as_user):
     track = TrackFactory(name="Bare", genres=["jazz"], image_url="")
     fan = as_user(UserFactory(username="fan", favorite_genres=["jazz"]))
 
     shown = {item["track"]["name"]: item["track"] for item in fan.get("/recommendations/tracks?limit=50").json()}
 
-    assert shown["Bare"]["image_url"] is None
+    assert shown["Bare"]["image_url"].startswith("http://testserver/covers/v1/album/")
     assert shown["Bare"] == fan.get(f"/track/{track.spotify_id}").json()
 
 

@@ -113,14 +113,14 @@ def test_paging_parameters_state_their_lower_bounds(document):
     assert parameters["offset"]["minimum"] == 0
 
 
-def test_a_track_without_cover_art_has_a_null_image_url(api, contract):
+def test_a_track_without_cover_art_has_a_generated_cover(api, contract):
     track = TrackFactory(image_url="")
     path = f"/track/{track.spotify_id}"
 
     response = api.get(path)
 
     assert response.status_code == 200
-    assert response.json()["image_url"] is None
+    assert response.json()["image_url"].startswith("http://testserver/covers/v1/album/")
     conforms(contract, path, "GET", response)
 
 
