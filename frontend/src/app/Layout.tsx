@@ -5,6 +5,8 @@ import { useAuth, useMe } from "./context";
 import { Avatar, PRIMARY_LINK } from "../components/ui";
 import { NotificationBell, NotificationToast } from "../features/notifications/NotificationBell";
 import { NotificationsProvider } from "../features/notifications/useNotifications";
+import { ListeningProvider } from "../features/player/ListeningProvider";
+import { MiniPlayer } from "../features/player/MiniPlayer";
 import { HeaderSearch } from "../features/search/HeaderSearch";
 
 const NAV = [
@@ -27,6 +29,8 @@ export function Layout() {
 
   return (
     <NotificationsProvider>
+      {/* The room session (socket, audio) outlives the page: music goes on between pages. */}
+      <ListeningProvider>
       <a
         href="#main"
         className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-violet-600 focus:px-3 focus:py-1 focus:text-white"
@@ -68,7 +72,10 @@ export function Layout() {
       <main id="main" className="mx-auto min-w-0 max-w-7xl px-4 py-6">
         <Outlet />
       </main>
+      {/* Mini-player slot: the room playing, on every page but that room's own. */}
+      {tokens ? <MiniPlayer /> : null}
       {tokens ? <NotificationToast /> : null}
+      </ListeningProvider>
     </NotificationsProvider>
   );
 }

@@ -12,6 +12,29 @@ export interface PlaybackState {
   server_time: number;
   track_started_at?: number | null;
   version: number;
+  /** how the playing track got there: queued by a member, or picked by TuneWave (autoplay) */
+  via?: "member" | "autoplay";
+  /** why TuneWave picked it ("" for a member's addition) */
+  reason?: string;
+  /** who queued it (null for autoplay) */
+  added_by?: UserBrief | null;
+}
+
+/** Skip votes for the current play ("version" is the PlaybackState.version they were counted at). */
+export interface VotesEvent {
+  type: "playback.votes";
+  room_id: string;
+  version: number;
+  votes: number;
+  needed: number;
+}
+
+/** Reactions on the current play. */
+export interface ReactionCountsEvent {
+  type: "reaction.counts";
+  room_id: string;
+  version: number;
+  counts: { like: number };
 }
 
 export type ChatMessageEvent = { type: "chat.message" } & Message;
@@ -23,6 +46,8 @@ export type ServerEvent =
   | { type: "chat.deleted"; room_id: string; id: number }
   | { type: "time.pong"; t0: number; server_time: number }
   | PlaybackState
+  | VotesEvent
+  | ReactionCountsEvent
   | { type: "queue.updated"; room_id: string; queue: QueueItem[] }
   | { type: "member.joined"; room_id: string; user: UserBrief }
   | { type: "member.left"; room_id: string; user: UserBrief }
@@ -45,4 +70,7 @@ export type ClientFrame =
   | { type: "playback.pause" }
   | { type: "playback.skip"; version?: number }
   | { type: "playback.seek"; position_ms: number }
-  | { type: "playback.ended"; version: number };
+  | { type: "playback.ended"; version: number }
+  /** one vote per member per play; "version": the PlaybackState.version last seen */
+  | { type: "playback.vote_skip"; version: number }
+  | { type: "reaction"; kind: "like"; version: number };

@@ -1,21 +1,20 @@
 /**
- * The room's synchronized player: an HTML5 <audio> element for tracks with an `audio_url`.
+ * The room's player: what plays, where it is, the controls (play/pause/skip/seek for those
+ * who may), the listener's vote to skip and like, and the volume.
  *
- * On every playback.state and then about once a second it asks planSync (clock.ts math)
- * where the room is — playbackPosition(state, clock.serverNow(now())) — and seeks, nudges
- * the playback rate, plays or pauses to match. `now` must be the clock the ClockSync samples
- * were taken with (the room socket's monotonic clock). Browsers may refuse to start audio
- * without a gesture: then a "Tap to listen" button starts it. When the element reaches the
- * end it reports `playback.ended {version}`; the server decides whether the track is over.
+ * The audio itself is elsewhere: the ListeningProvider (features/player) keeps one <audio>
+ * element for the whole app so the music goes on between pages; the room page shows it with
+ * {@link PlayerView}. {@link Player} is the same view with its own element (useSyncedAudio).
  */
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useState, type ReactNode } from "react";
 
 import type { ClockSync } from "../../lib/clock";
-import { playbackPosition } from "../../lib/clock";
 import type { ClientFrame, PlaybackState } from "../../realtime/events";
 import { PauseIcon, PlayIcon, SkipIcon, SpeakerIcon } from "../../components/icons";
-import { Badge, Button, formatMs, TrackArt } from "../../components/ui";
-import { planSync } from "./playerSync";
+import { Badge, Button, displayName, formatMs, TrackArt } from "../../components/ui";
+import { HeartIcon, MutedIcon, VoteIcon } from "../player/icons";
+import type { Tally } from "../player/session";
+import { useSyncedAudio, useVolume, type AudioStatus } from "../player/useSyncedAudio";
 
 export interface PlayerProps {
   state: PlaybackState | null;
@@ -26,131 +25,54 @@ export interface PlayerProps {
   send: (frame: ClientFrame) => boolean;
   /** how often to re-check drift (ms) */
   tickMs?: number;
-  favoriteButton?: React.ReactNode;
+  favoriteButton?: ReactNode;
 }
 
-const VOLUME_KEY = "tunewave.volume";
-const MAX_BLOB_BYTES = 64 * 1024 * 1024;
-
-function storedVolume(): number {
-  const value = Number(localStorage.getItem(VOLUME_KEY));
-  return Number.isFinite(value) && value >= 0 && value <= 1 && localStorage.getItem(VOLUME_KEY) !== null ? value : 0.8;
+/** The listener's part in the current play: skip votes and likes. */
+export interface Participation {
+  votes: Tally | null;
+  likes: number | null;
+  voted: boolean;
+  liked: boolean;
+  voteSkip: () => void;
+  like: () => void;
 }
 
+export interface VolumeControl {
+  volume: number;
+  setVolume: (volume: number) => void;
+  muted: boolean;
+  setMuted: (muted: boolean) => void;
+}
+
+/** A player with its own audio element. */
 export function Player({ state, clock, now, canControl, send, tickMs = 1000, favoriteButton }: PlayerProps) {
-  const audioRef = useRef<HTMLAudioElement>(null);
-  const [blocked, setBlocked] = useState(false);
-  const [clockReady, setClockReady] = useState(clock.ready);
-  const [positionMs, setPositionMs] = useState(0);
-  const [volume, setVolume] = useState(storedVolume);
+  const volume = useVolume();
+  const audio = useSyncedAudio({ state, clock, now, send, tickMs, volume: volume.volume, muted: volume.muted });
+  return (
+    <PlayerView state={state} audio={audio} canControl={canControl} send={send} favoriteButton={favoriteButton} volume={volume}>
+      {audio.element}
+    </PlayerView>
+  );
+}
+
+export interface PlayerViewProps {
+  state: PlaybackState | null;
+  audio: AudioStatus;
+  canControl: boolean;
+  send: (frame: ClientFrame) => boolean;
+  favoriteButton?: ReactNode;
+  volume: VolumeControl;
+  /** absent: no vote or like buttons */
+  participation?: Participation;
+  children?: ReactNode;
+}
+
+export function PlayerView({ state, audio, canControl, send, favoriteButton, volume: volumeControl, participation, children }: PlayerViewProps) {
   const [seeking, setSeeking] = useState<number | null>(null);
-  const blockedRef = useRef(blocked);
-  blockedRef.current = blocked;
-  const stateRef = useRef(state);
-  stateRef.current = state;
-
+  const { positionMs, blocked, clockReady, audioUrl, tapToListen } = audio;
+  const { volume, setVolume, muted, setMuted } = volumeControl;
   const track = state?.track ?? null;
-  const audioUrl = track?.audio_url ?? null;
-  // Set once the element knows whether it can seek in the current source.
-  const seekableRef = useRef<boolean | null>(null);
-  const [blob, setBlob] = useState<{ for: string; url: string } | null>(null);
-  const src = audioUrl && blob?.for === audioUrl ? blob.url : audioUrl;
-
-  useEffect(() => {
-    seekableRef.current = null;
-  }, [src]);
-  useEffect(() => {
-    if (blob && blob.for !== audioUrl) setBlob(null);
-  }, [blob, audioUrl]);
-  useEffect(() => () => {
-    if (blob) URL.revokeObjectURL(blob.url);
-  }, [blob]);
-
-  /** Bring the element in line with the room. Called on each state and every tick. */
-  const sync = useCallback(() => {
-    const current = stateRef.current;
-    const serverNow = clock.serverNow(now());
-    setPositionMs(current ? playbackPosition(current, serverNow) : 0);
-    setClockReady(clock.ready);
-    const audio = audioRef.current;
-    if (!audio || !current?.track?.audio_url) return;
-    // Until a few pings are in, the offset may be far off, and until the metadata is in
-    // we can't seek: better silent than wrong.
-    if (!clock.ready || audio.seeking || seekableRef.current !== true) return;
-    const plan = planSync(current, serverNow, { positionMs: audio.currentTime * 1000, paused: audio.paused });
-    if (plan.seekTo !== null) audio.currentTime = plan.seekTo / 1000;
-    if (audio.playbackRate !== plan.rate) audio.playbackRate = plan.rate;
-    if (plan.play && audio.paused && !blockedRef.current) {
-      const started = audio.play();
-      if (started && typeof started.catch === "function") {
-        started.then(
-          () => setBlocked(false),
-          (error: unknown) => {
-            if ((error as { name?: string } | null)?.name === "NotAllowedError") setBlocked(true);
-          },
-        );
-      }
-    } else if (!plan.play && !audio.paused) {
-      audio.pause();
-    }
-  }, [clock, now]);
-
-  useEffect(() => {
-    sync();
-  }, [state, sync]);
-
-  useEffect(() => {
-    const timer = setInterval(sync, tickMs);
-    return () => clearInterval(timer);
-  }, [sync, tickMs]);
-
-  useEffect(() => {
-    if (audioRef.current) audioRef.current.volume = volume;
-    localStorage.setItem(VOLUME_KEY, String(volume));
-  }, [volume, src]);
-
-  const tapToListen = () => {
-    const audio = audioRef.current;
-    if (!audio) return;
-    // Inside the click: the gesture browsers want before sound.
-    const started = audio.play();
-    setBlocked(false);
-    if (started && typeof started.then === "function") started.then(sync, () => setBlocked(true));
-  };
-
-  const onLoadedMetadata = () => {
-    const audio = audioRef.current;
-    if (!audio || !src) return;
-    const ranges = audio.seekable;
-    const seekable = ranges.length > 0 && ranges.end(ranges.length - 1) > 0;
-    if (seekable || src !== audioUrl) {
-      seekableRef.current = true;
-      sync();
-      return;
-    }
-    // The server ignores Range requests (Django's development media view does), so the
-    // element cannot seek and would play from 0. Load the clip whole instead: a blob URL is
-    // always seekable. Only for clip-sized files.
-    seekableRef.current = false;
-    const wanted = audioUrl;
-    void (async () => {
-      try {
-        const response = await fetch(wanted);
-        const size = Number(response.headers.get("Content-Length") ?? 0);
-        if (!response.ok || size > MAX_BLOB_BYTES) return;
-        const data = await response.blob();
-        if (stateRef.current?.track?.audio_url === wanted) setBlob({ for: wanted, url: URL.createObjectURL(data) });
-      } catch {
-        // Stays unseekable: the room's position is still shown.
-      }
-    })();
-  };
-
-  const onEnded = () => {
-    const current = stateRef.current;
-    if (current && current.status === "playing") send({ type: "playback.ended", version: current.version });
-  };
-
   const duration = track?.duration_ms ?? 0;
   const shownMs = seeking ?? positionMs;
   const status = state?.status ?? "idle";
@@ -174,6 +96,7 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
               <h2 className="mt-0.5 truncate text-lg font-semibold text-white sm:mt-1 sm:text-xl">{track.name}</h2>
               <p className="truncate text-sm text-zinc-300">{track.artists.join(", ")}</p>
               <p className="truncate text-xs text-zinc-400 max-sm:hidden">{track.album}</p>
+              <PickedBy state={state} />
               <div className="mt-1 flex min-w-0 flex-wrap items-center gap-2 sm:mt-2">
                 {track.genres.slice(0, 3).map((genre) => (
                   <span key={genre} className="max-sm:hidden">
@@ -233,12 +156,16 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
             </Button>
           </>
         ) : null}
+        {participation && track ? <Participate participation={participation} /> : null}
         {audioUrl ? (
-          // Phones have their own volume buttons; the row stays one line there.
-          <label className="ml-auto flex items-center gap-2 text-xs text-zinc-400 max-sm:hidden">
-            Volume
-            <input type="range" min={0} max={1} step={0.05} value={volume} onChange={(e) => setVolume(Number(e.target.value))} className="w-20 accent-violet-400 sm:w-24" />
-          </label>
+          <span className="ml-auto flex items-center gap-1">
+            <MuteButton muted={muted} setMuted={setMuted} />
+            {/* Phones have their own volume buttons; the row stays one line there. */}
+            <label className="flex items-center gap-2 text-xs text-zinc-400 max-sm:hidden">
+              Volume
+              <input type="range" min={0} max={1} step={0.05} value={volume} onChange={(e) => setVolume(Number(e.target.value))} className="w-20 accent-violet-400 sm:w-24" />
+            </label>
+          </span>
         ) : null}
       </div>
 
@@ -258,9 +185,7 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
         </p>
       ) : null}
 
-      {src ? (
-        <audio ref={audioRef} src={src} preload="auto" onLoadedMetadata={onLoadedMetadata} onEnded={onEnded} data-testid="room-audio" />
-      ) : null}
+      {children}
     </section>
   );
 
@@ -269,4 +194,56 @@ export function Player({ state, clock, now, canControl, send, tickMs = 1000, fav
     send({ type: "playback.seek", position_ms: seeking });
     setSeeking(null);
   }
+}
+
+/** "Picked by TuneWave: <reason>" for an autoplay pick; who queued it otherwise. */
+export function PickedBy({ state, className = "" }: { state: Pick<PlaybackState, "via" | "reason" | "added_by"> | null; className?: string }) {
+  if (!state) return null;
+  if (state.via === "autoplay") {
+    return (
+      <p className={`truncate text-xs text-violet-200 ${className}`} data-testid="picked-by">
+        Picked by TuneWave{state.reason ? `: ${state.reason}` : ""}
+      </p>
+    );
+  }
+  if (state.added_by) {
+    return (
+      <p className={`truncate text-xs text-zinc-400 max-sm:hidden ${className}`} data-testid="picked-by">
+        Added by {displayName(state.added_by)}
+      </p>
+    );
+  }
+  return null;
+}
+
+/** Vote to skip (once per play, with the live count) and Like (with the live count). */
+function Participate({ participation }: { participation: Participation }) {
+  const { votes, likes, voted, liked, voteSkip, like } = participation;
+  const needed = votes?.needed;
+  return (
+    <>
+      <Button size="sm" onClick={voteSkip} disabled={voted} title={voted ? "You voted to skip this track" : undefined}>
+        <VoteIcon /> {voted ? "Voted to skip" : "Vote to skip"}
+        {needed != null ? (
+          <span className="tabular-nums text-zinc-300" data-testid="skip-votes">
+            {votes?.votes ?? 0}/{needed}
+          </span>
+        ) : null}
+      </Button>
+      <Button size="sm" onClick={like} disabled={liked} aria-pressed={liked}>
+        <HeartIcon filled={liked} /> Like
+        <span className="tabular-nums text-zinc-300" data-testid="like-count">
+          {likes ?? 0}
+        </span>
+      </Button>
+    </>
+  );
+}
+
+export function MuteButton({ muted, setMuted }: { muted: boolean; setMuted: (muted: boolean) => void }) {
+  return (
+    <Button size="sm" variant="ghost" aria-pressed={muted} aria-label="Mute" title={muted ? "Unmute" : "Mute"} onClick={() => setMuted(!muted)}>
+      {muted ? <MutedIcon /> : <SpeakerIcon />}
+    </Button>
+  );
 }

@@ -5,8 +5,29 @@ import type { QueueItem } from "../../api/types";
 import { useApi } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Button, displayName, ErrorNote, formatMs, Input, TrackArt } from "../../components/ui";
+import { TrackPicker } from "../search/TrackPicker";
+import type { QueueEntry } from "./participation";
 
-export function Queue({ roomId, items, canEdit }: { roomId: string; items: QueueItem[] | undefined; canEdit: boolean }) {
+/**
+ * What plays next. Each item says who added it, or that TuneWave picked it (autoplay) and why.
+ * Those who may add (`canEdit`) find tracks by typing (TrackPicker), by Spotify id or link, or
+ * from their favorites. Moderators remove any item; members remove their own additions.
+ */
+export function Queue({
+  roomId,
+  items,
+  canEdit,
+  canModerate = false,
+  meId = null,
+}: {
+  roomId: string;
+  items: QueueItem[] | undefined;
+  canEdit: boolean;
+  /** may remove every item */
+  canModerate?: boolean;
+  /** the viewer: their own additions get a Remove button */
+  meId?: string | null;
+}) {
   const api = useApi();
   const [spotifyId, setSpotifyId] = useState("");
   const [showFavorites, setShowFavorites] = useState(false);
@@ -31,20 +52,26 @@ export function Queue({ roomId, items, canEdit }: { roomId: string; items: Queue
       </h2>
       {items && items.length === 0 ? <p className="text-sm text-zinc-400">The queue is empty.</p> : null}
       <ol className="space-y-2">
-        {items?.map((item) => (
-          <li key={item.id} className="flex items-center gap-3 rounded-xl bg-zinc-900/60 p-2 ring-1 ring-zinc-800">
+        {(items as QueueEntry[] | undefined)?.map((item) => (
+          <li key={item.id} className="flex min-w-0 items-center gap-3 rounded-xl bg-zinc-900/60 p-2 ring-1 ring-zinc-800">
             <TrackArt track={item.track} size="sm" />
             <div className="min-w-0 flex-1 text-sm">
               <p className="truncate text-zinc-100">{item.track.name}</p>
               <p className="truncate text-xs text-zinc-400">
                 {item.track.artists.join(", ")} · {formatMs(item.track.duration_ms)}
-                {item.added_by ? ` · added by ${displayName(item.added_by)}` : ""}
                 {!item.track.audio_url ? " · Spotify only" : ""}
               </p>
+              {item.via === "autoplay" ? (
+                <p className="truncate text-xs text-violet-200" title={item.reason || undefined}>
+                  Picked by TuneWave{item.reason ? `: ${item.reason}` : ""}
+                </p>
+              ) : item.added_by ? (
+                <p className="truncate text-xs text-zinc-400">added by {displayName(item.added_by)}</p>
+              ) : null}
             </div>
-            {canEdit ? (
+            {canModerate || (canEdit && meId !== null && item.via !== "autoplay" && item.added_by?.id === meId) ? (
               <Button size="sm" variant="ghost" aria-label={`Remove ${item.track.name} from the queue`} onClick={() => remove.mutate(item.id)} disabled={remove.isPending}>
-                ✕
+                Remove
               </Button>
             ) : null}
           </li>
@@ -53,6 +80,7 @@ export function Queue({ roomId, items, canEdit }: { roomId: string; items: Queue
       <ErrorNote error={remove.error} />
       {canEdit ? (
         <div className="space-y-2">
+          <TrackPicker roomId={roomId} />
           <form onSubmit={submit} className="flex min-w-0 gap-2">
             <label htmlFor="queue-add" className="sr-only">
               Spotify track id or link

@@ -4,23 +4,38 @@ import { Link, useNavigate, useParams } from "react-router";
 
 import { isApiError } from "../../api/client";
 import type { Member, QueueItem, Room, UserBrief } from "../../api/types";
+import type { RoomWithSettings } from "./participation";
 import { useApi, useMe } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Badge, Button, Card, displayName, EmptyState, ErrorNote, Spinner } from "../../components/ui";
 import type { PlaybackState } from "../../realtime/events";
-import { applyPresence, newcomers } from "../../realtime/presence";
+import { newcomers } from "../../realtime/presence";
 import type { SocketStatus } from "../../realtime/roomSocket";
+import { ListeningProvider, useAudioStatus, useListening, useListeningOptional } from "../player/ListeningProvider";
 import { ChatPanel } from "../chat/ChatPanel";
 import { FavoriteButton } from "../profile/FavoriteButton";
 import { Members, OnlineNow } from "./Members";
-import { Player } from "./Player";
+import { PlayerView } from "./Player";
 import { Queue } from "./Queue";
 import { endedReducer, endedText } from "./membership";
 import { RoomSettings } from "./RoomSettings";
 import { RoomPanel, RoomTabs, useFillViewport, useMediaQuery, type RoomSection } from "./RoomTabs";
-import { useRoomSocket, useSocketEvents, useStartSocket } from "./useRoomSocket";
+import { useSocketEvents, useStartSocket } from "./useRoomSocket";
 
+/** The room page. In the app it attaches to the layout's listening session; alone (tests), it brings its own. */
 export function RoomPage() {
+  const listening = useListeningOptional();
+  if (!listening) {
+    return (
+      <ListeningProvider>
+        <RoomPageInner />
+      </ListeningProvider>
+    );
+  }
+  return <RoomPageInner />;
+}
+
+function RoomPageInner() {
   const { roomId = "" } = useParams();
   const api = useApi();
   const room = useQuery({ queryKey: keys.room(roomId), queryFn: () => api.room(roomId) });
@@ -53,10 +68,18 @@ function RoomView({ room }: { room: Room }) {
   const [ended, dispatch] = useReducer(endedReducer, null);
   const isMember = room.my_role !== null && room.my_role !== undefined;
   const active = isMember && !ended;
-  const { socket, status } = useRoomSocket(room.id, active);
-
-  const [playback, setPlayback] = useState<PlaybackState | null>(null);
-  const [online, setOnline] = useState<UserBrief[]>([]);
+  const listening = useListening();
+  const { open } = listening;
+  // While a member: listen to this room (the layout's session goes on when the page is left).
+  const imageUrl = (room as RoomWithSettings).image_url;
+  useEffect(() => {
+    if (active) open({ id: room.id, name: room.name, image_url: imageUrl });
+  }, [active, open, room.id, room.name, imageUrl]);
+  const session = listening.session?.roomId === room.id ? listening.session : null;
+  const socket = active ? (session?.socket ?? null) : null;
+  const status: SocketStatus = session?.status ?? IDLE;
+  const playback = session && !session.ended ? session.playback : null;
+  const online = session?.online ?? NOBODY;
   const [notice, setNotice] = useState<string | null>(null);
   const [showSettings, setShowSettings] = useState(false);
   const [section, setSection] = useState<RoomSection>("chat");
@@ -74,7 +97,6 @@ function RoomView({ room }: { room: Room }) {
   const meId = me.data?.id;
   useEffect(() => {
     if (!ended || !meId || ended.kind === "closed") return;
-    setOnline((current) => current.filter((u) => u.id !== meId));
     queryClient.setQueryData<Member[]>(keys.members(room.id), (list) => list?.filter((m) => m.user.id !== meId));
   }, [ended, meId, queryClient, room.id]);
 
@@ -104,23 +126,17 @@ function RoomView({ room }: { room: Room }) {
 
   useSocketEvents(socket, (event) => {
     switch (event.type) {
-      case "playback.state":
-        setPlayback((current) => (current && current.version > event.version ? current : event));
-        break;
       case "queue.updated":
         queryClient.setQueryData<QueueItem[]>(keys.queue(room.id), event.queue);
         break;
       case "presence":
-        setOnline((current) => applyPresence(current, event));
         addMembers(event.online);
         break;
       case "member.left":
-        setOnline((current) => applyPresence(current, event));
         refetchMembersSoon();
         break;
       case "member.joined":
       case "members.changed": {
-        setOnline((current) => applyPresence(current, event));
         const listed = queryClient.getQueryData<Member[]>(keys.members(room.id)) ?? [];
         addMembers(newcomers(listed.map((m) => m.user), event));
         if (event.type === "members.changed" && event.left.length) refetchMembersSoon();
@@ -162,6 +178,7 @@ function RoomView({ room }: { room: Room }) {
       void queryClient.invalidateQueries({ queryKey: keys.roomsAll });
       void queryClient.invalidateQueries({ queryKey: keys.myRooms });
       queryClient.removeQueries({ queryKey: keys.room(room.id) });
+      listening.close(room.id);
       navigate("/rooms");
     },
   });
@@ -189,6 +206,7 @@ function RoomView({ room }: { room: Room }) {
         <div className="min-w-0 flex-1 basis-48">
           {/* One line on phones (the name truncates beside its badges): the chat must fit the first screen. */}
           <div className="flex min-w-0 items-center gap-2 sm:flex-wrap">
+            {imageUrl ? <img src={imageUrl} alt="" className="hidden h-8 w-8 shrink-0 rounded-md object-cover sm:block" /> : null}
             <h1 className="min-w-0 max-w-full truncate text-xl font-semibold tracking-tight text-white sm:text-2xl">{room.name}</h1>
             <span className="flex shrink-0 items-center gap-2">
               {room.is_private ? <Badge tone="amber">Private</Badge> : null}
@@ -245,13 +263,9 @@ function RoomView({ room }: { room: Room }) {
 
       <div className="grid min-w-0 gap-2 sm:gap-3 lg:grid-cols-[minmax(0,1fr)_24rem] lg:grid-rows-[auto_auto_1fr] lg:gap-5">
         <div className="min-w-0 lg:col-start-1 lg:row-start-1">
-          {active && socket ? (
-            <Player
-              state={playback}
-              clock={socket.clock}
-              now={socket.now}
+          {active && socket && session ? (
+            <RoomPlayer
               canControl={canControl}
-              send={(frame) => socket.send(frame)}
               favoriteButton={playback?.track ? <FavoriteButton spotifyId={playback.track.spotify_id} /> : null}
             />
           ) : (
@@ -285,7 +299,7 @@ function RoomView({ room }: { room: Room }) {
           </RoomPanel>
           <RoomPanel section="queue" selected={section} wide={wide} className="max-lg:h-full max-lg:overflow-y-auto lg:col-start-1 lg:row-start-2">
             <Card className="min-w-0">
-              <Queue roomId={room.id} items={queue.data} canEdit={canEditQueue} />
+              <Queue roomId={room.id} items={queue.data} canEdit={canEditQueue} canModerate={canModerate} meId={active ? (meId ?? null) : null} />
               <ErrorNote error={queue.error} />
             </Card>
           </RoomPanel>
@@ -304,6 +318,31 @@ function RoomView({ room }: { room: Room }) {
         </div>
       </div>
     </div>
+  );
+}
+
+const IDLE: SocketStatus = { state: "idle" };
+const NOBODY: UserBrief[] = [];
+
+/** The player of the listening session (its audio lives in the layout's ListeningProvider). */
+function RoomPlayer({ canControl, favoriteButton }: { canControl: boolean; favoriteButton: React.ReactNode }) {
+  const listening = useListening();
+  const audio = useAudioStatus();
+  const session = listening.session;
+  return (
+    <PlayerView
+      state={session?.playback ?? null}
+      audio={audio}
+      canControl={canControl}
+      send={listening.send}
+      favoriteButton={favoriteButton}
+      volume={listening}
+      participation={
+        session
+          ? { votes: session.votes, likes: session.likes?.count ?? null, voted: session.voted, liked: session.liked, voteSkip: listening.voteSkip, like: listening.like }
+          : undefined
+      }
+    />
   );
 }
 

@@ -6,6 +6,8 @@ import type { Room, RoomPolicy } from "../../api/types";
 import { useApi } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Button, ErrorNote, Field, Input, parseList, Select, Textarea } from "../../components/ui";
+import { DEFAULT_PARTICIPATION, ParticipationFields, type ParticipationSettings } from "./ParticipationFields";
+import type { RoomWithSettings } from "./participation";
 
 /** Owner: edit or delete the room. Owner and moderators: invite by user id. */
 export function RoomSettings({ room }: { room: Room }) {
@@ -20,17 +22,26 @@ export function RoomSettings({ room }: { room: Room }) {
   const [queuePolicy, setQueuePolicy] = useState<RoomPolicy>(room.queue_policy as RoomPolicy);
   const [playbackPolicy, setPlaybackPolicy] = useState<RoomPolicy>(room.playback_policy as RoomPolicy);
   const [inviteId, setInviteId] = useState("");
+  const withSettings = room as RoomWithSettings;
+  const [participation, setParticipation] = useState<ParticipationSettings>({
+    autoplay: withSettings.autoplay ?? DEFAULT_PARTICIPATION.autoplay,
+    skip_share: withSettings.skip_share ?? DEFAULT_PARTICIPATION.skip_share,
+    queue_order: withSettings.queue_order ?? DEFAULT_PARTICIPATION.queue_order,
+  });
 
   const save = useMutation({
-    mutationFn: () =>
-      api.updateRoom(room.id, {
+    mutationFn: () => {
+      const body = {
         name: name.trim(),
         description: description.trim(),
         genres: parseList(genres),
         is_private: isPrivate,
         queue_policy: queuePolicy,
         playback_policy: playbackPolicy,
-      }),
+        ...participation,
+      };
+      return api.updateRoom(room.id, body);
+    },
     onSuccess: (updated) => {
       queryClient.setQueryData(keys.room(room.id), updated);
       void queryClient.invalidateQueries({ queryKey: keys.roomsAll });
@@ -100,6 +111,7 @@ export function RoomSettings({ room }: { room: Room }) {
               </Select>
             </Field>
           </div>
+          <ParticipationFields value={participation} onChange={setParticipation} />
           <ErrorNote error={save.error} />
           {save.isSuccess ? <p className="text-sm text-emerald-300">Saved.</p> : null}
           <div className="flex flex-wrap gap-2">

@@ -8,9 +8,20 @@ import { useApi } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Button, Card, ErrorNote, Field, formErrors, Input, PageTitle, parseList, Select, Textarea } from "../../components/ui";
 import { countHint, focusFirstInvalid, listError, present, textError } from "../../components/validate";
+import { DEFAULT_PARTICIPATION, ParticipationFields, type ParticipationSettings } from "../room/ParticipationFields";
 
 const RULES = limits.RoomWriteRequest;
-const LABELS = { name: "Name", description: "Description", genres: "Genres", is_private: "Private", queue_policy: "Who can add to the queue", playback_policy: "Who controls playback" };
+const LABELS = {
+  name: "Name",
+  description: "Description",
+  genres: "Genres",
+  is_private: "Private",
+  queue_policy: "Who can add to the queue",
+  playback_policy: "Who controls playback",
+  autoplay: "Keep playing when the queue runs out",
+  skip_share: "Votes needed to skip",
+  queue_order: "Queue order",
+};
 
 export function CreateRoomPage() {
   const api = useApi();
@@ -21,21 +32,26 @@ export function CreateRoomPage() {
   const [description, setDescription] = useState("");
   const [genres, setGenres] = useState("");
   const [isPrivate, setIsPrivate] = useState(false);
-  const [queuePolicy, setQueuePolicy] = useState<RoomPolicy>("moderators");
+  // New rooms let members add to the queue (the server's default too).
+  const [queuePolicy, setQueuePolicy] = useState<RoomPolicy>("members");
   const [playbackPolicy, setPlaybackPolicy] = useState<RoomPolicy>("moderators");
+  const [participation, setParticipation] = useState<ParticipationSettings>(DEFAULT_PARTICIPATION);
   // Checked as the person types once they tried to submit.
   const [tried, setTried] = useState(false);
 
   const create = useMutation({
-    mutationFn: () =>
-      api.createRoom({
+    mutationFn: () => {
+      const body = {
         name: name.trim(),
         description: description.trim(),
         genres: parseList(genres),
         is_private: isPrivate,
         queue_policy: queuePolicy,
         playback_policy: playbackPolicy,
-      }),
+        ...participation,
+      };
+      return api.createRoom(body);
+    },
     onSuccess: (room) => {
       queryClient.setQueryData(keys.room(room.id), room);
       void queryClient.invalidateQueries({ queryKey: keys.roomsAll });
@@ -98,6 +114,11 @@ export function CreateRoomPage() {
               </Select>
             </Field>
           </div>
+          <ParticipationFields
+            value={participation}
+            onChange={setParticipation}
+            errors={{ autoplay: server.fields.autoplay, skip_share: server.fields.skip_share, queue_order: server.fields.queue_order }}
+          />
           <ErrorNote>{server.rest ?? (server.fields.is_private ? server.fields.is_private.join(" ") : null)}</ErrorNote>
           <Button type="submit" variant="primary" disabled={create.isPending}>
             {create.isPending ? "Creating…" : "Create room"}
