@@ -15,6 +15,7 @@ const API_PREFIXES = [
   "/notifications",
   "/ban",
   "/recommendations",
+  "/covers",
   "/media",
   "/api",
 ];

@@ -35,7 +35,9 @@ class TrackBaseSerializer(serializers.ModelSerializer):
 
     # Plain strings in the schema, not `format: uri`: both come from clients and Spotify, and
     # Django's URL validation takes IRIs (non-ASCII hosts and paths) that RFC 3986 does not.
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(
+        serializers.CharField(help_text="Absolute, never null: Spotify's cover art, else the album's generated cover.")
+    )
     def get_image_url(self, track) -> str:
         """Spotify's cover, else the album's generated one (music/covers.py): never null."""
         return absolute_url(track.image_url or track_cover_path(track), self.context.get("request")) or ""

@@ -62,7 +62,9 @@ class RoomSerializer(serializers.ModelSerializer):
         track = self.context.get("now_playing", {}).get(str(room.pk))
         return self._track.to_representation(track) if track is not None else None
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(
+        serializers.CharField(help_text="Absolute: the now-playing track's image, else the room's generated cover.")
+    )
     def get_image_url(self, room) -> str:
         """The now-playing track's cover, else the room's own generated one (music/covers.py)."""
         track = self.context.get("now_playing", {}).get(str(room.pk))

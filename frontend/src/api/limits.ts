@@ -43,6 +43,10 @@ export const limits = {
         "minLength": 1,
         "maxLength": 50
       }
+    },
+    "skip_share": {
+      "minimum": 0,
+      "maximum": 1
     }
   },
   "PatchedUserUpdateRequest": {
@@ -90,6 +94,10 @@ export const limits = {
         "minLength": 1,
         "maxLength": 50
       }
+    },
+    "skip_share": {
+      "minimum": 0,
+      "maximum": 1
     }
   },
   "RoomWriteRequest": {
@@ -106,6 +114,10 @@ export const limits = {
         "minLength": 1,
         "maxLength": 50
       }
+    },
+    "skip_share": {
+      "minimum": 0,
+      "maximum": 1
     }
   },
   "TrackCreateRequest": {

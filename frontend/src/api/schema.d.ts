@@ -295,6 +295,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/friendships/listening-now": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Friends listening now
+         * @description Your friends who have a room open now, in a room you may see (a friend in a private room you do not belong to is left out), with the room and its track (null when nothing plays).
+         */
+        get: operations["friendships_listening_now_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/friendships/my-friends": {
         parameters: {
             query?: never;
@@ -639,7 +659,7 @@ export interface paths {
         };
         /**
          * Tracks for a room's queue
-         * @description Tracks that fit the people in the room (online, else its members) and its music; never one already queued or playing, and those played here in the last hours only when nothing else is left.
+         * @description Tracks that fit the people in the room (online, else its members) and its music, each with a `reason` in words; never one already queued or playing or among the room's last plays (ROOM_AUTOPLAY_RECENT_PLAYS, 20), and those played here in the last hours only when nothing else is left. When its queue runs out, an autoplay room plays the first of these that has audio.
          */
         get: operations["rooms_suggestions_list"];
         put?: never;
@@ -676,6 +696,26 @@ export interface paths {
         };
         /** Rooms I belong to */
         get: operations["rooms_my_rooms_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/search/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search tracks, rooms and people
+         * @description Tracks by name, artist and album (the catalog's, plus Spotify's when the server has Spotify credentials: those without `audio_url` cannot play in the browser; queueing or favouriting one stores it); open rooms you may see by name, description and genre; active people by username and display name (signed-in callers only: `users` is empty for anonymous ones). Each list is ranked by relevance, an exact name first; on PostgreSQL a word with a typo still matches. Only the kinds asked for are in the answer.
+         */
+        get: operations["search_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -728,7 +768,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's public profile */
+        /** A user's public profile, with what they are listening to now */
         get: operations["users_retrieve"];
         /** Update your own profile */
         put: operations["users_update"];
@@ -865,6 +905,11 @@ export interface components {
             /** Format: date-time */
             readonly added_at: string;
         };
+        FriendListening: {
+            user: components["schemas"]["UserBrief"];
+            room: components["schemas"]["ListeningRoom"];
+            readonly track: components["schemas"]["TrackBase"] | null;
+        };
         FriendRequestRequest: {
             /** Format: uuid */
             user_id: string;
@@ -930,6 +975,20 @@ export interface components {
             listened_at: string;
             /** Format: int64 */
             ms_played?: number;
+            /** @description The listener reacted with a like during that play. */
+            readonly liked: boolean;
+        };
+        ListeningNow: {
+            room: components["schemas"]["ListeningRoom"];
+            readonly track: components["schemas"]["TrackBase"] | null;
+        };
+        /** @description The room someone is listening in. */
+        ListeningRoom: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The room's image (absolute URL). */
+            image_url: string | null;
         };
         Member: {
             user: components["schemas"]["UserBrief"];
@@ -981,10 +1040,26 @@ export interface components {
             genres?: string[];
             queue_policy?: components["schemas"]["RoomPolicyEnum"];
             playback_policy?: components["schemas"]["RoomPolicyEnum"];
+            /** @description When the queue runs out, the room plays its own suggestions. */
+            autoplay?: boolean;
+            /**
+             * Format: double
+             * @description The share of the listeners online whose votes skip a track (0 < x <= 1, rounded up).
+             */
+            skip_share?: number;
+            /**
+             * @description fifo: in the order added; round_robin: members' additions take turns.
+             *
+             *     * `fifo` - First come, first served
+             *     * `round_robin` - Members take turns
+             */
+            queue_order?: components["schemas"]["QueueOrderEnum"];
             /** @description Read-only; ignored when sent back. */
             created_at?: unknown;
             /** @description Read-only; ignored when sent back. */
             id?: unknown;
+            /** @description Read-only; ignored when sent back. */
+            image_url?: unknown;
             /** @description Read-only; ignored when sent back. */
             member_count?: unknown;
             /** @description Read-only; ignored when sent back. */
@@ -1018,6 +1093,10 @@ export interface components {
         QueueAddRequest: {
             spotify_id: string;
         };
+        /**
+         * @description A queued track: who added it (null for TuneWave's own picks), `via` member or autoplay,
+         *     and for autoplay picks the `reason` in words ("" for members' additions).
+         */
         QueueItem: {
             /** Format: uuid */
             readonly id: string;
@@ -1025,11 +1104,19 @@ export interface components {
             readonly association_id: string;
             track: components["schemas"]["TrackBase"];
             added_by: components["schemas"]["UserBrief"] | null;
+            via?: components["schemas"]["ViaEnum"];
+            reason?: string;
             /** Format: int64 */
             position: number;
             /** Format: date-time */
             readonly added_at: string;
         };
+        /**
+         * @description * `fifo` - First come, first served
+         *     * `round_robin` - Members take turns
+         * @enum {string}
+         */
+        QueueOrderEnum: "fifo" | "round_robin";
         RefreshBodyRequest: {
             refresh: string;
         };
@@ -1058,8 +1145,14 @@ export interface components {
             readonly member_count: number;
             readonly online_count: number | null;
             readonly now_playing: components["schemas"]["TrackBase"] | null;
+            /** @description Absolute: the now-playing track's image, else the room's generated cover. */
+            readonly image_url: string;
             readonly queue_policy: components["schemas"]["RoomPolicyEnum"];
             readonly playback_policy: components["schemas"]["RoomPolicyEnum"];
+            readonly autoplay: boolean;
+            /** Format: double */
+            readonly skip_share: number;
+            readonly queue_order: components["schemas"]["QueueOrderEnum"];
             readonly my_role: (components["schemas"]["MemberRoleEnum"] | components["schemas"]["NullEnum"]) | null;
             /** Format: date-time */
             readonly created_at: string;
@@ -1077,6 +1170,17 @@ export interface components {
             score: number;
             reasons: string[];
         };
+        /**
+         * @description A track for a room's queue: `reason` is the one the room would give if it played it by
+         *     itself ("Because Alice and Bob like jazz"); `score` and `reasons` as for a track for you.
+         */
+        RoomSuggestion: {
+            track: components["schemas"]["TrackBase"];
+            /** Format: double */
+            score: number;
+            reasons: string[];
+            reason: string;
+        };
         /** @description PUT: only the fields sent change (no defaults fill in the others). */
         RoomUpdateRequest: {
             name?: string;
@@ -1085,10 +1189,26 @@ export interface components {
             genres?: string[];
             queue_policy?: components["schemas"]["RoomPolicyEnum"];
             playback_policy?: components["schemas"]["RoomPolicyEnum"];
+            /** @description When the queue runs out, the room plays its own suggestions. */
+            autoplay?: boolean;
+            /**
+             * Format: double
+             * @description The share of the listeners online whose votes skip a track (0 < x <= 1, rounded up).
+             */
+            skip_share?: number;
+            /**
+             * @description fifo: in the order added; round_robin: members' additions take turns.
+             *
+             *     * `fifo` - First come, first served
+             *     * `round_robin` - Members take turns
+             */
+            queue_order?: components["schemas"]["QueueOrderEnum"];
             /** @description Read-only; ignored when sent back. */
             created_at?: unknown;
             /** @description Read-only; ignored when sent back. */
             id?: unknown;
+            /** @description Read-only; ignored when sent back. */
+            image_url?: unknown;
             /** @description Read-only; ignored when sent back. */
             member_count?: unknown;
             /** @description Read-only; ignored when sent back. */
@@ -1105,14 +1225,35 @@ export interface components {
             /** @default false */
             is_private?: boolean;
             genres?: string[];
-            /** @default moderators */
+            /** @default members */
             queue_policy?: components["schemas"]["RoomPolicyEnum"];
             /** @default moderators */
             playback_policy?: components["schemas"]["RoomPolicyEnum"];
+            /**
+             * @description When the queue runs out, the room plays its own suggestions.
+             * @default true
+             */
+            autoplay?: boolean;
+            /**
+             * Format: double
+             * @description The share of the listeners online whose votes skip a track (0 < x <= 1, rounded up).
+             * @default 0.5
+             */
+            skip_share?: number;
+            /**
+             * @description fifo: in the order added; round_robin: members' additions take turns.
+             *
+             *     * `fifo` - First come, first served
+             *     * `round_robin` - Members take turns
+             * @default fifo
+             */
+            queue_order?: components["schemas"]["QueueOrderEnum"];
             /** @description Read-only; ignored when sent back. */
             created_at?: unknown;
             /** @description Read-only; ignored when sent back. */
             id?: unknown;
+            /** @description Read-only; ignored when sent back. */
+            image_url?: unknown;
             /** @description Read-only; ignored when sent back. */
             member_count?: unknown;
             /** @description Read-only; ignored when sent back. */
@@ -1122,6 +1263,42 @@ export interface components {
             /** @description Read-only; ignored when sent back. */
             online_count?: unknown;
         };
+        /** @description Only the kinds asked for (`type`) are present. */
+        SearchResponse: {
+            tracks?: components["schemas"]["SearchTrack"][];
+            rooms?: components["schemas"]["Room"][];
+            users?: components["schemas"]["UserBrief"][];
+            /**
+             * @description Whether Spotify was asked for tracks and answered: `ok`; `failed` (timeout, error, rate limit: the tracks are the catalog's only); `off` (not configured on this server, or tracks not asked for).
+             *
+             *     * `ok` - ok
+             *     * `failed` - failed
+             *     * `off` - off
+             */
+            spotify: components["schemas"]["SpotifyEnum"];
+        };
+        /**
+         * @description TrackBase for catalog tracks and for Spotify results the catalog lacks (dicts in
+         *     music.spotify's shape: no genres yet, no audio_url, as they cannot play here).
+         */
+        SearchTrack: {
+            readonly spotify_id: string;
+            readonly name: string;
+            readonly artists: string[];
+            readonly album: string;
+            readonly duration_ms: number;
+            readonly genres: string[];
+            /** @description Absolute, never null: Spotify's cover art, else the album's generated cover. */
+            readonly image_url: string;
+            readonly audio_url: string | null;
+        };
+        /**
+         * @description * `ok` - ok
+         *     * `failed` - failed
+         *     * `off` - off
+         * @enum {string}
+         */
+        SpotifyEnum: "ok" | "failed" | "off";
         /**
          * @description * `pending` - Pending
          *     * `accepted` - Accepted
@@ -1141,7 +1318,8 @@ export interface components {
             readonly album: string;
             readonly duration_ms: number;
             readonly genres: string[];
-            readonly image_url: string | null;
+            /** @description Absolute, never null: Spotify's cover art, else the album's generated cover. */
+            readonly image_url: string;
             readonly audio_url: string | null;
         };
         /**
@@ -1174,6 +1352,25 @@ export interface components {
             readonly display_name: string;
             /** Format: uri */
             readonly avatar_url: string | null;
+        };
+        /** @description A profile as GET /users/{id} shows it: with what they are listening to now. */
+        UserDetail: {
+            /** Format: uuid */
+            readonly id: string;
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+            readonly username: string;
+            readonly display_name: string;
+            /** Format: uri */
+            readonly avatar_url: string | null;
+            readonly bio: string;
+            readonly favorite_genres: unknown;
+            readonly history_public: boolean;
+            email_notifications?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: email */
+            email?: string;
+            readonly listening_now: components["schemas"]["ListeningNow"] | null;
         };
         /** @description A profile. `email` is present only when the caller is looking at themself. */
         UserResponse: {
@@ -1208,6 +1405,12 @@ export interface components {
             /** @description Read-only; ignored when sent back. */
             id?: unknown;
         };
+        /**
+         * @description * `member` - Member
+         *     * `autoplay` - Autoplay
+         * @enum {string}
+         */
+        ViaEnum: "member" | "autoplay";
         WsTicket: {
             ticket: string;
             expires_in: number;
@@ -2453,6 +2656,45 @@ export interface operations {
             };
             /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    friendships_listening_now_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendListening"][];
+                };
+            };
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4326,7 +4568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TrackRecommendation"][];
+                    "application/json": components["schemas"]["RoomSuggestion"][];
                 };
             };
             /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
@@ -4457,6 +4699,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Room"][];
+                };
+            };
+            /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    search_retrieve: {
+        parameters: {
+            query: {
+                /** @description Results per kind (default 10, at most 50). */
+                limit?: number;
+                /** @description What to look for: 1 to 100 characters. */
+                q: string;
+                /** @description Which kinds, comma-separated: `track`, `room`, `user` (default all three). */
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
                 };
             };
             /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
@@ -4693,7 +4990,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponse"];
+                    "application/json": components["schemas"]["UserDetail"];
                 };
             };
             /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
