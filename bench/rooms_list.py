@@ -61,6 +61,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.services import tokens_issue  # noqa: E402
+from music.covers import album_cover_path, room_cover_path_of  # noqa: E402
 from music.models import Artist, Genre, Track, TrackArtist  # noqa: E402
 from rooms import presence, selectors  # noqa: E402
 from rooms.models import Membership, PlaybackState, Room  # noqa: E402
@@ -254,7 +255,15 @@ def _now_playing(request, room_ids: list) -> dict:
             "album": row["track__album"],
             "duration_ms": row["track__duration_ms"],
             "genres": sorted(genres.get(row["track_id"], [])),
-            "image_url": row["track__image_url"],
+            "image_url": request.build_absolute_uri(
+                row["track__image_url"]
+                or album_cover_path(
+                    album=row["track__album"],
+                    artists=artists.get(row["track_id"], []),
+                    genres=genres.get(row["track_id"], []),
+                    name=row["track__name"],
+                )
+            ),
             "audio_url": _audio_url(request, row["track__audio_url"]),
         }
         for row in rows
@@ -326,6 +335,9 @@ def bare_rooms(request):
             "member_count": row["member_count"],
             "online_count": online.get(str(row["id"]), 0),
             "now_playing": playing.get(row["id"]),
+            "image_url": playing[row["id"]]["image_url"]
+            if row["id"] in playing
+            else request.build_absolute_uri(room_cover_path_of(row["id"], genres.get(row["id"], []))),
             "queue_policy": row["queue_policy"],
             "playback_policy": row["playback_policy"],
             "my_role": roles.get(row["id"]),
