@@ -72,7 +72,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         self.playing: dict | None = None  # the play this socket is hearing, for history
         self.groups_joined: list[str] = []
         self.buckets = {
-            kind: TokenBucket(burst=RESYNC_BURST, per_second=RESYNC_PER_SECOND) for kind in ("sync", "chat.resync")
+            kind: TokenBucket(burst=RESYNC_BURST, per_second=RESYNC_PER_SECOND)
+            for kind in ("sync", "chat.resync", "playback.vote_skip", "reaction")
         }
         # Accept first: a close before accept is an HTTP 403 and the client never sees our code.
         await self.accept()
@@ -92,9 +93,11 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         )
         await self._send_state()
         await self.send_json(await self._presence_payload())
+        await self._send_play_counts()
         first = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if first == 1:
             presence.presence_news().announce(self.channel_layer, str(self.room.pk), "joined", self._brief)
+            await self._refresh_votes()
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
     @database_sync_to_async
@@ -132,6 +135,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         left = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if left == 0:
             presence.presence_news().announce(self.channel_layer, str(self.room.pk), "left", self._brief)
+            await self._refresh_votes()
 
     async def _heartbeat(self):
         """Keeps this socket's presence alive and closes it when its credential expires."""
@@ -254,6 +258,27 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             call = lambda: room_services.playback_ended(room=room, user=user, version=version)  # noqa: E731
         await database_sync_to_async(call)()
 
+    async def _vote_skip(self, content):
+        version = _required_int(content, "version", maximum=MAX_BIGINT)
+        self._spend("playback.vote_skip")
+        payload, new = await database_sync_to_async(room_services.skip_vote)(
+            room=self.room, user=self.user, version=version
+        )
+        if not new:  # a second vote changes nothing: only the voter hears the count again
+            await self.send_json(payload)
+
+    async def _reaction(self, content):
+        version = _required_int(content, "version", maximum=MAX_BIGINT)
+        kind = content.get("kind")
+        if not isinstance(kind, str):
+            raise Invalid("kind must be one of: like.", field="kind")
+        self._spend("reaction")
+        payload, new = await database_sync_to_async(room_services.reaction_add)(
+            room=self.room, user=self.user, version=version, kind=kind
+        )
+        if not new:  # once per play: a repeat changes nothing
+            await self.send_json(payload)
+
     HANDLERS = {
         "chat.message": _chat_message,
         "time.ping": _time_ping,
@@ -264,6 +289,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         "playback.skip": _playback,
         "playback.seek": _playback,
         "playback.ended": _playback,
+        "playback.vote_skip": _vote_skip,
+        "reaction": _reaction,
     }
 
     # --- events from the groups -----------------------------------------------------
@@ -303,6 +330,14 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await self._follow_play(event)
         await self.send_json(event)
 
+    async def playback_votes(self, event):
+        if event.get("room_id") == str(self.room.pk):
+            await self.send_json(event)
+
+    async def reaction_counts(self, event):
+        if event.get("room_id") == str(self.room.pk):
+            await self.send_json(event)
+
     async def member_role_changed(self, event):
         await self.send_json(event)
 
@@ -337,6 +372,23 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         event = await database_sync_to_async(load)()
         await self._follow_play(event)
         await self.send_json(event)
+
+    async def _send_play_counts(self):
+        """The current play's `playback.votes` and `reaction.counts` (after playback.state)."""
+        try:
+            frames = await database_sync_to_async(room_services.play_counts)(room=self.room)
+        except Exception:  # noqa: BLE001 - counts come again with the next vote or reaction
+            logger.warning("reading the play's counts failed", exc_info=True)
+            return
+        for frame in frames:
+            await self.send_json(frame)
+
+    async def _refresh_votes(self):
+        """A listener came or went: `needed` may change, and the votes may now skip the track."""
+        try:
+            await database_sync_to_async(room_services.skip_votes_refresh)(room=self.room)
+        except Exception:  # noqa: BLE001 - the next vote counts again
+            logger.warning("refreshing the skip votes failed", exc_info=True)
 
     async def _follow_play(self, event):
         """Tracks the play this socket hears: records the listen when it ends, and arms a
@@ -373,13 +425,15 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             return
 
         def record():
+            started_at = datetime.fromtimestamp(play["started"] / 1000, tz=UTC)
             listening_record_play(
                 user=self.user,
                 spotify_id=play["spotify_id"],
                 room_id=self.room.pk,
-                started_at=datetime.fromtimestamp(play["started"] / 1000, tz=UTC),
+                started_at=started_at,
                 present_from=self.joined_at,
                 until=until,
+                liked=room_services.play_liked(room_id=self.room.pk, user=self.user, started_at=started_at),
             )
 
         try:

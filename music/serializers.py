@@ -74,10 +74,12 @@ class FavoriteTrackResponseSerializer(serializers.ModelSerializer):
 
 class ListeningEventSerializer(serializers.ModelSerializer):
     track = TrackBaseSerializer()
+    liked = serializers.BooleanField(read_only=True, help_text="The listener reacted with a like during that play.")
 
     class Meta:
         model = ListeningEvent
-        fields = ["track", "room_id", "listened_at", "ms_played"]
+        # liked: the listener reacted with a like during that play (issue 14).
+        fields = ["track", "room_id", "listened_at", "ms_played", "liked"]
 
 
 def validate_audio_url(value: str) -> None:

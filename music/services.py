@@ -135,6 +135,7 @@ def listening_record(
     ms_played: int = 0,
     play_count: int = 1,
     source: str = ListeningEvent.Source.ROOM,
+    liked: bool = False,
 ) -> bool:
     """Records one listen; returns False if the same (user, track, moment) is already there.
 
@@ -149,6 +150,7 @@ def listening_record(
         ms_played=max(0, int(ms_played)),
         play_count=max(1, int(play_count)),
         source=source,
+        liked=liked,
     )
     ListeningEvent.objects.bulk_create([event], ignore_conflicts=True)
     # The id is made client-side, so it is in the table only if this insert won.
@@ -165,11 +167,19 @@ def heard_enough(duration_ms: int, heard_ms: int) -> bool:
 
 
 def listening_record_play(
-    *, user: User, spotify_id: str, room_id: uuid.UUID, started_at: datetime, present_from: datetime, until: datetime
+    *,
+    user: User,
+    spotify_id: str,
+    room_id: uuid.UUID,
+    started_at: datetime,
+    present_from: datetime,
+    until: datetime,
+    liked: bool = False,
 ) -> bool:
     """Records a listen of the play of `spotify_id` that began at `started_at` in a room, for
     someone present from `present_from` until `until`, if they heard enough of it
-    (`heard_enough`). Returns whether a listen was stored.
+    (`heard_enough`). Returns whether a listen was stored. `liked`: they reacted with a like
+    during the play (the room socket asks rooms; a like after this sets it, `listening_mark_liked`).
 
     Keyed on the play's start: every socket and server process of this user that heard the
     play stores one event.
@@ -182,7 +192,26 @@ def listening_record_play(
     heard_ms = int((end - heard_from).total_seconds() * 1000)
     if not heard_enough(track.duration_ms, heard_ms):
         return False
-    return listening_record(user=user, track=track, room_id=room_id, listened_at=started_at, ms_played=heard_ms)
+    return listening_record(
+        user=user, track=track, room_id=room_id, listened_at=started_at, ms_played=heard_ms, liked=liked
+    )
+
+
+def listening_mark_liked(*, user: User, track: Track, room_id: uuid.UUID, started_at: datetime) -> int:
+    """Marks the listen of the play that began at `started_at` as liked, if it is stored yet.
+
+    A room listen is keyed on the play's start in whole milliseconds (what the socket hears),
+    so the play's exact start matches the listen stored within that millisecond.
+    """
+    start = started_at.replace(microsecond=started_at.microsecond // 1000 * 1000)
+    return ListeningEvent.objects.filter(
+        user=user,
+        track=track,
+        room_id=room_id,
+        listened_at__gte=start,
+        listened_at__lt=start + timedelta(milliseconds=1),
+        liked=False,
+    ).update(liked=True)
 
 
 def spotify_unavailable(exc: spotify.SpotifyUnavailable) -> ServiceUnavailable:

@@ -1,7 +1,8 @@
 """Taste profiles: what a user likes, what a group present in a room likes, what each room plays.
 
-A user's taste is read fresh from their history and favorites (cached for a few seconds, so
-a new favorite shows within the minute). The room index holds every open room's profile
+A user's taste is read fresh from their history, favorites and likes (reactions in rooms),
+cached for a few seconds, so a new favorite shows within the minute. The room index holds
+every open room's profile
 (declared genres, current and queued tracks, recent plays) as sparse matrices; it is built
 in one pass, kept in the shared cache, and each server process decodes it once per version.
 
@@ -37,7 +38,7 @@ from music.models import FavoriteTrack, Genre, ListeningEvent, Track
 from recommendations import engine
 from recommendations.models import ModelBuild, RoomTaste, unpack_floats, unpack_ints
 from recommendations.reads import CompiledRead
-from rooms.models import PlaybackState, QueueItem, Room
+from rooms.models import PlaybackState, QueueItem, Reaction, Room
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ SEED_PARAMS = engine.SeedParams()
 # How much of a user's history a request reads: their latest listens and favorites.
 HISTORY_EVENTS = 500
 FAVORITES = 200
+# ... and their latest likes (reactions to a play in a room).
+LIKES = 200
+# A liked track counts like this many plays heard today, on top of its listens: more than a
+# listen (1), less than a favorite (SEED_PARAMS.favorite, 4).
+LIKE_WEIGHT = 2.0
 # "Heard in the last day" is never recommended again (unless nothing else is left).
 RECENT = timedelta(days=1)
 # Chosen favourite genres weigh this share of everything else a user has (all of it when new).
@@ -288,7 +294,7 @@ class Taste:
 
     seed_ids: np.ndarray  # track pks, strongest first
     seed_weights: np.ndarray
-    # {genre pk: weight} by where it comes from: "history", "favorites", "chosen".
+    # {genre pk: weight} by where it comes from: "history", "favorites", "likes", "chosen".
     genres: dict[str, dict[int, float]] = field(default_factory=dict)
     artists: dict[str, dict[int, float]] = field(default_factory=dict)
     excluded: set[int] = field(default_factory=set)  # favorites and the last day's listens
@@ -343,14 +349,22 @@ def _merge(parts: dict[str, dict[int, float]]) -> dict[int, float]:
 
 
 def _seeds_from_rows(
-    track_ids: np.ndarray, plays: np.ndarray, ages_days: np.ndarray, favorite_ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per distinct track: (track pks, total weight, history weight, favorite weight)."""
-    all_ids = np.r_[track_ids, favorite_ids].astype(np.int64)
+    track_ids: np.ndarray,
+    plays: np.ndarray,
+    ages_days: np.ndarray,
+    favorite_ids: np.ndarray,
+    like_ids: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct track: (track pks, total weight, history weight, favorite weight, like weight).
+    A track liked in several plays counts as liked once, like a favorite."""
+    if like_ids is None:
+        like_ids = np.zeros(0, np.int64)
+    all_ids = np.r_[track_ids, favorite_ids, like_ids].astype(np.int64)
     if not all_ids.size:
         empty = np.zeros(0)
-        return empty.astype(np.int64), empty, empty, empty
+        return empty.astype(np.int64), empty, empty, empty, empty
     tracks, inverse = np.unique(all_ids, return_inverse=True)
+    n_fav = favorite_ids.size
     n = track_ids.size
     summed_plays = np.bincount(inverse[:n], weights=plays, minlength=tracks.size)
     youngest = np.full(tracks.size, np.inf)
@@ -359,8 +373,10 @@ def _seeds_from_rows(
     history = np.zeros(tracks.size)
     history[listened] = engine.seed_weights(summed_plays[listened], youngest[listened], SEED_PARAMS)
     favorite = np.zeros(tracks.size)
-    favorite[inverse[n:]] = SEED_PARAMS.favorite
-    return tracks, history + favorite, history, favorite
+    favorite[inverse[n : n + n_fav]] = SEED_PARAMS.favorite
+    liked = np.zeros(tracks.size)
+    liked[inverse[n + n_fav :]] = LIKE_WEIGHT
+    return tracks, history + favorite + liked, history, favorite, liked
 
 
 def _genre_ids(names: list[str]) -> list[int]:
@@ -372,7 +388,7 @@ def _genre_ids(names: list[str]) -> list[int]:
 
 @dataclass
 class _History:
-    """Listens and favorites read for a taste, with their tracks' genres and artists."""
+    """Listens, favorites and likes read for a taste, with their tracks' genres and artists."""
 
     users: np.ndarray  # per listen: user key (str)
     tracks: np.ndarray
@@ -380,22 +396,35 @@ class _History:
     ages_days: np.ndarray
     favorite_users: np.ndarray
     favorite_tracks: np.ndarray
+    like_users: np.ndarray
+    like_tracks: np.ndarray
     genre_pairs: tuple[np.ndarray, np.ndarray]
     artist_pairs: tuple[np.ndarray, np.ndarray]
 
-    def for_user(self, user: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def for_user(self, user: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         mine = self.users == user
         return (
             self.tracks[mine],
             self.plays[mine],
             self.ages_days[mine],
             self.favorite_tracks[self.favorite_users == user],
+            self.like_tracks[self.like_users == user],
         )
 
 
-def _history_rows(events, favorites):
-    """The given listens and favorites (querysets of pks) as one UNION, marked by kind (a
-    favorite's "plays" are 0, its time when it was added): (kind, user, track, plays, when)."""
+def _like_rows(likes):
+    # A reaction's own `kind` is "like": it marks the row.
+    return (
+        Reaction.objects.filter(pk__in=likes, kind=Reaction.Kind.LIKE)
+        .order_by()
+        .annotate(plays=Value(0, IntegerField()))
+        .values_list("kind", "user_id", "track_id", "plays", "created_at")
+    )
+
+
+def _history_rows(events, favorites, likes):
+    """The given listens, favorites and likes (querysets of pks) as one UNION, marked by kind
+    (a favorite's or like's "plays" are 0, its time when it was made): (kind, user, track, plays, when)."""
     kind = CharField()
     listen_rows = (
         ListeningEvent.objects.filter(pk__in=events)
@@ -409,14 +438,17 @@ def _history_rows(events, favorites):
         .annotate(kind=Value("favorite", kind), plays=Value(0, IntegerField()))
         .values_list("kind", "user_id", "track_id", "plays", "added_at")
     )
-    return listen_rows.union(favorite_rows, all=True)
+    return listen_rows.union(favorite_rows, _like_rows(likes), all=True)
 
 
 def _user_history_rows(user_id):
     listens = ListeningEvent.objects.filter(user_id=user_id).order_by("-listened_at")
     favorites = FavoriteTrack.objects.filter(user_id=user_id).order_by("-added_at")
+    likes = Reaction.objects.filter(user_id=user_id, kind=Reaction.Kind.LIKE).order_by("-created_at")
     if not connections[router.db_for_read(ListeningEvent)].features.supports_slicing_ordering_in_compound:
-        return _history_rows(listens.values("pk")[:HISTORY_EVENTS], favorites.values("pk")[:FAVORITES])
+        return _history_rows(
+            listens.values("pk")[:HISTORY_EVENTS], favorites.values("pk")[:FAVORITES], likes.values("pk")[:LIKES]
+        )
     # PostgreSQL takes the latest rows straight from the (user, time) index; the form above
     # (for SQLite) looks each one up again by its random primary key, a page read apiece once
     # the history is no longer in memory.
@@ -427,7 +459,10 @@ def _user_history_rows(user_id):
     favorite_rows = favorites.annotate(kind=Value("favorite", kind), plays=Value(0, IntegerField())).values_list(
         "kind", "user_id", "track_id", "plays", "added_at"
     )[:FAVORITES]
-    return listen_rows.union(favorite_rows, all=True)
+    like_rows = likes.annotate(plays=Value(0, IntegerField())).values_list(
+        "kind", "user_id", "track_id", "plays", "created_at"
+    )[:LIKES]
+    return listen_rows.union(favorite_rows, like_rows, all=True)
 
 
 # One user's latest listens and favorites: the first read of every request for that user.
@@ -447,7 +482,13 @@ def _group_history_rows(user_ids, per_user: int = 100):
         .filter(rank__lte=per_user // 2)
         .values("pk")
     )
-    return _history_rows(events, favorites)
+    likes = (
+        Reaction.objects.filter(user_id__in=user_ids, kind=Reaction.Kind.LIKE)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")], order_by=F("created_at").desc()))
+        .filter(rank__lte=per_user // 2)
+        .values("pk")
+    )
+    return _history_rows(events, favorites, likes)
 
 
 # Each person's latest listens and favorites, for a group (a window function per person).
@@ -459,7 +500,8 @@ def _read_history(rows) -> _History:
     now = timezone.now()
     names: dict = {}
     listens = [row for row in rows if row[0] == "listen"]
-    favs = [row for row in rows if row[0] != "listen"]
+    favs = [row for row in rows if row[0] == "favorite"]
+    likes = [row for row in rows if row[0] == "like"]
 
     def user_keys(column) -> np.ndarray:
         return np.asarray([names.get(u) or names.setdefault(u, str(u)) for u in column], dtype=object)
@@ -470,7 +512,8 @@ def _read_history(rows) -> _History:
         l_users, l_tracks, l_plays, l_moments = (), (), (), ()
     tracks = np.asarray(l_tracks, dtype=np.int64)
     favorite_tracks = np.asarray([row[2] for row in favs], dtype=np.int64)
-    genre_t, genre_g, artist_t, artist_a = track_features(np.r_[tracks, favorite_tracks])
+    like_tracks = np.asarray([row[2] for row in likes], dtype=np.int64)
+    genre_t, genre_g, artist_t, artist_a = track_features(np.r_[tracks, favorite_tracks, like_tracks])
     return _History(
         users=user_keys(l_users),
         tracks=tracks,
@@ -478,6 +521,8 @@ def _read_history(rows) -> _History:
         ages_days=np.asarray([(now - moment).total_seconds() for moment in l_moments], dtype=np.float64) / 86400.0,
         favorite_users=user_keys([row[1] for row in favs]),
         favorite_tracks=favorite_tracks,
+        like_users=user_keys([row[1] for row in likes]),
+        like_tracks=like_tracks,
         genre_pairs=(genre_t, genre_g),
         artist_pairs=(artist_t, artist_a),
     )
@@ -497,7 +542,7 @@ def _taste_key(user_id) -> str:
 
 
 def user_taste(user: User) -> Taste:
-    """The user's taste from their latest listens, favorites and chosen genres (cached briefly)."""
+    """The user's taste from their latest listens, favorites, likes and chosen genres (cached briefly)."""
     key = _taste_key(user.pk)
     cached = cache.get(key)
     if cached is not None:
@@ -506,17 +551,21 @@ def user_taste(user: User) -> Taste:
         except _UNREADABLE:
             logger.warning("Cached taste %s is unreadable; computing it again", key)
     history = _read_history(_USER_HISTORY(user.pk))
-    track_ids, plays, ages, favorite_ids = history.for_user(str(user.pk))
-    tracks, total, from_history, from_favorites = _seeds_from_rows(track_ids, plays, ages, favorite_ids)
+    track_ids, plays, ages, favorite_ids, like_ids = history.for_user(str(user.pk))
+    tracks, total, from_history, from_favorites, from_likes = _seeds_from_rows(
+        track_ids, plays, ages, favorite_ids, like_ids
+    )
     genre_t, genre_g = history.genre_pairs
     artist_t, artist_a = history.artist_pairs
     genres = {
         "history": _feature_weights(tracks, from_history, genre_t, genre_g),
         "favorites": _feature_weights(tracks, from_favorites, genre_t, genre_g),
+        "likes": _feature_weights(tracks, from_likes, genre_t, genre_g),
     }
     artists = {
         "history": _feature_weights(tracks, from_history, artist_t, artist_a),
         "favorites": _feature_weights(tracks, from_favorites, artist_t, artist_a),
+        "likes": _feature_weights(tracks, from_likes, artist_t, artist_a),
     }
     chosen = _chosen_weights(genres, _genre_ids(user.favorite_genres or []))
     if chosen:
@@ -529,7 +578,7 @@ def user_taste(user: User) -> Taste:
         genres=genres,
         artists=artists,
         excluded={int(t) for t in favorite_ids.tolist()} | {int(t) for t in recent.tolist()},
-        known={int(t) for t in track_ids.tolist()},
+        known={int(t) for t in track_ids.tolist()} | {int(t) for t in like_ids.tolist()},
     )
     cache.set(key, taste.to_cache(), timeout=taste_seconds())
     return taste
@@ -544,8 +593,11 @@ def group_taste(*, user_ids: list, extra_tracks: list[int], declared_genre_ids: 
     history = _read_history(_GROUP_HISTORY(user_ids) if user_ids else [])
     # Each person's weights are scaled to sum to one, so a heavy listener is one voice.
     track_parts, weight_parts = [], []
-    for person in sorted(set(history.users.tolist()) | set(history.favorite_users.tolist())):  # the people present
-        person_tracks, total, _, _ = _seeds_from_rows(*history.for_user(person))
+    people_present = (
+        set(history.users.tolist()) | set(history.favorite_users.tolist()) | set(history.like_users.tolist())
+    )
+    for person in sorted(people_present):
+        person_tracks, total, _, _, _ = _seeds_from_rows(*history.for_user(person))
         if total.sum() > 0:
             track_parts.append(person_tracks)
             weight_parts.append(total / total.sum())
@@ -563,7 +615,7 @@ def group_taste(*, user_ids: list, extra_tracks: list[int], declared_genre_ids: 
         tracks, weights = np.zeros(0, dtype=np.int64), np.zeros(0)
     # The room's own tracks need their features too; the people's came with their history.
     extra_t, extra_g, extra_at, extra_a = track_features(
-        np.setdiff1d(tracks, np.r_[history.tracks, history.favorite_tracks])
+        np.setdiff1d(tracks, np.r_[history.tracks, history.favorite_tracks, history.like_tracks])
     )
     genre_t, genre_g = np.r_[history.genre_pairs[0], extra_t], np.r_[history.genre_pairs[1], extra_g]
     artist_t, artist_a = np.r_[history.artist_pairs[0], extra_at], np.r_[history.artist_pairs[1], extra_a]

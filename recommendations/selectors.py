@@ -158,6 +158,7 @@ def _plural(count: int, one: str, many: str) -> str:
 _SOURCE_WORDS = {
     "history": "like your history",
     "favorites": "like your favorites",
+    "likes": "like tracks you liked in rooms",
     "room": "like this room's music",
     "declared": "like this room's music",
 }

@@ -95,3 +95,13 @@ def playback_state(state) -> dict[str, Any]:
         "track_started_at": epoch_ms(state.track_started_at) if state.track_started_at else None,
         "version": state.version,
     }
+
+
+def playback_votes(*, room_id, version: int, votes: int, needed: int) -> dict[str, Any]:
+    """`playback.votes`: votes to skip the current play, and how many skip it (issue 14)."""
+    return {"type": "playback.votes", "room_id": str(room_id), "version": version, "votes": votes, "needed": needed}
+
+
+def reaction_counts(*, room_id, version: int, counts: dict[str, int]) -> dict[str, Any]:
+    """`reaction.counts`: reactions to the current play, per kind (every kind, 0 included)."""
+    return {"type": "reaction.counts", "room_id": str(room_id), "version": version, "counts": counts}

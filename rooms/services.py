@@ -4,23 +4,24 @@ Views, the admin and (later) the room socket call these. Each function is atomic
 and membership changes that race take the room's row lock first.
 """
 
+import math
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import oauth_leftovers_prune
 from core.background import enqueue
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from core.realtime import send_on_commit
 from music.models import Track
-from music.services import genres_get_or_create
+from music.services import genres_get_or_create, listening_mark_liked
 from rooms import events, presence
 from rooms.access import RoomAccess, may_be_banned, open_invites, room_access
-from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Room
+from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Reaction, Room, SkipVote
 from social.services import emails_prune, notifications_prune, notify, notify_friends
 
 Role = Membership.Role
@@ -378,6 +379,8 @@ def _remaining_ms(state: PlaybackState, now=None) -> int | None:
 def _cas(state: PlaybackState, **changes) -> PlaybackState | None:
     """UPDATE … WHERE version = v. Returns the new state, or None if someone changed it first."""
     now = changes.pop("now", None) or timezone.now()
+    if "track_started_at" in changes:  # a new play (or none): votes and reactions start over
+        changes["play_version"] = state.version + 1
     won = PlaybackState.objects.filter(pk=state.pk, version=state.version).update(
         version=F("version") + 1, updated_at=now, **changes
     )
@@ -385,6 +388,8 @@ def _cas(state: PlaybackState, **changes) -> PlaybackState | None:
         return None
     fresh = PlaybackState.objects.select_related("track").get(pk=state.pk)
     _broadcast_state(fresh)
+    if "track_started_at" in changes and fresh.track_started_at is not None:
+        _broadcast_new_play_counts(fresh)
     return fresh
 
 
@@ -514,3 +519,190 @@ def prune(*, notification_days: int = 30, email_days: int = 7, dry_run: bool = F
         }
     counts["stale_presence"] = presence.prune_stale(dry_run=dry_run)
     return counts
+
+
+# --- listeners take part: skip votes and reactions (issue 14; docs/realtime.md) -----------
+#
+# A play is the current track from its start (`PlaybackState.track_started_at`); pause and
+# seek move `version` within it, and `play_version` is the version at which it began. A vote
+# or reaction names the version its client last saw: one from `play_version` up to the
+# current version counts for this play, anything else is `conflict` (an earlier play, or a
+# version the server never had).
+
+
+def skip_votes_needed(*, skip_share: float, online: int) -> int:
+    """ceil(share x listeners online), at least 1. Rounded to 9 places first, so that a share
+    of 0.1 with 30 listeners needs 3 (0.1 x 30 is 3.0000000000000004 in floating point)."""
+    return max(1, math.ceil(round(skip_share * online, 9)))
+
+
+def _listeners_online(room: Room) -> int:
+    """Distinct users with a live socket in the room; ServiceUnavailable while presence is
+    unknown (Redis down): a share of an unknown number cannot be counted."""
+    online = presence.online_counts([room.pk]).get(str(room.pk))
+    if online is None:
+        raise ServiceUnavailable("Who is listening is unknown right now, so skip votes cannot be counted.")
+    return online
+
+
+def _play_for(room: Room, version: int) -> tuple[PlaybackState, datetime, Track]:
+    """The room's current play (its state, start and track), if `version` belongs to it."""
+    state = PlaybackState.objects.select_related("track").filter(room=room).first()
+    if state is None or state.track is None or state.track_started_at is None:
+        raise Conflict("Nothing is playing.")
+    if not state.play_version <= version <= state.version:
+        raise Conflict("The track changed since: that was for an earlier one.")
+    return state, state.track_started_at, state.track
+
+
+def _require_member(room: Room, user: User, action: str) -> None:
+    if not room_access(user, room).is_member:
+        raise Forbidden(f"Only members of this room can {action}.")
+
+
+def _vote_count(room_id, started: datetime) -> int:
+    return SkipVote.objects.filter(room_id=room_id, play_started_at=started).count()
+
+
+def _reaction_counts(room_id, started: datetime) -> dict[str, int]:
+    counts = dict.fromkeys(Reaction.Kind.values, 0)
+    rows = Reaction.objects.filter(room_id=room_id, play_started_at=started)
+    for kind, count in rows.values_list("kind").annotate(n=Count("id")).order_by():
+        counts[kind] = count
+    return counts
+
+
+def _skip_play(room: Room, state: PlaybackState) -> PlaybackState | None:
+    """Advances past the play of `state` once: the playback CAS lets one of racing skips win.
+    A pause or seek in between moves the version within the same play: try again at that one."""
+    for _ in range(3):
+        advanced = _advance(room=room, expected_version=state.version)
+        if advanced is not None:
+            return advanced
+        fresh = PlaybackState.objects.select_related("track").get(room=room)
+        if fresh.track_started_at != state.track_started_at:
+            return None  # someone else ended this play first
+        state = fresh
+    return None
+
+
+def _tally(room: Room, state: PlaybackState, started: datetime, online: int, *, broadcast: bool) -> dict:
+    """The play's vote count as a `playback.votes` payload (told to the room if `broadcast`);
+    skips the play when the votes reach the share of the listeners online."""
+    votes = _vote_count(room.pk, started)
+    needed = skip_votes_needed(skip_share=room.skip_share, online=online)
+    payload = events.playback_votes(room_id=room.pk, version=state.version, votes=votes, needed=needed)
+    if broadcast:
+        send_on_commit(events.room_group(room.pk), payload)
+    if votes >= needed and online > 0:  # nobody online (the last one left): the room pauses instead
+        _skip_play(room, state)
+    return payload
+
+
+@transaction.atomic
+def skip_vote(*, room: Room, user: User, version: int) -> tuple[dict, bool]:
+    """A member's vote to skip the play of `version`. Returns (the `playback.votes` payload,
+    whether the vote was new). One vote per user per play: a second changes nothing (and is
+    not told to the room). The vote that reaches the share skips the track, once."""
+    _require_member(room, user, "vote to skip")
+    online = _listeners_online(room)  # before the lock: Redis may take up to a second
+    room = _locked(room)  # racing votes count one after another
+    state, started, _ = _play_for(room, version)
+    try:
+        with transaction.atomic():
+            SkipVote.objects.create(room=room, user=user, play_started_at=started)
+    except IntegrityError:
+        return _tally(room, state, started, online, broadcast=False), False
+    # Votes end with their play: the ones of earlier plays only take room.
+    SkipVote.objects.filter(room=room).exclude(play_started_at=started).delete()
+    return _tally(room, state, started, online, broadcast=True), True
+
+
+@transaction.atomic
+def skip_votes_refresh(*, room: Room) -> dict | None:
+    """Someone came or went: if the current play has votes, the room hears the new `needed`,
+    and the votes skip the track if they now reach it. None when there is nothing to tell."""
+    state = PlaybackState.objects.select_related("track").filter(room=room).first()
+    if state is None or state.track_started_at is None or not _vote_count(room.pk, state.track_started_at):
+        return None
+    online = presence.online_counts([room.pk]).get(str(room.pk))
+    if online is None:
+        return None
+    room = _locked(room)
+    state = PlaybackState.objects.select_related("track").get(room=room)
+    if state.track_started_at is None:
+        return None
+    return _tally(room, state, state.track_started_at, online, broadcast=True)
+
+
+@transaction.atomic
+def reaction_add(*, room: Room, user: User, version: int, kind: str = Reaction.Kind.LIKE) -> tuple[dict, bool]:
+    """A member's reaction to the play of `version`: once per user, play and kind; a repeat
+    changes nothing (idempotent). Returns (the `reaction.counts` payload, whether it was new).
+    The listener's listen of this play is marked liked (now if stored, else when it is)."""
+    if kind not in Reaction.Kind.values:
+        raise Invalid(f"kind must be one of: {', '.join(Reaction.Kind.values)}.", field="kind")
+    _require_member(room, user, "react")
+    state, started, track = _play_for(room, version)
+    try:
+        with transaction.atomic():
+            Reaction.objects.create(room=room, user=user, track=track, play_started_at=started, kind=kind)
+        created = True
+    except IntegrityError:
+        created = False
+    if created and kind == Reaction.Kind.LIKE:
+        listening_mark_liked(user=user, track=track, room_id=room.pk, started_at=started)
+    payload = events.reaction_counts(room_id=room.pk, version=state.version, counts=_reaction_counts(room.pk, started))
+    if created:
+        send_on_commit(events.room_group(room.pk), payload)
+    return payload, created
+
+
+def play_liked(*, room_id, user: User, started_at: datetime) -> bool:
+    """Whether `user` liked the play that began at `started_at` (whole milliseconds, as the
+    socket knows it) in the room: the `liked` of the listen it records."""
+    return Reaction.objects.filter(
+        room_id=room_id,
+        user=user,
+        kind=Reaction.Kind.LIKE,
+        play_started_at__gte=started_at,
+        play_started_at__lt=started_at + timedelta(milliseconds=1),
+    ).exists()
+
+
+def play_counts(*, room: Room) -> list[dict]:
+    """What a socket is told on connect, after `playback.state`: the current play's
+    `playback.votes` (unless presence is unknown) and `reaction.counts`; nothing when idle."""
+    state = PlaybackState.objects.filter(room=room).first()
+    if state is None or state.track_started_at is None:
+        return []
+    frames = []
+    online = presence.online_counts([room.pk]).get(str(room.pk))
+    if online is not None:
+        share = Room.objects.filter(pk=room.pk).values_list("skip_share", flat=True).first() or room.skip_share
+        needed = skip_votes_needed(skip_share=share, online=online)
+        frames.append(
+            events.playback_votes(
+                room_id=room.pk,
+                version=state.version,
+                votes=_vote_count(room.pk, state.track_started_at),
+                needed=needed,
+            )
+        )
+    counts = _reaction_counts(room.pk, state.track_started_at)
+    frames.append(events.reaction_counts(room_id=room.pk, version=state.version, counts=counts))
+    return frames
+
+
+def _broadcast_new_play_counts(state: PlaybackState) -> None:
+    """A new play: its counts start at zero; the room hears so after the `playback.state`."""
+    room_id, version = state.room_id, state.version
+
+    def votes() -> dict:  # built after commit; skipped (logged) while presence is unknown
+        room = Room.objects.get(pk=room_id)
+        needed = skip_votes_needed(skip_share=room.skip_share, online=_listeners_online(room))
+        return events.playback_votes(room_id=room_id, version=version, votes=0, needed=needed)
+
+    send_on_commit(events.room_group(room_id), votes)
+    zero = dict.fromkeys(Reaction.Kind.values, 0)
+    send_on_commit(events.room_group(room_id), events.reaction_counts(room_id=room_id, version=version, counts=zero))

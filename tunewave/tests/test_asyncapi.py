@@ -365,6 +365,11 @@ async def test_a_room_session_matches_the_document(people, public_room, track, s
     state = await owner.receive_type("playback.state", position_ms=61_000)
     await owner.send({"type": "playback.play"})
     state = await owner.receive_type("playback.state", status="playing")
+    # Taking part: a like and a vote to skip (three online: two votes skip), live on every socket.
+    await member.send({"type": "reaction", "kind": "like", "version": state["version"]})
+    assert (await owner.receive_type("reaction.counts"))["counts"] == {"like": 1}
+    await member.send({"type": "playback.vote_skip", "version": state["version"]})
+    assert (await owner.receive_type("playback.votes", votes=1))["needed"] == 2
     assert await owner.errors_for({"type": "playback.ended", "version": state["version"]}) == []  # not over yet
     await owner.send({"type": "playback.skip", "version": state["version"]})
     assert (await member.receive_type("playback.state", status="idle"))["version"] > state["version"]
@@ -443,6 +448,15 @@ def _bounds() -> list[tuple[dict, bool]]:
         ({"type": "playback.skip", "version": None}, True),
         ({"type": "playback.skip", "version": 0}, True),
         ({"type": "playback.skip", "version": MAX_BIGINT + 1}, False),
+        ({"type": "playback.vote_skip", "version": 0}, True),
+        ({"type": "playback.vote_skip", "version": MAX_BIGINT}, True),
+        ({"type": "playback.vote_skip", "version": MAX_BIGINT + 1}, False),
+        ({"type": "playback.vote_skip", "version": None}, False),
+        ({"type": "playback.vote_skip"}, False),
+        ({"type": "reaction", "kind": "like", "version": 0}, True),
+        ({"type": "reaction", "kind": "boo", "version": 0}, False),
+        ({"type": "reaction", "version": 0}, False),
+        ({"type": "reaction", "kind": "like"}, False),
         ({"type": "time.ping", "t0": 12.5}, True),
         ({"type": "time.ping", "t0": None}, True),
         ({"type": "time.ping", "t0": "soon"}, False),
