@@ -134,6 +134,20 @@ test.describe("every page: axe-core, no sideways overflow, screenshots", () => {
     });
   });
 
+  test("search results page", async ({ app }) => {
+    // The seed's room (an unbroken 80-character name) and owner (an unbroken 64-character name) both end in the id.
+    const { room, id, longName } = await seed(app);
+    const viewer = await app.user({ displayName: `Viewer ${id}` });
+    const page = await app.page(viewer);
+    await page.goto(`/app/search?q=${id}`);
+    await checkPage(page, "search", async () => {
+      await expect(heading(page, `Results for “${id}”`)).toBeVisible();
+      await expect(page.getByRole("list", { name: "Rooms" }).getByRole("link", { name: room.name })).toBeVisible();
+      await expect(page.getByRole("list", { name: "People" }).getByRole("link", { name: new RegExp(longName) })).toBeVisible();
+      await loaded(page);
+    });
+  });
+
   test("friends page", async ({ app }) => {
     const { owner, id } = await seed(app);
     const requester = await friendRequestFrom(app, owner, id);

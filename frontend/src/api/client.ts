@@ -457,6 +457,13 @@ export class ApiClient {
     unwrap(this.http.PUT("/friendships/{friendship_id}/decline", { params: { path: { friendship_id: id } } }));
   removeFriendship = (id: string) =>
     unwrap(this.http.DELETE("/friendships/{friendship_id}", { params: { path: { friendship_id: id } } }));
+  /** friends online in a room the caller may see, with the room and its track */
+  friendsListeningNow = () => unwrap(this.http.GET("/friendships/listening-now"));
+
+  // --- search -------------------------------------------------------------------------
+
+  /** tracks, rooms and people for `q` (`type`: "track,room,user", default all three) */
+  search = (query: ApiQuery<"/search/">) => unwrap(this.http.GET("/search/", { params: { query } }));
 
   // --- notifications ------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ export function UserPage() {
           </div>
           <AddFriendButton userId={u.id} />
         </div>
-        <ListeningNowLine now={(u as typeof u & { listening_now?: ListeningNow | null }).listening_now ?? null} />
+        <ListeningNowLine now={u.listening_now ?? null} />
         {u.bio ? <p className="mt-3 whitespace-pre-wrap text-sm text-zinc-300 [overflow-wrap:anywhere]">{u.bio}</p> : null}
         {genres.length ? (
           <div className="mt-3 flex flex-wrap gap-1.5">

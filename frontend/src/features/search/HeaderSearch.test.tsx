@@ -111,7 +111,7 @@ describe("<HeaderSearch>", () => {
 
   it("says the server's error in words", async () => {
     const fetch = mockFetch((url) =>
-      url.pathname === "/search"
+      url.pathname === "/search/"
         ? new Response(JSON.stringify({ detail: "Too many requests. Try again in 20 s.", code: "rate_limited" }), {
             status: 429,
             headers: { "Content-Type": "application/json", "Retry-After": "20" },

@@ -67,7 +67,7 @@ export function HeaderSearch() {
       >
         <SearchIcon />
       </Link>
-      <div role="search" className="relative hidden lg:block lg:w-56 xl:w-72">
+      <div role="search" className="relative hidden lg:block lg:w-48 xl:w-72">
         <Combobox<Hit>
           label="Search"
           hideLabel
@@ -80,7 +80,7 @@ export function HeaderSearch() {
           onPick={onPick}
           onEnter={(q) => go(searchPath(q))}
           status={status}
-          announce={settled ? (count > 0 ? `${count} results. Arrow keys choose, Enter opens.` : `Nothing matches ${term}.`) : searching ? "Searching…" : undefined}
+          announce={settled ? (count > 0 ? `${count} ${count === 1 ? "result" : "results"}. Arrow keys choose, Enter opens.` : `Nothing matches ${term}.`) : searching ? "Searching…" : undefined}
           placeholder="Search tracks, rooms, people"
           inputClassName="pl-8"
           popupClassName="right-0 w-96 xl:w-[28rem]"

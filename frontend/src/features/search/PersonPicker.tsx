@@ -77,7 +77,7 @@ export function PersonPicker({
       }}
       autoHighlight
       status={status}
-      announce={settled ? (people.length > 0 ? `${people.length} people. Arrow keys choose, Enter picks.` : `Nobody matches ${term}.`) : undefined}
+      announce={settled ? (people.length > 0 ? `${people.length === 1 ? "1 person" : `${people.length} people`}. Arrow keys choose, Enter picks.` : `Nobody matches ${term}.`) : undefined}
       placeholder="Name or username"
       disabled={disabled}
       describedBy={describedBy}

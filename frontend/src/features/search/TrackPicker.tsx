@@ -67,7 +67,7 @@ export function TrackPicker({ roomId, onQueued }: { roomId: string; onQueued?: (
         }}
         autoHighlight
         status={status}
-        announce={settled ? (tracks.length > 0 ? `${tracks.length} tracks. Arrow keys choose, Enter adds.` : `No tracks match ${term}.`) : undefined}
+        announce={settled ? (tracks.length > 0 ? `${tracks.length} ${tracks.length === 1 ? "track" : "tracks"}. Arrow keys choose, Enter adds.` : `No tracks match ${term}.`) : undefined}
         placeholder="Add a track: type a name, artist or album"
         describedBy={queue.error || added ? messageId : undefined}
       />

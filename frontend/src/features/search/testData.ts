@@ -32,9 +32,9 @@ export const SEARCH_RESULTS: SearchResults = {
 };
 
 /** Answers GET /search with `answer(url)`, recording each query. */
-export function searchRoute(calls: URL[], answer: (url: URL) => SearchResults = () => SEARCH_RESULTS): FetchRoute {
+export function searchRoute(calls: URL[], answer: (url: URL) => Partial<SearchResults> = () => SEARCH_RESULTS): FetchRoute {
   return (url, init) => {
-    if (url.pathname !== "/search" || (init.method ?? "GET") !== "GET") return undefined;
+    if (url.pathname !== "/search/" || (init.method ?? "GET") !== "GET") return undefined;
     calls.push(url);
     const types = (url.searchParams.get("type") ?? "track,room,user").split(",");
     const body = answer(url);

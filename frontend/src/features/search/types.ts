@@ -1,43 +1,25 @@
 /**
- * The shapes of GET /search, GET /friendships/listening-now and a user's `listening_now`
- * (issue 14's contract). Until the backend's schema has them, they are spelled out here from
- * the contract; the calls live in searchApi.ts.
+ * The shapes of GET /search/, GET /friendships/listening-now and a user's `listening_now`
+ * (issue 14), from the generated OpenAPI types.
  */
-import type { Room, Track, UserBrief } from "../../api/types";
+import type { components } from "../../api/schema";
+
+type Schemas = components["schemas"];
 
 export type SearchType = "track" | "room" | "user";
-
+export type SearchResults = Schemas["SearchResponse"];
+/** A track found by search: a catalog track, or one from Spotify (no audio_url: cannot play here). */
+export type SearchTrack = Schemas["SearchTrack"];
 /** Whether Spotify was asked for tracks and answered. */
-export type SpotifyStatus = "ok" | "failed" | "off";
-
-export interface SearchResults {
-  tracks?: Track[];
-  rooms?: Room[];
-  users?: UserBrief[];
-  spotify?: SpotifyStatus;
-}
-
-/** The room someone is in, as the listening-now answers name it. */
-export interface RoomRef {
-  id: string;
-  name: string;
-  image_url?: string | null;
-}
-
+export type SpotifyStatus = Schemas["SpotifyEnum"];
+/** The room someone is listening in. */
+export type RoomRef = Schemas["ListeningRoom"];
 /** GET /users/{id} → listening_now. */
-export interface ListeningNow {
-  room: RoomRef;
-  track: Track | null;
-}
-
-/** GET /friendships/listening-now → one of these per friend. */
-export interface FriendListening {
-  user: UserBrief;
-  room: RoomRef;
-  track: Track | null;
-}
+export type ListeningNow = Schemas["ListeningNow"];
+/** GET /friendships/listening-now → one per friend. */
+export type FriendListening = Schemas["FriendListening"];
 
 /** A track with no audio_url cannot play in the browser here: Spotify only. */
-export function isSpotifyOnly(track: Pick<Track, "audio_url">): boolean {
+export function isSpotifyOnly(track: { audio_url?: string | null }): boolean {
   return !track.audio_url;
 }

@@ -39,7 +39,7 @@ export function useSearch(text: string, types: readonly SearchType[], limit: num
     staleTime: 60_000,
   });
   const active = typed.length >= MIN_QUERY;
-  const results: SearchResults = active && query.data ? query.data : {};
+  const results: Partial<SearchResults> = active && query.data ? query.data : {};
   return {
     /** the text the results are for */
     term,
