@@ -120,7 +120,7 @@ test("two of three listeners vote and the track skips for all three", async ({ a
 test("a room whose queue runs out keeps playing a track TuneWave picks", async ({ app }) => {
   const owner = await app.user({ displayName: `Owner ${uid()}` });
   const tracks = await app.demoTracks();
-  // A few-second track (a demo clip's audio, said to last 4 s): the server ends it on time.
+  // A few-second track (a demo clip's audio, said to last 8 s): the server ends it on time.
   const demo = await owner.api.get(`/track/${tracks[0]}`);
   const id = `e2e${uid()}`.padEnd(22, "0").slice(0, 22);
   const short = await owner.api.post("/track", {
@@ -128,20 +128,23 @@ test("a room whose queue runs out keeps playing a track TuneWave picks", async (
     name: `Short ${id.slice(3, 12)}`,
     artists: ["The Browser Suite"],
     album: "Tests",
-    duration_ms: 4000,
+    duration_ms: 8000,
     genres: ["jazz"],
     audio_url: demo.audio_url ? new URL(demo.audio_url).pathname : "",
   });
-  const room = await app.room(owner, { name: `Autoplay ${uid()}`, genres: ["jazz"] });
-  expect((await owner.api.get(`/rooms/${room.id}`)).autoplay, "autoplay is on by default").toBe(true);
-
+  // Autoplay off while the short track is queued (an idle autoplay room starts a pick of its own
+  // as soon as someone listens), then on: when the queue runs out, the room picks.
+  const room: Room = await owner.api.post("/rooms/", { name: `Autoplay ${uid()}`, genres: ["jazz"], description: "", autoplay: false });
   const page = await openRoom(app, owner, room);
+  await expect(nowPlaying(page).getByText("Nothing playing")).toBeVisible();
   await owner.api.post(`/rooms/${room.id}/queue`, { spotify_id: short.spotify_id });
   await expect(nowPlaying(page).locator("h2")).toHaveText(short.name);
+  const patched = await owner.api.request.fetch(`/rooms/${room.id}`, { method: "PATCH", data: { autoplay: true } });
+  expect(patched.status(), await patched.text()).toBe(200);
   // The queue runs out: the room goes on with its own pick, said to be TuneWave's, with a reason.
   await expect(nowPlaying(page).locator("h2")).not.toHaveText(short.name, { timeout: 30_000 });
   await expect(nowPlaying(page).locator("h2")).not.toBeEmpty();
   await expect(nowPlaying(page).getByText(/^Picked by TuneWave/)).toBeVisible();
-  await expect(nowPlaying(page).getByText("Now playing")).toBeVisible();
+  await expect(nowPlaying(page).getByText("Now playing", { exact: true })).toBeVisible();
   expect(app.pageErrors).toEqual([]);
 });

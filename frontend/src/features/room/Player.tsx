@@ -143,16 +143,16 @@ export function PlayerView({ state, audio, canControl, send, favoriteButton, vol
         {canControl ? (
           <>
             {status === "playing" ? (
-              <Button onClick={() => send({ type: "playback.pause" })}>
-                <PauseIcon /> Pause
+              <Button className="relative" onClick={() => send({ type: "playback.pause" })}>
+                <PauseIcon /> <span className="max-sm:sr-only">Pause</span>
               </Button>
             ) : (
-              <Button variant="primary" onClick={() => send({ type: "playback.play" })}>
-                <PlayIcon /> Play
+              <Button className="relative" variant="primary" onClick={() => send({ type: "playback.play" })}>
+                <PlayIcon /> <span className="max-sm:sr-only">Play</span>
               </Button>
             )}
-            <Button onClick={() => send({ type: "playback.skip", version: state?.version })} disabled={!track}>
-              <SkipIcon /> Skip
+            <Button className="relative" onClick={() => send({ type: "playback.skip", version: state?.version })} disabled={!track}>
+              <SkipIcon /> <span className="max-sm:sr-only">Skip</span>
             </Button>
           </>
         ) : null}
@@ -222,16 +222,17 @@ function Participate({ participation }: { participation: Participation }) {
   const needed = votes?.needed;
   return (
     <>
-      <Button size="sm" onClick={voteSkip} disabled={voted} title={voted ? "You voted to skip this track" : undefined}>
-        <VoteIcon /> {voted ? "Voted to skip" : "Vote to skip"}
+      <Button size="sm" className="relative" onClick={voteSkip} disabled={voted} title={voted ? "You voted to skip this track" : undefined}>
+        {/* Icons and counts on phones (the names stay for screen readers): the row stays one line. */}
+        <VoteIcon /> <span className="max-sm:sr-only">{voted ? "Voted to skip" : "Vote to skip"}</span>
         {needed != null ? (
           <span className="tabular-nums text-zinc-300" data-testid="skip-votes">
             {votes?.votes ?? 0}/{needed}
           </span>
         ) : null}
       </Button>
-      <Button size="sm" onClick={like} disabled={liked} aria-pressed={liked}>
-        <HeartIcon filled={liked} /> Like
+      <Button size="sm" className="relative" onClick={like} disabled={liked} aria-pressed={liked}>
+        <HeartIcon filled={liked} /> <span className="max-sm:sr-only">Like</span>
         <span className="tabular-nums text-zinc-300" data-testid="like-count">
           {likes ?? 0}
         </span>
