@@ -91,6 +91,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await database_sync_to_async(presence.touch)(
             room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
         )
+        # Present first, then resume: a room that paused when it emptied plays on (README).
+        await self._playback_presence(room_services.playback_resume_on_join)
         await self._send_state()
         await self.send_json(await self._presence_payload())
         await self._send_play_counts()
@@ -132,10 +134,19 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await database_sync_to_async(presence.leave)(
             room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
         )
+        # The last listener gone: the room pauses where it is (not while presence is unknown).
+        await self._playback_presence(room_services.playback_pause_if_empty)
         left = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if left == 0:
             presence.presence_news().announce(self.channel_layer, str(self.room.pk), "left", self._brief)
             await self._refresh_votes()
+
+    async def _playback_presence(self, service) -> None:
+        """Runs an arrival or departure rule of the room's playback; a failure is logged, not raised."""
+        try:
+            await database_sync_to_async(service)(room=self.room)
+        except Exception:  # noqa: BLE001 - the room plays on as it was; the next join or leave retries
+            logger.warning("%s failed", service.__name__, exc_info=True)
 
     async def _heartbeat(self):
         """Keeps this socket's presence alive and closes it when its credential expires."""

@@ -210,6 +210,9 @@ class RoomCard:
     is_private: bool
     queue_policy: str
     playback_policy: str
+    autoplay: bool
+    skip_share: float
+    queue_order: str
     created_at: datetime
     member_count: int
     owner: Owner
@@ -225,6 +228,9 @@ _ROOM_COLUMNS = (
     "is_private",
     "queue_policy",
     "playback_policy",
+    "autoplay",
+    "skip_share",
+    "queue_order",
     "created_at",
     "member_count",
     "owner_id",
@@ -888,14 +894,22 @@ _PLAYED_HERE = CompiledRead(
 )
 
 
-def room_suggestions(*, room_id, limit: int) -> list[Recommendation[TrackCard]]:
-    """Tracks for the room's queue, fitting the people present (online, else the members) and the
-    room's music. Queued and playing tracks never come; those played here lately come last."""
+def room_people(room_id) -> list[str]:
+    """Whose taste a room's suggestions fit: the people online, else its latest members (ids)."""
     online = presence.online_user_ids(room_id)
     if online:
-        people = sorted(online)[:GROUP_SIZE]
-    else:
-        people = [str(row[0]) for row in _LATEST_MEMBERS(room_id)]
+        return sorted(online)[:GROUP_SIZE]
+    return [str(row[0]) for row in _LATEST_MEMBERS(room_id)]
+
+
+def room_suggestions(
+    *, room_id, limit: int, drop: Collection[int] = frozenset(), people: list[str] | None = None
+) -> list[Recommendation[TrackCard]]:
+    """Tracks for the room's queue, fitting the people present (online, else the members) and the
+    room's music. Queued and playing tracks and `drop` (track pks: the room's last plays) never
+    come; those played here lately come last."""
+    if people is None:
+        people = room_people(room_id)
     queued: list[tuple[int, int]] = []  # (position, track id)
     current: list[tuple[int, int]] = []
     declared: list[tuple[int, int]] = []  # (0, genre id)
@@ -913,6 +927,6 @@ def room_suggestions(*, room_id, limit: int) -> list[Recommendation[TrackCard]]:
         return {row[0] for row in _PLAYED_HERE(candidates.tolist(), since, room_id)}
 
     scored = _score_tracks(
-        taste, extra_genres=taste.genres.get("declared", {}), exclude=played_here, drop=set(room_tracks)
+        taste, extra_genres=taste.genres.get("declared", {}), exclude=played_here, drop=set(room_tracks) | set(drop)
     )
     return _track_results(scored, taste, limit=limit, context="room")

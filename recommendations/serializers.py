@@ -68,6 +68,9 @@ def room_data(room: RoomCard, *, online: int | None, request=None) -> dict:
         else absolute_url(room_cover_path_of(room.pk, room.genres), request),
         "queue_policy": room.queue_policy,
         "playback_policy": room.playback_policy,
+        "autoplay": room.autoplay,
+        "skip_share": room.skip_share,
+        "queue_order": room.queue_order,
         "my_role": None,
         "created_at": _DATETIME.to_representation(room.created_at),
     }
@@ -109,3 +112,13 @@ class TrackRecommendationSerializer(serializers.Serializer):
             "score": float(instance.score),
             "reasons": [str(reason) for reason in instance.reasons],
         }
+
+
+class RoomSuggestionSerializer(TrackRecommendationSerializer):
+    """A track for a room's queue: `reason` is the one the room would give if it played it by
+    itself ("Because Alice and Bob like jazz"); `score` and `reasons` as for a track for you."""
+
+    reason = serializers.CharField()
+
+    def to_representation(self, instance) -> dict:  # a recommendations.room_picks.Suggestion
+        return {**super().to_representation(instance.recommendation), "reason": instance.reason}

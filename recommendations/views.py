@@ -8,9 +8,14 @@ from rest_framework.views import APIView
 
 from core.pagination import limit_param
 from core.ratelimit import rate_limit
-from recommendations import selectors
-from recommendations.serializers import RoomRecommendationSerializer, TrackRecommendationSerializer
+from recommendations import room_picks, selectors
+from recommendations.serializers import (
+    RoomRecommendationSerializer,
+    RoomSuggestionSerializer,
+    TrackRecommendationSerializer,
+)
 from rooms import presence
+from rooms.services import recent_play_ids
 
 LIMIT = [OpenApiParameter("limit", OpenApiTypes.INT, description="How many (default 10, at most 50).")]
 
@@ -63,15 +68,17 @@ class RoomSuggestionsView(APIView):
 
     @extend_schema(
         parameters=LIMIT,
-        responses=TrackRecommendationSerializer(many=True),
+        responses=RoomSuggestionSerializer(many=True),
         summary="Tracks for a room's queue",
         description=(
-            "Tracks that fit the people in the room (online, else its members) and its music; never one "
-            "already queued or playing, and those played here in the last hours only when nothing else is left."
+            "Tracks that fit the people in the room (online, else its members) and its music, each with a "
+            "`reason` in words; never one already queued or playing or among the room's last plays "
+            "(ROOM_AUTOPLAY_RECENT_PLAYS, 20), and those played here in the last hours only when nothing else "
+            "is left. When its queue runs out, an autoplay room plays the first of these that has audio."
         ),
     )
     @rate_limit("10/m")
     def get(self, request, room_id):
         room_pk = selectors.suggestions_room(room_id=room_id, user=request.user)
-        suggestions = selectors.room_suggestions(room_id=room_pk, limit=_limit(request))
-        return Response(TrackRecommendationSerializer(suggestions, many=True, context={"request": request}).data)
+        suggestions = room_picks.suggestions(room_id=room_pk, limit=_limit(request), drop=recent_play_ids(room_pk))
+        return Response(RoomSuggestionSerializer(suggestions, many=True, context={"request": request}).data)

@@ -32,7 +32,14 @@ def demo_rooms_create(*, users: list[User], track_ids: dict[str, int]) -> int:
         if owner is None or Room.objects.filter(name__iexact=name).exists():
             continue
         room = services.room_create(
-            owner=owner, name=name, is_private=private, genres=genres, description=f"Demo room: {', '.join(genres)}."
+            owner=owner,
+            name=name,
+            is_private=private,
+            genres=genres,
+            description=f"Demo room: {', '.join(genres)}.",
+            # Demo rooms never go silent, and their listeners add to the queue.
+            autoplay=True,
+            queue_policy=Room.Policy.MEMBERS,
         )
         for user in users:
             if user.pk != owner.pk and set(user.favorite_genres) & set(genres):

@@ -57,6 +57,8 @@ def queue_updated(*, room_id) -> dict[str, Any]:
                 "association_id": str(item.pk),
                 "track": TrackBaseSerializer(item.track).data,
                 "added_by": UserBriefSerializer(item.added_by).data if item.added_by else None,
+                "via": item.via,
+                "reason": item.reason,
                 "position": item.position,
                 "added_at": item.added_at.isoformat().replace("+00:00", "Z"),
             }
@@ -83,8 +85,10 @@ def member_role_changed(*, room_id, user_id, role: str) -> dict[str, Any]:
 
 def playback_state(state) -> dict[str, Any]:
     """`playback.state`: the track is at `position_ms` at `server_time` (epoch ms); a client
-    plays at position_ms + (its estimate of server now - server_time) while playing."""
+    plays at position_ms + (its estimate of server now - server_time) while playing. `via`,
+    `reason` and `added_by` say how the track got here (a member, or TuneWave's autoplay)."""
     track = track_find(spotify_id=state.track.spotify_id) if state.track_id else None
+    added_by = state.added_by if state.added_by_id else None
     return {
         "type": "playback.state",
         "room_id": str(state.room_id),
@@ -94,6 +98,9 @@ def playback_state(state) -> dict[str, Any]:
         "server_time": epoch_ms(state.updated_at),
         "track_started_at": epoch_ms(state.track_started_at) if state.track_started_at else None,
         "version": state.version,
+        "via": state.via,
+        "reason": state.reason,
+        "added_by": UserBriefSerializer(added_by).data if added_by is not None else None,
     }
 
 

@@ -37,6 +37,9 @@ class RoomSerializer(serializers.ModelSerializer):
             "image_url",
             "queue_policy",
             "playback_policy",
+            "autoplay",
+            "skip_share",
+            "queue_order",
             "my_role",
             "created_at",
         ]
@@ -84,10 +87,31 @@ class RoomWriteSerializer(serializers.Serializer):
     genres = serializers.ListField(
         child=serializers.CharField(max_length=50, trim_whitespace=True), max_length=10, required=False, default=list
     )
-    queue_policy = serializers.ChoiceField(choices=Room.Policy.choices, required=False, default=Room.Policy.MODERATORS)
+    queue_policy = serializers.ChoiceField(choices=Room.Policy.choices, required=False, default=Room.Policy.MEMBERS)
     playback_policy = serializers.ChoiceField(
         choices=Room.Policy.choices, required=False, default=Room.Policy.MODERATORS
     )
+    autoplay = serializers.BooleanField(
+        required=False, default=True, help_text="When the queue runs out, the room plays its own suggestions."
+    )
+    skip_share = serializers.FloatField(
+        required=False,
+        default=0.5,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="The share of the listeners online whose votes skip a track (0 < x <= 1, rounded up).",
+    )
+    queue_order = serializers.ChoiceField(
+        choices=Room.QueueOrder.choices,
+        required=False,
+        default=Room.QueueOrder.FIFO,
+        help_text="fifo: in the order added; round_robin: members' additions take turns.",
+    )
+
+    def validate_skip_share(self, value: float) -> float:
+        if not 0 < value <= 1:  # NaN fails this too
+            raise serializers.ValidationError("skip_share must be more than 0 and at most 1.")
+        return value
 
     # Read-only fields a client may echo back from a GET are ignored; anything else (owner,
     # typos) is refused rather than silently dropped. The schema says so (core.schema).
@@ -149,13 +173,16 @@ class QueueAddSerializer(serializers.Serializer):
 
 
 class QueueItemSerializer(serializers.ModelSerializer):
+    """A queued track: who added it (null for TuneWave's own picks), `via` member or autoplay,
+    and for autoplay picks the `reason` in words ("" for members' additions)."""
+
     association_id = serializers.UUIDField(source="id", read_only=True)
     track = TrackBaseSerializer()
     added_by = UserBriefSerializer(allow_null=True)
 
     class Meta:
         model = QueueItem
-        fields = ["id", "association_id", "track", "added_by", "position", "added_at"]
+        fields = ["id", "association_id", "track", "added_by", "via", "reason", "position", "added_at"]
 
 
 class InviteSerializer(serializers.Serializer):

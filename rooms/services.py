@@ -4,12 +4,15 @@ Views, the admin and (later) the room socket call these. Each function is atomic
 and membership changes that race take the room's row lock first.
 """
 
+import logging
 import math
 import uuid
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,12 +22,13 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailab
 from core.realtime import send_on_commit
 from music.models import Track
 from music.services import genres_get_or_create, listening_mark_liked
-from rooms import events, presence
+from rooms import events, hooks, presence
 from rooms.access import RoomAccess, may_be_banned, open_invites, room_access
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Reaction, Room, SkipVote
 from social.services import emails_prune, notifications_prune, notify, notify_friends
 
 Role = Membership.Role
+logger = logging.getLogger(__name__)
 
 
 def _locked(room: Room) -> Room:
@@ -60,8 +64,11 @@ def room_create(
     description: str = "",
     is_private: bool = False,
     genres: list[str] | None = None,
-    queue_policy: str = Room.Policy.MODERATORS,
+    queue_policy: str = Room.Policy.MEMBERS,
     playback_policy: str = Room.Policy.MODERATORS,
+    autoplay: bool = True,
+    skip_share: float = 0.5,
+    queue_order: str = Room.QueueOrder.FIFO,
 ) -> Room:
     name = " ".join(name.split())
     if _name_taken(name):
@@ -75,6 +82,9 @@ def room_create(
                 is_private=is_private,
                 queue_policy=queue_policy,
                 playback_policy=playback_policy,
+                autoplay=autoplay,
+                skip_share=skip_share,
+                queue_order=queue_order,
             )
     except IntegrityError as exc:  # the same name, created a moment ago by someone else
         raise Conflict("A room with that name already exists.") from exc
@@ -109,6 +119,8 @@ def room_update(*, room: Room, actor: User, data: dict) -> Room:
         raise Conflict("A room with that name already exists.") from exc
     if genres is not None:
         room.genres.set(genres_get_or_create(names=genres))
+    if {"autoplay", "queue_order"} & set(data):
+        _queue_settings_changed(room)
     send_on_commit(events.room_group(room.pk), events.room_updated(room_id=room.pk))
     return room
 
@@ -301,11 +313,16 @@ def _require_queue_editor(room: Room, user: User) -> RoomAccess:
 
 @transaction.atomic
 def queue_add(*, room: Room, actor: User, track: Track) -> QueueItem:
-    """Appends a track; an idle room starts playing it at once."""
+    """Adds a track in its turn (`queue_order`), before TuneWave's own picks; an idle room
+    starts playing it at once."""
     _require_queue_editor(room, actor)
-    _locked(room)  # racing adds take turns here, so positions never collide
-    position = QueueItem.objects.filter(room=room).count()
-    item = QueueItem.objects.create(room=room, track=track, added_by=actor, position=position)
+    room = _locked(room)  # racing adds take turns here, so positions never collide
+    # TuneWave's pick of the same track gives way to the member's.
+    QueueItem.objects.filter(room=room, via=AUTOPLAY, track=track).delete()
+    last = QueueItem.objects.filter(room=room).aggregate(last=Max("position"))["last"]
+    item = QueueItem.objects.create(room=room, track=track, added_by=actor, position=0 if last is None else last + 1)
+    _queue_reorder(room)
+    item.position = QueueItem.objects.filter(pk=item.pk).values_list("position", flat=True).first() or 0
     send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
     state = playback_state_get(room=room)
     if state.status == PlaybackState.Status.IDLE:
@@ -326,16 +343,24 @@ def _close_gap(room: Room, position: int) -> None:
 
 @transaction.atomic
 def queue_remove(*, room: Room, actor: User, item_id) -> None:
-    _require_queue_editor(room, actor)
-    _locked(room)
+    """The owner and moderators remove any item; a member removes their own additions."""
+    access = room_access(actor, room)
+    if not access.is_member:
+        raise Forbidden("Only members of this room can change its queue.")
+    room = _locked(room)
     try:
         item = QueueItem.objects.filter(room=room, pk=uuid.UUID(str(item_id))).first()
     except ValueError:
         item = None
     if item is None:
         raise NotFound("No such item in this room's queue.")
+    if not access.can_moderate and (item.added_by_id != actor.pk or item.via == AUTOPLAY):
+        raise Forbidden("You can remove only your own additions; the owner and moderators remove any.")
     item.delete()
     _close_gap(room, item.position)
+    _queue_reorder(room)
+    if item.via == AUTOPLAY:  # another pick takes its place (not the same track)
+        _autoplay_top_up(room, extra_drop={item.track_id})
     send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
 
 
@@ -347,6 +372,186 @@ def _queue_pop(room: Room) -> QueueItem | None:
     item.delete()
     _close_gap(room, item.position)
     return item
+
+
+# --- turns, autoplay and empty rooms (issue 14; README "What a listener sees") -----------
+#
+# Queue positions always show the order things will play: members' additions first (in
+# arrival order, or taking turns under `round_robin`), then TuneWave's own picks (`via`
+# "autoplay"). When a play starts and the queue is left empty, an autoplay room queues its
+# next pick; when a play ends with nothing queued at all, it plays a pick at once. Both
+# happen in `_advance`, under the room's lock and the playback CAS, so racing processes pick
+# once. A room nobody listens to pauses where it is and the next listener resumes it.
+
+AUTOPLAY = "autoplay"
+# Autoplay never picks a track of the room's last this-many plays (ROOM_AUTOPLAY_RECENT_PLAYS).
+RECENT_PLAYS = 20
+# Plays remembered per room (also who played them, for round_robin turns).
+PLAYS_KEPT = 50
+
+
+def _recent_plays_count() -> int:
+    return max(0, int(getattr(settings, "ROOM_AUTOPLAY_RECENT_PLAYS", RECENT_PLAYS)))
+
+
+def _plays_key(room_id) -> str:
+    return f"rooms:plays:{room_id}"
+
+
+def _plays(room_id) -> list[dict]:
+    """The room's latest plays, oldest first, as {"track": pk, "by": user id or None}.
+
+    Kept in the cache (Redis in services mode, shared by every process; written under the
+    room's lock). If it is lost (a Redis flush), autoplay still never repeats the queue or the
+    current track, and plays heard here in the last hours come last (recommendations)."""
+    value = cache.get(_plays_key(room_id))
+    return [play for play in value if isinstance(play, dict)] if isinstance(value, list) else []
+
+
+def _play_remember(room_id, *, track_id: int, by) -> None:
+    plays = [*_plays(room_id), {"track": int(track_id), "by": str(by) if by else None}]
+    cache.set(_plays_key(room_id), plays[-max(PLAYS_KEPT, _recent_plays_count()) :], timeout=None)
+
+
+def recent_play_ids(room_id) -> list[int]:
+    """Track pks of the room's last N plays (N = ROOM_AUTOPLAY_RECENT_PLAYS), the latest last."""
+    count = _recent_plays_count()
+    return [int(play["track"]) for play in _plays(room_id)[-count:]] if count else []
+
+
+def _round_robin(room: Room, items: list[QueueItem]) -> list[QueueItem]:
+    """Members take turns: next comes the one who played least recently among those with queued
+    tracks (never = first; ties: who queued first), each person's additions in their order."""
+    last: dict[str, int] = {}
+    plays = _plays(room.pk)
+    for n, play in enumerate(plays):
+        if play.get("by"):
+            last[play["by"]] = n
+    current = PlaybackState.objects.filter(room=room, track__isnull=False).values_list("added_by_id", flat=True).first()
+    if current is not None:
+        last[str(current)] = len(plays)
+    queues: dict[str, list[QueueItem]] = {}
+    for item in items:
+        queues.setdefault(str(item.added_by_id) if item.added_by_id else f"item:{item.pk}", []).append(item)
+    tick = len(plays) + 1
+    order = []
+    while queues:
+        who = min(queues, key=lambda w: (last.get(w, -1), queues[w][0].added_at, queues[w][0].position))
+        order.append(queues[who].pop(0))
+        last[who], tick = tick, tick + 1
+        if not queues[who]:
+            del queues[who]
+    return order
+
+
+def _queue_reorder(room: Room) -> None:
+    """Renumbers the queue 0, 1, 2... in playing order. Caller holds the room lock (and passes
+    the locked room: its `queue_order` is current)."""
+    items = list(QueueItem.objects.filter(room=room).order_by("position"))
+    members = sorted((i for i in items if i.via != AUTOPLAY), key=lambda i: (i.added_at, i.position))
+    if room.queue_order == Room.QueueOrder.ROUND_ROBIN:
+        members = _round_robin(room, members)
+    wanted = members + [i for i in items if i.via == AUTOPLAY]
+    if [(i.pk, i.position) for i in wanted] == [(i.pk, n) for n, i in enumerate(items)]:
+        return
+    # Through negative numbers, so no step collides with the unique (room, position).
+    for n, item in enumerate(wanted):
+        item.position = -(n + 1)
+    QueueItem.objects.bulk_update(wanted, ["position"])
+    QueueItem.objects.filter(room=room, position__lt=0).update(position=-F("position") - 1)
+
+
+def _autoplay_picks(room: Room, count: int, extra_drop=frozenset()) -> list:
+    """Up to `count` tracks for the room to play by itself (rooms.hooks: recommendations), never
+    the current one, a queued one or one of the last N plays. [] if picking fails."""
+    current = PlaybackState.objects.filter(room=room).values_list("track_id", flat=True).first()
+    drop = {*recent_play_ids(room.pk), *QueueItem.objects.filter(room=room).values_list("track_id", flat=True)}
+    drop |= {int(t) for t in extra_drop} | ({current} if current else set())
+    try:
+        with transaction.atomic():  # a failure rolls back to here, not the caller's transaction
+            return list(hooks.autoplay_picks(room=room, count=count, drop=drop))
+    except Exception:  # noqa: BLE001 - the room goes on (or idles) without a pick
+        logger.warning("autoplay: picking a track for room %s failed", room.pk, exc_info=True)
+        return []
+
+
+def _autoplay_enqueue(room: Room, picks: list) -> bool:
+    last = QueueItem.objects.filter(room=room).aggregate(last=Max("position"))["last"]
+    start = 0 if last is None else last + 1
+    for n, pick in enumerate(picks):
+        QueueItem.objects.create(
+            room=room, track_id=pick.track_id, via=AUTOPLAY, reason=pick.reason[:200], position=start + n
+        )
+    return bool(picks)
+
+
+def _autoplay_top_up(room: Room, extra_drop=frozenset()) -> bool:
+    """An autoplay room with a track but an empty queue queues its next pick. Under the lock."""
+    if not room.autoplay or QueueItem.objects.filter(room=room).exists():
+        return False
+    if not PlaybackState.objects.filter(room=room, track__isnull=False).exists():
+        return False
+    return _autoplay_enqueue(room, _autoplay_picks(room, 1, extra_drop))
+
+
+def _queue_settings_changed(room: Room) -> None:
+    """`autoplay` or `queue_order` changed (room_update, under the lock)."""
+    if not room.autoplay:
+        QueueItem.objects.filter(room=room, via=AUTOPLAY).delete()
+    _queue_reorder(room)
+    _autoplay_top_up(room)
+    send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
+
+
+def _empty_key(room_id) -> str:
+    return f"rooms:empty-paused:{room_id}"
+
+
+def _known_empty(room: Room) -> bool:
+    """Nobody online in the room, for sure: False while presence is unknown (Redis down)."""
+    return presence.online_counts([room.pk]).get(str(room.pk)) == 0
+
+
+def _pause_empty(state: PlaybackState) -> PlaybackState | None:
+    """Pauses where it is, and remembers (by version) that the room paused itself: the next
+    listener resumes it; any other change since (a moderator's play, skip...) voids that."""
+    position = min(live_position_ms(state), state.track.duration_ms if state.track else 0)
+    paused = _cas(state, status=Status.PAUSED, position_ms=position)
+    if paused is not None:
+        cache.set(_empty_key(state.room_id), paused.version, timeout=None)
+    return paused
+
+
+@transaction.atomic
+def playback_pause_if_empty(*, room: Room) -> PlaybackState | None:
+    """A listener left: if nobody is online now, a playing room pauses where it is. Nothing
+    while presence is unknown. Counted under the room lock, which a joining socket takes after
+    marking itself present (playback_resume_on_join), so a join racing the last leave either
+    is counted here or finds the room paused and resumes it."""
+    room = _locked(room)
+    state = PlaybackState.objects.select_related("track").filter(room=room).first()
+    if state is None or state.status != Status.PLAYING or not _known_empty(room):
+        return None
+    return _pause_empty(state)
+
+
+@transaction.atomic
+def playback_resume_on_join(*, room: Room) -> PlaybackState | None:
+    """A listener arrived (socket admitted, already present): a room that paused itself when it
+    emptied plays on from where it was (the next track if that one was over); an idle autoplay
+    room starts playing its own pick. None when nothing changed."""
+    room = _locked(room)
+    state = PlaybackState.objects.select_related("track").filter(room=room).first()
+    if state is None:
+        return None
+    if state.status == Status.PAUSED and state.track is not None and cache.get(_empty_key(room.pk)) == state.version:
+        cache.delete(_empty_key(room.pk))
+        if state.position_ms >= state.track.duration_ms:
+            return _advance(room=room, expected_version=state.version)
+        return _cas(state, status=Status.PLAYING)
+    if state.status == Status.IDLE and room.autoplay:
+        return _advance(room=room, expected_version=state.version)
+    return None
 
 
 # --- playback: the sync model (docs/architecture.md, "A skip, step by step") ----------
@@ -386,7 +591,7 @@ def _cas(state: PlaybackState, **changes) -> PlaybackState | None:
     )
     if not won:
         return None
-    fresh = PlaybackState.objects.select_related("track").get(pk=state.pk)
+    fresh = PlaybackState.objects.select_related("track", "added_by").get(pk=state.pk)
     _broadcast_state(fresh)
     if "track_started_at" in changes and fresh.track_started_at is not None:
         _broadcast_new_play_counts(fresh)
@@ -410,28 +615,56 @@ def _broadcast_state(state: PlaybackState) -> None:
 def _advance(*, room: Room, expected_version: int) -> PlaybackState | None:
     """Moves to the next queued track (or idle) if the state is still `expected_version`.
 
-    Runs under the room's row lock, so the queue pop and the CAS commit together.
+    Runs under the room's row lock, so the queue pop and the CAS commit together. With an
+    empty queue an autoplay room plays its own pick (and queues the next one), so racing
+    processes pick once: the loser finds the version moved.
     """
-    _locked(room)
+    room = _locked(room)
     state = PlaybackState.objects.select_related("track").get(room=room)
     if state.version != expected_version:
         return None
     item = _queue_pop(room)
+    queue_changed = item is not None
+    picks = []
+    if item is None and room.autoplay:
+        picks = _autoplay_picks(room, 2)
+        if picks:
+            first = picks.pop(0)
+            item = QueueItem(room=room, track_id=first.track_id, via=AUTOPLAY, reason=first.reason[:200])
+    fresh = None
     if item is not None:
-        send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
         now = timezone.now()
-        return _cas(
+        fresh = _cas(
             state,
             now=now,
-            track=item.track,
+            track_id=item.track_id,
             added_by_id=item.added_by_id,
+            via=item.via,
+            reason=item.reason,
             status=Status.PLAYING,
             position_ms=0,
             track_started_at=now,
         )
-    if state.status == Status.IDLE:
-        return state
-    return _cas(state, track=None, added_by=None, status=Status.IDLE, position_ms=0, track_started_at=None)
+        if fresh is not None:
+            _play_remember(room.pk, track_id=item.track_id, by=item.added_by_id)
+            if room.autoplay and not QueueItem.objects.filter(room=room).exists():
+                queue_changed |= _autoplay_enqueue(room, picks or _autoplay_picks(room, 1))
+    elif state.status == Status.IDLE:
+        fresh = state
+    else:
+        fresh = _cas(
+            state,
+            track=None,
+            added_by=None,
+            status=Status.IDLE,
+            position_ms=0,
+            track_started_at=None,
+            via="member",
+            reason="",
+        )
+    if queue_changed:
+        send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
+    return fresh
 
 
 def _require_controller(room: Room, user: User) -> None:
@@ -488,6 +721,14 @@ def playback_advance_if_over(*, room: Room, version: int | None = None, toleranc
         return state or playback_state_get(room=room)
     remaining = _remaining_ms(state)
     if remaining is None or remaining > tolerance_ms:
+        return state
+    if _known_empty(room):
+        # Nobody is listening: the room pauses at the end instead of playing on to nobody, and the
+        # next listener to join moves it on (playback_resume_on_join). Unknown presence: advance.
+        locked = _locked(room)  # counted again under the lock, as playback_pause_if_empty does
+        state = PlaybackState.objects.select_related("track").get(room=locked)
+        if state.status == Status.PLAYING and _known_empty(locked):
+            return _pause_empty(state) or playback_state_get(room=room)
         return state
     return _advance(room=room, expected_version=state.version) or playback_state_get(room=room)
 

@@ -303,7 +303,13 @@ class QueueView(APIView):
 class QueueItemView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None}, summary="Remove a track from the queue")
+    @extend_schema(
+        request=None,
+        responses={204: None, 403: ERROR, 404: ERROR},
+        summary="Remove a track from the queue",
+        description="Members remove their own additions; the owner and moderators remove any item, "
+        "TuneWave's autoplay picks included (another pick then takes its place).",
+    )
     @rate_limit("10/m")
     def delete(self, request, room_id, association_id):
         room = selectors.room_get_for_user(room_id=room_id, user=request.user)

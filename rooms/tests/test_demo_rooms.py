@@ -20,6 +20,8 @@ def test_demo_data_comes_with_rooms_that_play_their_genres():
     assert playing.status == "playing"
     assert {"jazz", "bebop", "cool jazz"} & set(playing.track.genres.values_list("name", flat=True))
     assert jazz.queue_items.count() >= 1
+    # Demo rooms keep playing when their queue runs out, and members add to it.
+    assert all(room.autoplay and room.queue_policy == "members" for room in Room.objects.all())
     # People join the rooms of their taste: the soul fan (kim) shares nothing with metal.
     metal = Room.objects.get(name="Metal Hall")
     assert not Membership.objects.filter(room=metal, user__email="kim@demo.tunewave").exists()

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from core.errors import Forbidden
 from music.tests.factories import TrackFactory
-from rooms import services
+from rooms import presence, services
 from rooms.models import PlaybackState
 from rooms.tasks import playback_advance_if_over
 
@@ -35,6 +35,8 @@ def clock():
 @pytest.fixture
 def stage(people, public_room):
     tracks = [TrackFactory(name=f"Song {i}", duration_ms=200_000) for i in range(3)]
+    # Someone is listening: an empty room pauses at a track's end instead (test_empty_rooms.py).
+    presence.touch(room_id=public_room.pk, user_id=people["member"].pk, connection="listening")
     return {"room": public_room, "owner": people["owner"], "member": people["member"], "tracks": tracks}
 
 

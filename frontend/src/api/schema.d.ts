@@ -643,7 +643,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a track from the queue */
+        /**
+         * Remove a track from the queue
+         * @description Members remove their own additions; the owner and moderators remove any item, TuneWave's autoplay picks included (another pick then takes its place).
+         */
         delete: operations["rooms_queue_destroy"];
         options?: never;
         head?: never;
@@ -987,8 +990,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
-            /** @description The room's image (absolute URL). */
-            image_url: string | null;
+            /** @description The room's image, absolute: its now-playing cover or its own. */
+            image_url: string;
         };
         Member: {
             user: components["schemas"]["UserBrief"];

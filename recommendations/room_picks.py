@@ -1,0 +1,145 @@
+"""A room's suggestions in words, and what a room plays by itself when its queue runs out.
+
+`suggestions` is what GET /rooms/{id}/suggestions shows: the recommender's tracks for the people
+present (selectors.room_suggestions), each with one human reason ("Because Alice and Bob like
+jazz"). `autoplay_picks` is what rooms.services plays when the queue is empty and the room's
+`autoplay` is on: the first of those suggestions that can play here (an `audio_url`), else
+popular catalogue tracks with audio in the room's genres, else any; never one in `drop` (the
+room's last plays, the current track and the queue, which the caller passes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from music.models import FavoriteTrack, Genre, ListeningEvent, Track
+from recommendations import selectors
+from recommendations.selectors import Recommendation, TrackCard
+from rooms.models import Room
+
+# A listen this old still says what someone likes (for the wording of reasons only).
+LIKES_WINDOW = timedelta(days=180)
+# Suggestions looked through for one that can play here.
+POOL = 50
+POPULAR = "Popular on TuneWave"
+
+
+@dataclass
+class Suggestion:
+    track: TrackCard
+    reason: str
+    recommendation: Recommendation[TrackCard]
+
+
+@dataclass(frozen=True)
+class Pick:
+    track_id: int
+    reason: str
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _who_likes(people: list[str], genre_ids: set[int]) -> dict[int, set[str]]:
+    """{genre pk: ids of the people who like it}: they chose it, favorited its tracks or played
+    them lately. Three queries, whatever the number of people and genres."""
+    if not people or not genre_ids:
+        return {}
+    likes: dict[int, set[str]] = {}
+    since = timezone.now() - LIKES_WINDOW
+    listened = (
+        ListeningEvent.objects.filter(user_id__in=people, listened_at__gte=since, track__genres__in=genre_ids)
+        .order_by()
+        .values_list("user_id", "track__genres")
+        .distinct()
+    )
+    favored = (
+        FavoriteTrack.objects.filter(user_id__in=people, track__genres__in=genre_ids)
+        .order_by()
+        .values_list("user_id", "track__genres")
+        .distinct()
+    )
+    for user_id, genre_id in [*listened, *favored]:
+        likes.setdefault(genre_id, set()).add(str(user_id))
+    by_name = dict(Genre.objects.filter(pk__in=genre_ids).values_list("name", "pk"))
+    for user_id, chosen in User.objects.filter(pk__in=people).values_list("pk", "favorite_genres"):
+        for name in chosen if isinstance(chosen, list) else []:
+            chosen_id = by_name.get(str(name).strip().lower())
+            if chosen_id is not None:
+                likes.setdefault(chosen_id, set()).add(str(user_id))
+    return likes
+
+
+def _names(user_ids: set[str]) -> dict[str, str]:
+    if not user_ids:
+        return {}
+    rows = User.objects.filter(pk__in=list(user_ids), is_active=True).values_list("pk", "display_name", "username")
+    return {str(pk): display or username for pk, display, username in rows}
+
+
+def people_reason(genres: list[tuple[int, str]], likes: dict[int, set[str]], names: dict[str, str]) -> str | None:
+    """ "Because Alice and Bob like jazz" for the track's genre most people present like; None if none."""
+    liked = [(len({u for u in likes.get(pk, set()) if u in names}), name, pk) for pk, name in genres]
+    liked = [entry for entry in liked if entry[0] > 0]
+    if not liked:
+        return None
+    _, genre, pk = max(liked, key=lambda entry: (entry[0], -len(entry[1]), entry[1]))
+    shown = sorted((names[u] for u in likes[pk] if u in names), key=lambda n: (n.lower(), n))
+    if len(shown) == 1:
+        return f"Because {shown[0]} likes {genre}"
+    if len(shown) <= 3:
+        return f"Because {_and(shown)} like {genre}"
+    return f"Because {shown[0]}, {shown[1]} and {len(shown) - 2} others like {genre}"
+
+
+def suggestions(*, room_id, limit: int, drop: Collection[int] = frozenset()) -> list[Suggestion]:
+    """The room's suggestions (selectors.room_suggestions), each with one reason in words."""
+    people = selectors.room_people(room_id)
+    found = selectors.room_suggestions(room_id=room_id, limit=limit, drop=drop, people=people)
+    genre_ids = {pk for rec in found for pk, _ in rec.item.genres}
+    likes = _who_likes(people, genre_ids)
+    names = _names(set().union(*likes.values()) if likes else set())
+    return [
+        Suggestion(
+            track=rec.item,
+            reason=people_reason(rec.item.genres, likes, names) or (rec.reasons[0] if rec.reasons else POPULAR),
+            recommendation=rec,
+        )
+        for rec in found
+    ]
+
+
+def autoplay_picks(*, room: Room, count: int, drop: Collection[int]) -> list[Pick]:
+    """Up to `count` tracks the room can play now (each with audio), best first; none in `drop`."""
+    taken = {int(t) for t in drop}
+    picks: list[Pick] = []
+    for suggestion in suggestions(room_id=room.pk, limit=POOL, drop=taken):
+        if len(picks) == count:
+            return picks
+        if suggestion.track.audio_url and suggestion.track.pk not in taken:
+            picks.append(Pick(suggestion.track.pk, suggestion.reason))
+            taken.add(suggestion.track.pk)
+    if len(picks) == count:
+        return picks
+    # The recommender had nothing playable: popular tracks with audio, the room's genres first.
+    room_genres = dict(room.genres.values_list("pk", "name"))
+    playable = Track.objects.exclude(audio_url="").order_by("-popularity", "pk")
+    if room_genres:
+        for track_id, genre_id in (
+            playable.filter(genres__in=list(room_genres))
+            .exclude(pk__in=taken)
+            .values_list("pk", "genres")[: 4 * (count - len(picks))]
+        ):
+            if track_id not in taken and len(picks) < count:
+                picks.append(Pick(track_id, f"Popular {room_genres[genre_id]} on TuneWave, like this room's music"))
+                taken.add(track_id)
+    if len(picks) < count:
+        for track_id in playable.exclude(pk__in=taken).values_list("pk", flat=True)[: count - len(picks)]:
+            picks.append(Pick(track_id, POPULAR))
+    return picks
