@@ -1,6 +1,8 @@
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import hooks
 from accounts.models import User
 from accounts.names import display_name_clean, username_normalize, username_readable
 from core.public_urls import absolute_url
@@ -78,6 +80,47 @@ class UserResponseSerializer(UserBriefSerializer):
             data.pop("email", None)
             data.pop("email_notifications", None)
         return data
+
+
+class ListeningRoomSerializer(serializers.Serializer):
+    """The room someone is listening in."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    image_url = serializers.CharField(help_text="The room's image, absolute: its now-playing cover or its own.")
+
+
+# TrackBase is music's (above accounts in the app layers), so it is named by reference here.
+_TRACK_OR_NULL = {"allOf": [{"$ref": "#/components/schemas/TrackBase"}], "nullable": True}
+
+
+class ListeningNowSerializer(serializers.Serializer):
+    room = ListeningRoomSerializer()
+    track = serializers.SerializerMethodField()
+
+    @extend_schema_field(_TRACK_OR_NULL)
+    def get_track(self, listening) -> dict | None:
+        return listening["track"]
+
+
+class UserDetailSerializer(UserResponseSerializer):
+    """A profile as GET /users/{id} shows it: with what they are listening to now."""
+
+    listening_now = serializers.SerializerMethodField()
+
+    class Meta(UserResponseSerializer.Meta):
+        fields = [*UserResponseSerializer.Meta.fields, "listening_now"]
+        read_only_fields = fields
+
+    @extend_schema_field(ListeningNowSerializer(allow_null=True))
+    def get_listening_now(self, user) -> dict | None:
+        """The room they have open now (if you may see it) and its track. Null unless they let
+        others see their listening (`history_public`) or it is you, and when they are not in a
+        room you may see."""
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None) or AnonymousUser()
+        listening = hooks.listening_now(user=user, viewer=viewer, request=request)
+        return ListeningNowSerializer(listening).data if listening is not None else None
 
 
 class UserUpdateSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from accounts.serializers import (
     LinkTicketSerializer,
     RefreshBodySerializer,
     TokenPairSerializer,
+    UserDetailSerializer,
     UserResponseSerializer,
     UserUpdateSerializer,
     WsTicketSerializer,
@@ -31,18 +32,21 @@ _DETAIL = inline_serializer("Detail", {"detail": serializers.CharField(), "code"
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=UserResponseSerializer, summary="The current user's profile")
+    @extend_schema(responses=UserDetailSerializer, summary="The current user's profile")
     @rate_limit("10/m")
     def get(self, request):
-        return Response(UserResponseSerializer(request.user, context={"request": request}).data)
+        return Response(UserDetailSerializer(request.user, context={"request": request}).data)
 
 
 class UserDetailView(APIView):
-    @extend_schema(responses={200: UserResponseSerializer, 404: _DETAIL}, summary="A user's public profile")
+    @extend_schema(
+        responses={200: UserDetailSerializer, 404: _DETAIL},
+        summary="A user's public profile, with what they are listening to now",
+    )
     @rate_limit("20/m")
     def get(self, request, user_id):
         user = selectors.user_get(user_id=user_id)
-        return Response(UserResponseSerializer(user, context={"request": request}).data)
+        return Response(UserDetailSerializer(user, context={"request": request}).data)
 
     @extend_schema(
         request=UserUpdateSerializer,

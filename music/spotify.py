@@ -12,10 +12,16 @@ in a request thread: we give up at once and report how long Spotify asked us to 
 
 Answers are cached in Django's cache (Redis in services mode) per id, including "no such
 id", and so is the client-credentials token, so every process shares one token.
+
+`search_tracks` (GET /search) is the one call made while someone waits on every keystroke:
+it has a shorter timeout (SEARCH_TIMEOUT), no retries, and its answers are cached for
+SEARCH_CACHE_SECONDS per query; each track it finds is also cached under its id, so queueing
+or favouriting a search result stores it without asking Spotify again.
 """
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +58,16 @@ _NOT_FOUND = object()
 sleep: Callable[[float], None] = time.sleep
 
 _local = threading.local()
+
+# A Spotify track id (music.services.SPOTIFY_ID; that module imports this one).
+_SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+
+# GET /search asks Spotify with this timeout (at most SPOTIFY_TIMEOUT) and no retries: a slow
+# Spotify must not hold up local results. Its answers are kept this long per query.
+SEARCH_TIMEOUT = 2.0
+SEARCH_CACHE_SECONDS = 300
+# Spotify's limit for one page of search results.
+SEARCH_MAX_LIMIT = 50
 
 
 class SpotifyError(Exception):
@@ -115,6 +131,32 @@ def fetch_artists(ids: list[str]) -> list[dict]:
     return [found[i] for i in ids if i in found]
 
 
+def search_tracks(query: str, *, limit: int = 10) -> list[dict]:
+    """Spotify's tracks for a free-text query, best first, each as keyword arguments for
+    `music.services.track_store` (as `fetch_track` gives them).
+
+    Cached per (query, limit) for SEARCH_CACHE_SECONDS; each track found is cached under its
+    id as `fetch_track` would cache it. Items Spotify sends that cannot be read are skipped.
+    Raises SpotifyNotConfigured or SpotifyUnavailable (no retries, SEARCH_TIMEOUT).
+    """
+    limit = max(1, min(SEARCH_MAX_LIMIT, int(limit)))
+    normalized = " ".join(query.split()).lower()
+    client = _client(timeout=min(_search_timeout(), settings.SPOTIFY_TIMEOUT))
+    key = f"spotify:search:{limit}:{hashlib.sha256(normalized.encode()).hexdigest()[:32]}"
+    cached = cache.get(key)
+    if isinstance(cached, list):
+        return cached
+    data = _call("search", client.search, normalized, limit, 0, "track", retries=0)
+    tracks = [] if data is _NOT_FOUND else _search_results_from(data)
+    cache.set(key, tracks, getattr(settings, "SPOTIFY_SEARCH_CACHE_SECONDS", SEARCH_CACHE_SECONDS))
+    cache.set_many({f"spotify:track:{track['spotify_id']}": track for track in tracks}, settings.SPOTIFY_CACHE_SECONDS)
+    return tracks
+
+
+def _search_timeout() -> float:
+    return float(getattr(settings, "SPOTIFY_SEARCH_TIMEOUT", SEARCH_TIMEOUT))
+
+
 # --- the client ------------------------------------------------------------------------
 
 
@@ -142,13 +184,17 @@ def _token_key() -> str:
     return f"spotify:token:{_fingerprint()}"
 
 
-def _client() -> spotipy.Spotify:
-    """One client per thread (a requests.Session is not thread-safe), rebuilt when the
-    credentials or the timeout change."""
+def _client(*, timeout: float | None = None) -> spotipy.Spotify:
+    """One client per thread and timeout (a requests.Session is not thread-safe), rebuilt
+    when the credentials or the timeout change."""
     if not is_configured():
         raise SpotifyNotConfigured("Spotify is not configured on this server.")
-    identity = (_fingerprint(), settings.SPOTIFY_TIMEOUT)
-    current = getattr(_local, "client", None)
+    timeout = settings.SPOTIFY_TIMEOUT if timeout is None else timeout
+    identity = (_fingerprint(), timeout)
+    clients = getattr(_local, "clients", None)
+    if clients is None:
+        clients = _local.clients = {}
+    current = clients.get(timeout)
     if current is not None and current[0] == identity:
         return current[1]
     # A plain session: no urllib3 retries (see the module docstring).
@@ -157,24 +203,24 @@ def _client() -> spotipy.Spotify:
         client_id=settings.SPOTIFY_CLIENT_ID,
         client_secret=settings.SPOTIFY_CLIENT_SECRET,
         requests_session=session,
-        requests_timeout=settings.SPOTIFY_TIMEOUT,
+        requests_timeout=timeout,
         cache_handler=DjangoCacheHandler(_token_key()),
     )
     client = spotipy.Spotify(
         auth_manager=auth,
         requests_session=session,
-        requests_timeout=settings.SPOTIFY_TIMEOUT,
+        requests_timeout=timeout,
         retries=0,
         status_retries=0,
     )
-    _local.client = (identity, client)
+    clients[timeout] = (identity, client)
     return client
 
 
-def _call(what: str, method: Callable, *args: Any) -> Any:
-    """Runs one spotipy call with our retries. Returns its JSON (None for a body that is
-    not JSON) or _NOT_FOUND for a 404/400."""
-    attempts = 1 + max(0, settings.SPOTIFY_MAX_RETRIES)
+def _call(what: str, method: Callable, *args: Any, retries: int | None = None) -> Any:
+    """Runs one spotipy call with our retries (SPOTIFY_MAX_RETRIES unless `retries` says).
+    Returns its JSON (None for a body that is not JSON) or _NOT_FOUND for a 404/400."""
+    attempts = 1 + max(0, settings.SPOTIFY_MAX_RETRIES if retries is None else retries)
     token_renewed = False
     attempt = 0
     while True:
@@ -296,6 +342,27 @@ def _track_from(data: Any, spotify_id: str) -> dict:
         logger.warning("Spotify track %s: the answer has no name or no artists", spotify_id)
         raise _unreadable("track")
     return track
+
+
+def _search_results_from(data: Any) -> list[dict]:
+    """The readable tracks of a search answer ({"tracks": {"items": [...]}}), in its order."""
+    try:
+        items = data["tracks"]["items"]
+        if not isinstance(items, list):
+            raise TypeError("items is not a list")
+    except (KeyError, TypeError) as exc:
+        logger.warning("Spotify search: unreadable answer (%s)", exc)
+        raise _unreadable("search") from exc
+    tracks = []
+    for item in items:
+        spotify_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(spotify_id, str) or not _SPOTIFY_ID.fullmatch(spotify_id):
+            continue  # local files and nulls (Spotify sends null for items it withdrew)
+        try:
+            tracks.append(_track_from(item, spotify_id))
+        except SpotifyUnavailable:
+            continue  # logged by _track_from; the other results still count
+    return tracks
 
 
 def _artists_from(data: Any, ids: list[str]) -> dict[str, dict]:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "rooms",
     "chat",
     "recommendations",
+    "search",
     "tunewave",  # the project's system checks (tunewave/checks.py)
 ]
 

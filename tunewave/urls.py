@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("recommendations.urls")),
     path("", include("social.urls")),
+    path("", include("search.urls")),
 ]
 
 

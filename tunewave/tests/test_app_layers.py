@@ -1,6 +1,6 @@
 """The app layers hold: each app imports only the apps below it (docs/architecture.md).
 
-    accounts → music → social → rooms → chat → recommendations
+    accounts → music → social → rooms → search → chat → recommendations
 
 The scan reads every non-test, non-migration module of each app as Python syntax and refuses
 a reference to a higher app at any level (an import inside a function counts the same as one
@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-LAYERS = ["accounts", "music", "social", "rooms", "chat", "recommendations"]
+LAYERS = ["accounts", "music", "social", "rooms", "search", "chat", "recommendations"]
 WIRING = {"settings.py", "urls.py", "asgi.py", "wsgi.py", "routing.py", "celery.py"}
 BY_NAME = {
     "import_module",

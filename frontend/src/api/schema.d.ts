@@ -5330,7 +5330,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponse"];
+                    "application/json": components["schemas"]["UserDetail"];
                 };
             };
             /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
