@@ -7,7 +7,7 @@
  */
 import type { Page } from "@playwright/test";
 
-import { audioState, expect, test, uid, waitForLive, type App, type Room, type User } from "./fixtures";
+import { audioState, expect, expectNoSeriousAxeViolations, expectNoSidewaysOverflow, screenshot, test, uid, waitForLive, type App, type Room, type User } from "./fixtures";
 
 const nowPlaying = (page: Page) => page.locator("section[aria-label='Now playing']");
 const miniPlayer = (page: Page) => page.getByRole("region", { name: "Now playing in your room" });
@@ -69,11 +69,13 @@ test("music keeps playing while the listener opens their profile and comes back"
   await expectPlaying(page, "the music goes on on the profile page", before.time + 1, before.src);
   expect(await page.evaluate(() => document.querySelector("audio")?.dataset.e2e)).toBe("kept");
 
-  // The mini-player fits a phone: nothing scrolls sideways.
+  // The mini-player passes axe (contrast, names, 24 px targets) and fits a phone.
+  await expectNoSeriousAxeViolations(page, "profile page with the mini-player at 1280x800");
   await page.setViewportSize({ width: 360, height: 740 });
   await expect(mini).toBeVisible();
-  const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-  expect(widths.scroll, "no sideways scrolling at 360 px with the mini-player").toBeLessThanOrEqual(widths.client);
+  await expectNoSidewaysOverflow(page, "profile page with the mini-player at 360x740");
+  await expectNoSeriousAxeViolations(page, "profile page with the mini-player at 360x740");
+  await screenshot(page, "mini-player-phone");
   const back = await mini.getByRole("link", { name: "Back to room" }).boundingBox();
   expect(back!.height).toBeGreaterThanOrEqual(24);
   await page.setViewportSize({ width: 1280, height: 800 });
