@@ -228,7 +228,7 @@ describe("ApiClient types", () => {
     expectTypeOf<Answer<"recommendedTracks">>().toEqualTypeOf<Schemas["TrackRecommendation"][]>();
     expectTypeOf<Answer<"room">>().toEqualTypeOf<Schemas["Room"]>();
     expectTypeOf<Answer<"queueAdd">>().toEqualTypeOf<Schemas["QueueItem"]>();
-    expectTypeOf<Answer<"me">>().toEqualTypeOf<Schemas["UserResponse"]>();
+    expectTypeOf<Answer<"me">>().toEqualTypeOf<Schemas["UserDetail"]>();
     expectTypeOf<Answer<"deleteRoom">>().toEqualTypeOf<undefined>();
     expectTypeOf<Parameters<ApiClient["updateUser"]>[1]>().toEqualTypeOf<Schemas["UserUpdateRequest"]>();
   });
