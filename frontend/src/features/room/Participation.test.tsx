@@ -229,4 +229,11 @@ describe("room settings for taking part", () => {
     await waitFor(() => expect(body).not.toBeNull());
     expect(body).toMatchObject({ autoplay: true, skip_share: 1, queue_order: "round_robin" });
   });
+
+  it("Room settings invite a person chosen by name, never a pasted id", async () => {
+    const owned = room({ my_role: "owner" });
+    renderWithApp(<RoomSettings room={owned} />, { fetch: mockFetch(() => undefined), tokens });
+    expect(screen.getByRole("combobox", { name: "Invite a person" })).toBeTruthy();
+    expect(screen.queryByPlaceholderText("User id")).toBeNull();
+  });
 });

@@ -2,14 +2,15 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 
-import type { Room, RoomPolicy } from "../../api/types";
+import type { Member, Room, RoomPolicy } from "../../api/types";
 import { useApi } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Button, ErrorNote, Field, Input, parseList, Select, Textarea } from "../../components/ui";
+import { InvitePicker } from "../search/InvitePicker";
 import { DEFAULT_PARTICIPATION, ParticipationFields, type ParticipationSettings } from "./ParticipationFields";
 import type { RoomWithSettings } from "./participation";
 
-/** Owner: edit or delete the room. Owner and moderators: invite by user id. */
+/** Owner: edit or delete the room. Owner and moderators: invite a person found by name. */
 export function RoomSettings({ room }: { room: Room }) {
   const api = useApi();
   const navigate = useNavigate();
@@ -21,7 +22,6 @@ export function RoomSettings({ room }: { room: Room }) {
   const [isPrivate, setIsPrivate] = useState(room.is_private);
   const [queuePolicy, setQueuePolicy] = useState<RoomPolicy>(room.queue_policy as RoomPolicy);
   const [playbackPolicy, setPlaybackPolicy] = useState<RoomPolicy>(room.playback_policy as RoomPolicy);
-  const [inviteId, setInviteId] = useState("");
   const withSettings = room as RoomWithSettings;
   const [participation, setParticipation] = useState<ParticipationSettings>({
     autoplay: withSettings.autoplay ?? DEFAULT_PARTICIPATION.autoplay,
@@ -54,7 +54,8 @@ export function RoomSettings({ room }: { room: Room }) {
       navigate("/rooms", { replace: true });
     },
   });
-  const invite = useMutation({ mutationFn: (userId: string) => api.invite(room.id, userId), onSuccess: () => setInviteId("") });
+  // Invite by choosing a person (never by pasting an id); the room's members are not offered.
+  const memberIds = (queryClient.getQueryData<Member[]>(keys.members(room.id)) ?? []).map((m) => m.user.id);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -63,24 +64,7 @@ export function RoomSettings({ room }: { room: Room }) {
 
   return (
     <div className="space-y-6">
-      <form
-        className="space-y-2"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (inviteId.trim()) invite.mutate(inviteId.trim());
-        }}
-      >
-        <Field label="Invite someone" hint="Their user id (shown on their profile). They get a notification.">
-          <div className="flex gap-2">
-            <Input value={inviteId} onChange={(e) => setInviteId(e.target.value)} placeholder="User id" />
-            <Button type="submit" disabled={invite.isPending || !inviteId.trim()}>
-              Invite
-            </Button>
-          </div>
-        </Field>
-        {invite.isSuccess ? <p className="text-sm text-emerald-300">Invitation sent.</p> : null}
-        <ErrorNote error={invite.error} />
-      </form>
+      <InvitePicker roomId={room.id} exclude={memberIds} />
 
       {isOwner ? (
         <form onSubmit={submit} className="space-y-3">
