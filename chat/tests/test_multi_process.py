@@ -310,6 +310,31 @@ class Clients:
         await asyncio.gather(*(c.close() for c in self.open), return_exceptions=True)
 
 
+def _servers_settled(timeout: float = 10) -> None:
+    """Waits until no other connection to the test database is inside a statement or a
+    transaction. Closing a socket makes its server write (an empty room pauses), and the
+    flush that ends the test must not race those writes: TRUNCATE beside them deadlocked."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            busy = cursor.fetchone()[0]
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= 0.5:  # quiet for half a second: the closes have been handled
+            return
+        time.sleep(0.05)
+
+
 @pytest.fixture
 async def clients(cluster):
     registry = Clients(cluster)
@@ -317,6 +342,8 @@ async def clients(cluster):
         yield registry
     finally:
         await registry.close_all()
+        # The servers hear the closes a moment later; let their writes finish before the flush.
+        await db(_servers_settled)()
 
 
 def post_chat(cluster: Cluster, server: str, room_id, token: str, text: str) -> tuple[int, dict | str]:
