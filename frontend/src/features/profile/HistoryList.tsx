@@ -35,6 +35,11 @@ export function HistoryList({ queryKey, load }: { queryKey: readonly unknown[]; 
               <p className="truncate text-zinc-100">{event.track.name}</p>
               <p className="truncate text-xs text-zinc-400">{event.track.artists.join(", ")}</p>
             </div>
+            {event.liked ? (
+              <span className="shrink-0 text-xs text-rose-300" title="You liked it while it played">
+                <span aria-hidden>♥</span> Liked
+              </span>
+            ) : null}
             <div className="shrink-0 text-right text-xs text-zinc-400">
               <time dateTime={event.listened_at}>{formatWhen(event.listened_at)}</time>
               {event.room_id ? (
