@@ -61,6 +61,10 @@ CANDIDATES = 60
 # The fuzzy step runs only when no name is the query and the word matches found fewer tracks
 # and artists than this.
 FUZZY_BELOW = 3
+# A typo's corrections (`corrections`): the nearest catalog words, at most NEAREST, with at
+# least this trigram similarity ("lve" and "love" score 0.29, "trkth" and "truth" 0.33).
+NEAREST = 3
+CORRECTION_MIN = 0.25
 ARTISTS = 10
 # The most words of a query that count (a pasted paragraph is not a search).
 MAX_WORDS = 8
@@ -127,6 +131,46 @@ def _fuzzy_threshold(query: str) -> None:
         )
 
 
+def corrections(words: list[str]) -> dict[str, list[str]]:
+    """Each word's nearest words in the catalog (table search_word, migration 0002), nearest
+    first: the word alone when the catalog has it, else those similar enough to be a typo of it
+    (none when nothing is). One query, a GiST nearest-neighbour scan per word."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT q.word, c.word, c.sim FROM unnest(%s::text[]) AS q(word) CROSS JOIN LATERAL ("
+            " SELECT s.word, similarity(s.word, q.word) AS sim FROM search_word s"
+            " ORDER BY s.word <-> q.word LIMIT %s) AS c",
+            [words, NEAREST],
+        )
+        rows = cursor.fetchall()
+    nearest: dict[str, list[tuple[str, float]]] = {word: [] for word in words}
+    for word, candidate, similarity in rows:
+        nearest[word].append((candidate, similarity))
+    return {
+        word: [word]
+        if any(candidate == word for candidate, _ in found)
+        else [c for c, similarity in found if similarity >= CORRECTION_MIN and _WORD.fullmatch(c)]
+        for word, found in nearest.items()
+    }
+
+
+def _corrected_query(words: list[str]) -> SearchQuery | None:
+    """`_prefix_query` with each word the catalog lacks replaced by its corrections (any of
+    them) and dropped when it has none; None when no word was corrected (nothing new to find)."""
+    parts: list[str] = []
+    changed = False
+    for word, near in corrections(words).items():
+        if near == [word]:
+            parts.append(f"'{word}':*")
+        else:
+            changed = True
+            if near:
+                parts.append("(" + " | ".join(f"'{c}'" for c in near) + ")")
+    if not changed or not parts:
+        return None
+    return SearchQuery(" & ".join(parts), search_type="raw", config="simple")
+
+
 def _ids(rows: QuerySet) -> list:
     return list(rows.values_list("pk", flat=True))
 
@@ -160,18 +204,21 @@ def _track_ids_pg(query: str, limit: int) -> list[int]:
             .order_by("-sim", "pk")[:ARTISTS]
         )
     if not exact and len(set(found)) + len(artist_ids) < min(limit, FUZZY_BELOW) and len(query) >= 3:
-        # (Almost) no word matches, as with a typo: names and artists that look like the query.
-        _fuzzy_threshold(query)
-        found += _ids(
-            Track.objects.filter(name__trigram_word_similar=query)
-            .annotate(sim=name_sim)
-            .order_by("-sim", F("popularity").desc(), "pk")[:CANDIDATES]
-        )
-        artist_ids += _ids(
-            Artist.objects.filter(name__trigram_word_similar=query)
-            .annotate(sim=TrigramWordSimilarity(query, "name"))
-            .order_by("-sim", "pk")[:ARTISTS]
-        )
+        # (Almost) no word matches, as with a typo: the same full-text scans with each word
+        # the catalog lacks replaced by the catalog's words nearest to it.
+        corrected = _corrected_query(words)
+        if corrected is not None:
+            found += _ids(
+                Track.objects.annotate(v=_vector("name"))
+                .filter(v=corrected)
+                .order_by(Length("name"), F("popularity").desc(), "pk")[:CANDIDATES]
+            )
+            artist_ids += _ids(
+                Artist.objects.annotate(v=_vector("name"))
+                .filter(v=corrected)
+                .annotate(sim=TrigramWordSimilarity(query, "name"))
+                .order_by("-sim", "pk")[:ARTISTS]
+            )
     if artist_ids:
         found += list(
             TrackArtist.objects.filter(artist_id__in=artist_ids)
