@@ -5,11 +5,13 @@ Each kind is ranked by relevance, exact name first. Two implementations share th
 - PostgreSQL: full-text search (`SearchVector`/`SearchQuery`/`SearchRank`, the `simple`
   configuration, every word a prefix) and pg_trgm word similarity (`TrigramWordSimilarity`
   and the `trigram_word_similar` lookup, i.e. `column %> query`) through
-  django.contrib.postgres, served by the GIN indexes of search/migrations. Candidates come
-  from index scans, each capped; the few hundred candidates are then ranked in one query. When
-  the word matches find (almost) nothing, as a typo does, the fuzzy step adds names and
-  artists that are trigram-similar (a looser threshold than pg_trgm's default, see
-  `fuzzy_threshold`): that is what finds "Blue in Gren" or "Coltrame".
+  django.contrib.postgres, served by the GIN indexes of search/migrations. Tracks' candidates
+  come from index scans, each capped, run as one UNION ALL query; the few hundred candidates
+  are then ranked in one query. When the word matches find (almost) nothing, as a typo does,
+  each word the catalog lacks is replaced by the catalog's words nearest to it (`corrections`,
+  table search_word of migration 0002) and the full-text scans run again: that is what finds
+  "Blue in Gren" or "Coltrame". Rooms and people, far fewer rows, are matched with `%>`
+  directly (a looser threshold than pg_trgm's default, see `fuzzy_threshold`).
 - SQLite (the embedded default): every word of the query must appear (case-insensitive) in
   one of the fields; ranked exact > prefix > contains on the name, then the other fields.
 """
