@@ -195,19 +195,23 @@ def _track_ids_pg(query: str, limit: int) -> list[int]:
         "exact": Track.objects.annotate(lname=Lower("name")).filter(lname=query).order_by("-popularity")[:limit],
         "prefix": Track.objects.annotate(lname=Lower("name"))
         .filter(lname__startswith=query)
-        .order_by("-popularity")[:limit],
+        .order_by("-popularity", "pk")[:limit],
     }
     if tsquery is not None and len(query) >= 2:
-        # Among the names holding every word, the shortest are the closest to the query.
+        # The most popular names and albums holding every word. The order matches the index
+        # music_track_popular, so a common word ("the", "plan…": tens of thousands of matches)
+        # walks that index and stops at the limit instead of sorting every match (30 ms → 1 ms
+        # on 200,000 tracks); a rare word takes the full-text index. The ranking below orders
+        # the candidates by similarity to the query.
         scans["name"] = (
             Track.objects.annotate(v=_vector("name"))
             .filter(v=tsquery)
-            .order_by(Length("name"), F("popularity").desc(), "pk")[:CANDIDATES]
+            .order_by(F("popularity").desc(), "pk")[:CANDIDATES]
         )
         scans["album"] = (
             Track.objects.annotate(v=_vector("album"))
             .filter(v=tsquery)
-            .order_by(Length("album"), F("popularity").desc(), "pk")[:CANDIDATES]
+            .order_by(F("popularity").desc(), "pk")[:CANDIDATES]
         )
         scans["artist"] = (
             Artist.objects.annotate(v=_vector("name"))
