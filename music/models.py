@@ -54,8 +54,8 @@ class Track(models.Model):
         ordering = ["name"]
         indexes = [
             models.Index(Lower("name"), name="music_track_name_ci"),
-            # Most popular first: search takes its candidates for a common word or prefix in this
-            # order (an index walk that stops at the limit, instead of sorting every match).
+            # Most popular first: the popular-tracks reads (autoplay's fallback in
+            # recommendations.room_picks, the recommender's popular baseline) walk it and stop.
             models.Index(fields=["-popularity", "id"], name="music_track_popular"),
         ]
 
