@@ -164,9 +164,6 @@ function Profile({ user }: { user: User }) {
               </p>
             ) : null}
           </div>
-          <p className="text-xs text-zinc-400 [overflow-wrap:anywhere]">
-            Your user id (for friend requests and invites): <code className="text-zinc-300">{user.id}</code>
-          </p>
         </Card>
 
         <Card className="min-w-0">

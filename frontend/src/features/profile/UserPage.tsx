@@ -44,9 +44,6 @@ export function UserPage() {
             ))}
           </div>
         ) : null}
-        <p className="mt-3 text-xs text-zinc-400 [overflow-wrap:anywhere]">
-          User id (for friend requests and invites): <code className="text-zinc-300">{u.id}</code>
-        </p>
       </Card>
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-2">
         <Card>
