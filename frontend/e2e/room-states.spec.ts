@@ -44,9 +44,14 @@ for (const [label, viewport] of [
     const box = page.getByRole("textbox", { name: "Message" });
     await expect(box).toBeVisible();
     expect(await page.evaluate(() => window.scrollY)).toBe(0);
-    const rect = await box.boundingBox();
-    expect(rect, "the Message box has a box").not.toBeNull();
-    expect(rect!.y + rect!.height, "the Message box is within the first screen").toBeLessThanOrEqual(viewport.height);
+    // The layout settles once the player has said what it is doing ("Syncing with the room…"
+    // comes and goes): wait for the box's place, not for a time.
+    await expect
+      .poll(async () => {
+        const rect = await box.boundingBox();
+        return rect ? rect.y + rect.height : Infinity;
+      }, { message: "the Message box is within the first screen" })
+      .toBeLessThanOrEqual(viewport.height);
 
     await tabs.getByRole("tab", { name: "Queue" }).click();
     await expect(tabs.getByRole("tab", { name: "Queue" })).toHaveAttribute("aria-selected", "true");
