@@ -32,3 +32,22 @@ export const NoteIcon = ({ className = "h-6 w-6" }: { className?: string }) => (
     <path d="M9 17.5V6.2a1 1 0 0 1 .76-.97l9-2.2A1 1 0 0 1 20 4v11.5a2.5 2.5 0 1 1-2-2.45V7.3l-7 1.7v8.5a2.5 2.5 0 1 1-2-2.45Z" />
   </svg>
 );
+
+export const HeartIcon = ({ filled = false }: { filled?: boolean }) => (
+  <svg {...common} fill={filled ? "currentColor" : "none"} stroke="currentColor" strokeWidth="2" strokeLinejoin="round">
+    <path d="M12 20s-7-4.35-7-10a4 4 0 0 1 7-2.65A4 4 0 0 1 19 10c0 5.65-7 10-7 10Z" />
+  </svg>
+);
+
+export const VoteIcon = () => (
+  <svg {...common} fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+    <path d="M5 5l7 7-7 7M13 5l7 7-7 7" />
+  </svg>
+);
+
+export const MutedIcon = () => (
+  <svg {...common} fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+    <path d="M11 5 6 9H2v6h4l5 4V5Z" fill="currentColor" />
+    <path d="m16 9 6 6M22 9l-6 6" />
+  </svg>
+);

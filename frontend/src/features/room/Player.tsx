@@ -10,9 +10,8 @@ import { useState, type ReactNode } from "react";
 
 import type { ClockSync } from "../../lib/clock";
 import type { ClientFrame, PlaybackState } from "../../realtime/events";
-import { PauseIcon, PlayIcon, SkipIcon, SpeakerIcon } from "../../components/icons";
+import { HeartIcon, MutedIcon, PauseIcon, PlayIcon, SkipIcon, SpeakerIcon, VoteIcon } from "../../components/icons";
 import { Badge, Button, displayName, formatMs, TrackArt } from "../../components/ui";
-import { HeartIcon, MutedIcon, VoteIcon } from "../player/icons";
 import type { Tally } from "../player/session";
 import { useSyncedAudio, useVolume, type AudioStatus } from "../player/useSyncedAudio";
 
