@@ -99,6 +99,11 @@ export const FIELD_LABELS: Record<string, string> = {
   client_msg_id: "Message id",
 };
 
+/** The labels of a form's fields, as FIELD_LABELS names them (for `formErrors`). */
+export function labelsOf<K extends string>(fields: readonly K[]): Record<K, string> {
+  return Object.fromEntries(fields.map((field) => [field, fieldLabel(field)])) as Record<K, string>;
+}
+
 /** "favorite_genres.2" → "Favorite genres"; "non_field_errors" → "" (the form as a whole). */
 export function fieldLabel(field: string, labels: Record<string, string> = {}): string {
   const base = field.split(".")[0] ?? field;

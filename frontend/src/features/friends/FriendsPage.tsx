@@ -181,9 +181,10 @@ export function FriendsPage() {
   );
 }
 
-function FriendRow({ user, children }: { user: UserBrief; children: React.ReactNode }) {
+/** A person in a list: avatar, name linking to their page, and actions at the end. */
+export function FriendRow({ user, children }: { user: UserBrief; children: React.ReactNode }) {
   return (
-    <li className="flex flex-wrap items-center gap-x-3 gap-y-1 py-2">
+    <li className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1 py-2">
       <Avatar user={user} />
       <Link
         to={`/users/${user.id}`}

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
-import { errorMessage } from "../../api/client";
+import { errorMessage, labelsOf } from "../../api/client";
 import { limits } from "../../api/limits";
 import type { User } from "../../api/types";
 import { useApi, useMe } from "../../app/context";
@@ -19,14 +19,7 @@ export function ProfilePage() {
 }
 
 const RULES = limits.UserUpdateRequest;
-const LABELS = {
-  username: "Username",
-  display_name: "Display name",
-  bio: "Bio",
-  favorite_genres: "Favorite genres",
-  history_public: "History visibility",
-  email_notifications: "E-mail notifications",
-};
+const LABELS = labelsOf(["username", "display_name", "bio", "favorite_genres", "history_public", "email_notifications"]);
 
 /** "image/webp" → "WebP" */
 const TYPE_NAMES: Record<string, string> = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF" };

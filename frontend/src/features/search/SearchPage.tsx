@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { useSearchParams } from "react-router";
 
-import { Avatar, Card, displayName, EmptyState, ErrorNote, Input, PageTitle, Spinner } from "../../components/ui";
+import { Card, EmptyState, ErrorNote, Input, PageTitle, Spinner } from "../../components/ui";
 import { AddFriendButton } from "../friends/AddFriendButton";
+import { FriendRow } from "../friends/FriendsPage";
 import { FavoriteButton } from "../profile/FavoriteButton";
 import { RoomCard } from "../rooms/RoomCard";
 import { TrackSummary } from "./TrackSummary";
@@ -113,18 +114,9 @@ export function SearchPage() {
           {users.length === 0 ? <p className="text-sm text-zinc-400">No people.</p> : null}
           <ul aria-label="People" className="grid grid-cols-1 gap-x-6 sm:grid-cols-2">
             {users.map((user) => (
-              <li key={user.id} className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1 py-2">
-                <Avatar user={user} />
-                <Link
-                  to={`/users/${user.id}`}
-                  className="min-w-0 flex-1 truncate py-1 text-sm text-zinc-100 underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-violet-400"
-                >
-                  {displayName(user)} <span className="text-zinc-400">@{user.username}</span>
-                </Link>
-                <span className="ml-auto shrink-0">
-                  <AddFriendButton userId={user.id} />
-                </span>
-              </li>
+              <FriendRow key={user.id} user={user}>
+                <AddFriendButton userId={user.id} />
+              </FriendRow>
             ))}
           </ul>
         </Card>
