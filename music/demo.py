@@ -217,6 +217,7 @@ class DemoTrack:
             "duration_ms": self.duration_ms,
             "popularity": self.popularity,
             "audio_url": clip_url(self.spotify_id, media_url=media_url),
+            "origin": "demo",
             "artists": [
                 {"spotify_id": artist.spotify_id, "name": artist.name, "genres": list(artist.genres)}
                 for artist in self.artists

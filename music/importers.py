@@ -557,6 +557,7 @@ class HistoryImporter:
                     "artists": [{"name": artist} for artist in row.artists],
                     "album": row.album,
                     "genres": row.genres,
+                    "origin": "import",
                 }
             elif spec["spotify_id"].startswith("local:") and row.track_id:
                 spec["spotify_id"] = row.track_id

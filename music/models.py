@@ -1,8 +1,12 @@
+import re
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+
+# A Spotify track id: 22 letters and digits (music.services.SPOTIFY_ID is the same pattern).
+SPOTIFY_TRACK_ID = re.compile(r"[0-9A-Za-z]{22}")
 
 
 class Genre(models.Model):
@@ -35,8 +39,17 @@ class Artist(models.Model):
 
 
 class Track(models.Model):
-    # Spotify's 22-character id, or "local:<uuid hex>" for tracks only an import knows.
+    class Origin(models.TextChoices):
+        SPOTIFY = "spotify", "Spotify"
+        UPLOAD = "upload", "Uploaded file"
+        DEMO = "demo", "Demo catalog"
+        IMPORT = "import", "Listening-history import"
+
+    # Spotify's 22-character id, "local:<uuid hex>" for tracks only an import knows, or
+    # "upload:<uuid hex>" for an uploaded file (music.uploads).
     spotify_id = models.CharField(max_length=64, unique=True)
+    # Where the track comes from; with audio_url it decides how it can play (Track.sources).
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.SPOTIFY, db_default="spotify")
     name = models.CharField(max_length=300)
     album = models.CharField(max_length=300, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
@@ -65,6 +78,14 @@ class Track(models.Model):
     @property
     def is_local(self) -> bool:
         return self.spotify_id.startswith("local:")
+
+    @property
+    def sources(self) -> list[str]:
+        """How a browser can play it: `audio` (its audio_url), `spotify` (Spotify's player)."""
+        found = ["audio"] if self.audio_url else []
+        if self.origin in (self.Origin.SPOTIFY, self.Origin.IMPORT) and SPOTIFY_TRACK_ID.fullmatch(self.spotify_id):
+            found.append("spotify")
+        return found
 
 
 class TrackArtist(models.Model):
@@ -129,3 +150,44 @@ class ListeningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} heard {self.track} at {self.listened_at:%Y-%m-%d %H:%M}"
+
+
+class Upload(models.Model):
+    """An audio file a listener uploaded: the file behind an `origin: upload` Track.
+
+    The file sits under MEDIA_ROOT/uploads/ with a random name; that name (unguessable) is its
+    protection, as for avatars. Deleting the track deletes this row; the file goes with it
+    (music.uploads)."""
+
+    track = models.OneToOneField(Track, on_delete=models.CASCADE, primary_key=True, related_name="upload")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    # Relative to MEDIA_ROOT: "uploads/<random>.<ext>".
+    file = models.CharField(max_length=200, unique=True)
+    size_bytes = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=50)
+    # What the content turned out to be: mp3, mp4 (AAC/M4A), ogg (Vorbis/Opus), flac, wav.
+    format = models.CharField(max_length=10)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="music_upload_owner_time")]
+
+    def __str__(self) -> str:
+        return f"{self.track} (uploaded by {self.owner})"
+
+
+class UploadShare(models.Model):
+    """A room an upload was queued in: its members may find the track too. A plain room id,
+    as in ListeningEvent: music sits below rooms."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="shares")
+    room_id = models.UUIDField()
+    shared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "room_id"], name="music_uploadshare_unique")]
+        indexes = [models.Index(fields=["room_id"], name="music_uploadshare_room")]
+
+    def __str__(self) -> str:
+        return f"{self.upload} shared in {self.room_id}"

@@ -71,6 +71,11 @@ def track_genres_refresh(*, track: Track) -> None:
     track.genres.add(*artist_genres)
 
 
+def _default_origin(spotify_id: str | None) -> str:
+    """Spotify's ids come from Spotify; tracks with a made-up local id from an import."""
+    return Track.Origin.SPOTIFY if spotify_id and is_spotify_id(spotify_id) else Track.Origin.IMPORT
+
+
 @transaction.atomic
 def track_store(
     *,
@@ -83,6 +88,7 @@ def track_store(
     audio_url: str = "",
     genres: list[str] | None = None,
     popularity: int = 0,
+    origin: str = "",
 ) -> Track:
     """Creates a track, or returns the stored one with that Spotify id unchanged.
 
@@ -101,6 +107,7 @@ def track_store(
         image_url=image_url[:500],
         audio_url=audio_url[:500],
         popularity=max(0, min(100, int(popularity or 0))),
+        origin=origin or _default_origin(spotify_id),
     )
     for position, credit in enumerate(artists):
         artist = artist_store(
@@ -498,6 +505,7 @@ def tracks_bulk_store(*, tracks: list[dict]) -> dict[str, int]:
                 image_url=spec.get("image_url", "")[:500],
                 audio_url=spec.get("audio_url", "")[:500],
                 popularity=max(0, min(100, int(spec.get("popularity") or 0))),
+                origin=spec.get("origin") or _default_origin(spec["spotify_id"]),
             )
             for spec in new
         ],
