@@ -13,6 +13,7 @@ import { UserPage } from "../features/profile/UserPage";
 import { RoomPage } from "../features/room/RoomPage";
 import { CreateRoomPage } from "../features/rooms/CreateRoomPage";
 import { SearchPage } from "../features/search/SearchPage";
+import { UploadsPage } from "../features/uploads/UploadsPage";
 import { RoomsPage } from "../features/rooms/RoomsPage";
 import { EmptyState } from "../components/ui";
 import { AppProviders } from "./context";
@@ -37,6 +38,7 @@ export const routes: RouteObject[] = [
       { path: "search", element: guard(<SearchPage />) },
       { path: "friends", element: guard(<FriendsPage />) },
       { path: "favorites", element: guard(<FavoritesPage />) },
+      { path: "uploads", element: guard(<UploadsPage />) },
       { path: "profile", element: guard(<ProfilePage />) },
       { path: "users/:userId", element: guard(<UserPage />) },
       { path: "notifications", element: guard(<NotificationsPage />) },

@@ -14,6 +14,7 @@ const NAV = [
   { to: "/discover", label: "Discover" },
   { to: "/friends", label: "Friends" },
   { to: "/favorites", label: "Favorites" },
+  { to: "/uploads", label: "Uploads" },
 ];
 
 const FOCUS = "focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-400";
