@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import { fakeJwt, jsonResponse, mockFetch, renderWithApp } from "../../test/helpers";
@@ -42,5 +42,34 @@ describe("<FavoritesPage> add form", () => {
 
     await waitFor(() => expect(errorOf(input)).toContain("No such track on Spotify."));
     expect(document.body.textContent).not.toContain("spotify_id");
+  });
+});
+
+describe("<FavoritesPage> list", () => {
+  it("marks an uploaded file with an Upload badge", async () => {
+    const track = (id: string, name: string, origin: string) => ({
+      spotify_id: id,
+      name,
+      artists: ["Zara"],
+      album: "A",
+      duration_ms: 61_000,
+      genres: [],
+      image_url: "http://t/c.svg",
+      audio_url: "http://t/a.mp3",
+      origin,
+      sources: ["audio"],
+    });
+    const fetch = mockFetch((url) =>
+      url.pathname === "/favorites/me"
+        ? jsonResponse([
+            { track: track("upload:1", "Home Demo", "upload"), added_at: "2026-01-01T00:00:00Z" },
+            { track: track(TRACK, "Catalog Song", "demo"), added_at: "2026-01-01T00:00:00Z" },
+          ])
+        : undefined,
+    );
+    renderWithApp(<FavoritesPage />, { fetch, tokens });
+    const upload = (await screen.findByText("Home Demo")).closest("li")!;
+    expect(within(upload).getByText("Upload")).toBeTruthy();
+    expect(within(screen.getByText("Catalog Song").closest("li")!).queryByText("Upload")).toBeNull();
   });
 });

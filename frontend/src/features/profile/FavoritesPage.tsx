@@ -6,6 +6,7 @@ import { keys } from "../../app/queryKeys";
 import { limits } from "../../api/limits";
 import { Button, Card, EmptyState, ErrorNote, Field, formatMs, formErrors, Input, PageTitle, Spinner, TrackArt } from "../../components/ui";
 import { focusFirstInvalid } from "../../components/validate";
+import { UploadBadge } from "../uploads/UploadBadge";
 import { extractSpotifyId } from "../room/Queue";
 
 const ID_RULE = limits.FavoriteTrackAddRequest.spotify_id;
@@ -94,6 +95,7 @@ export function FavoritesPage() {
               </p>
               <p className="truncate text-xs text-zinc-400">{fav.track.genres.join(", ")}</p>
             </div>
+            <UploadBadge track={fav.track} />
             <Button size="sm" variant="ghost" onClick={() => remove.mutate(fav.track.spotify_id)} aria-label={`Remove ${fav.track.name} from favorites`}>
               Remove
             </Button>

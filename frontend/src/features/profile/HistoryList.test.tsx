@@ -20,4 +20,15 @@ describe("<HistoryList>", () => {
     const plain = screen.getByText("Plain Song").closest("li")!;
     expect(within(plain).queryByText("Liked")).toBeNull();
   });
+
+  it("marks an uploaded file with an Upload badge", async () => {
+    const events = [
+      { track: { ...track("upload:1", "Home Demo"), origin: "upload" }, listened_at: "2026-12-01T10:00:00Z", room_id: null, liked: false },
+      { track: { ...track("b", "Catalog Song"), origin: "spotify" }, listened_at: "2026-12-01T09:00:00Z", room_id: null, liked: false },
+    ] as unknown as ListeningEvent[];
+    renderWithApp(<HistoryList queryKey={["h"]} load={() => Promise.resolve(events)} />, { fetch: mockFetch(() => undefined) });
+    const upload = (await screen.findByText("Home Demo")).closest("li")!;
+    expect(within(upload).getByText("Upload")).toBeTruthy();
+    expect(within(screen.getByText("Catalog Song").closest("li")!).queryByText("Upload")).toBeNull();
+  });
 });

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import type { ListeningEvent } from "../../api/types";
 import { isApiError } from "../../api/client";
 import { Button, EmptyState, ErrorNote, formatWhen, Spinner, TrackArt } from "../../components/ui";
+import { UploadBadge } from "../uploads/UploadBadge";
 
 const PAGE = 20;
 
@@ -35,6 +36,7 @@ export function HistoryList({ queryKey, load }: { queryKey: readonly unknown[]; 
               <p className="truncate text-zinc-100">{event.track.name}</p>
               <p className="truncate text-xs text-zinc-400">{event.track.artists.join(", ")}</p>
             </div>
+            <UploadBadge track={event.track} />
             {event.liked ? (
               <span className="shrink-0 text-xs text-rose-300" title="You liked it while it played">
                 <span aria-hidden>♥</span> Liked

@@ -3,8 +3,9 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { fakeJwt, jsonResponse, mockFetch, renderWithApp, type FetchRoute } from "../../test/helpers";
+import { uploadFixture, uploadList, uploadsRoute } from "../uploads/testData";
 import { TrackPicker } from "./TrackPicker";
-import { searchRoute } from "./testData";
+import { searchRoute, SEARCH_RESULTS, trackFixture } from "./testData";
 
 const tokens = { access: fakeJwt("me"), refresh: "r" };
 
@@ -96,5 +97,56 @@ describe("<TrackPicker>", () => {
     expect(await screen.findByText("Keep typing…")).toBeTruthy();
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(searches).toHaveLength(0);
+  });
+
+  it("marks an uploaded file with an Upload badge", async () => {
+    const searches: URL[] = [];
+    const upload = { ...trackFixture(5, { spotify_id: uploadFixture(5).id, name: "Blue Demo" }), origin: "upload" };
+    const fetch = mockFetch(searchRoute(searches, () => ({ tracks: [upload, ...(SEARCH_RESULTS.tracks ?? [])] })));
+    renderWithApp(<TrackPicker roomId="room-1" />, { fetch, tokens });
+    const box = screen.getByRole("combobox", { name: "Add a track" });
+    box.focus();
+    fireEvent.change(box, { target: { value: "blue" } });
+
+    const option = await screen.findByRole("option", { name: /Blue Demo/ });
+    expect(within(option).getByText("Upload")).toBeTruthy();
+    expect(within(screen.getByRole("option", { name: /Blue in Green/ })).queryByText("Upload")).toBeNull();
+  });
+
+  it("lists my latest uploads to queue directly, and links to the uploads page", async () => {
+    const queued: unknown[] = [];
+    const listCalls: URL[] = [];
+    const fetch = mockFetch(uploadsRoute(() => uploadList([uploadFixture(1), uploadFixture(2)]), listCalls), (url, init) => {
+      if (url.pathname !== "/rooms/room-1/queue" || init.method !== "POST") return undefined;
+      queued.push(JSON.parse(String(init.body)));
+      return jsonResponse({ id: "q1" }, 201);
+    });
+    const onQueued = vi.fn();
+    renderWithApp(<TrackPicker roomId="room-1" onQueued={onQueued} />, { fetch, tokens });
+    expect(screen.getByRole("link", { name: "Upload a file" }).getAttribute("href")).toBe("/uploads");
+    expect(listCalls).toHaveLength(0);
+
+    const toggle = screen.getByRole("button", { name: "Add from my uploads" });
+    fireEvent.click(toggle);
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    const list = await screen.findByRole("list", { name: "My uploads" });
+    expect(within(list).getAllByRole("listitem").map((item) => item.textContent)).toEqual([
+      "Song 1 — Singer 1+ Queue",
+      "Song 2 — Singer 2+ Queue",
+    ]);
+    expect(listCalls[0]!.searchParams.get("limit")).toBe("10");
+
+    fireEvent.click(within(list).getByRole("button", { name: "Queue Song 2" }));
+    await waitFor(() => expect(onQueued).toHaveBeenCalledTimes(1));
+    expect(queued).toEqual([{ spotify_id: uploadFixture(2).id }]);
+    expect(document.body.textContent).toContain("Added Song 2 by Singer 2 to the queue.");
+  });
+
+  it("says when I have no uploads yet, with a way to upload one", async () => {
+    const fetch = mockFetch(uploadsRoute(() => uploadList([])));
+    renderWithApp(<TrackPicker roomId="room-1" />, { fetch, tokens });
+    fireEvent.click(screen.getByRole("button", { name: "Add from my uploads" }));
+    expect(await screen.findByText(/No uploads yet\./)).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Upload an audio file" }).getAttribute("href")).toBe("/uploads");
   });
 });

@@ -1,10 +1,12 @@
 import type { Track } from "../../api/types";
 import { Badge, formatMs, TrackArt } from "../../components/ui";
+import { UploadBadge } from "../uploads/UploadBadge";
 import { isSpotifyOnly } from "./types";
 
 /**
- * A track as search shows it: artwork, name, artists and duration, and whether it can play
- * here (a track without audio_url is Spotify only). `onlyLabel` words that badge.
+ * A track as search shows it: artwork, name, artists and duration, "Upload" for an uploaded
+ * file, and whether it can play here (a track without audio_url is Spotify only).
+ * `onlyLabel` words that badge.
  */
 export function TrackSummary({ track, onlyLabel = "Spotify only", size = "sm" }: { track: Track; onlyLabel?: string; size?: "sm" | "md" }) {
   return (
@@ -17,6 +19,7 @@ export function TrackSummary({ track, onlyLabel = "Spotify only", size = "sm" }:
           {track.duration_ms ? ` · ${formatMs(track.duration_ms)}` : ""}
         </span>
       </span>
+      <UploadBadge track={track} />
       {isSpotifyOnly(track) ? (
         <span className="shrink-0" title="This track has no audio TuneWave can play; it is on Spotify.">
           <Badge tone="amber">{onlyLabel}</Badge>
