@@ -56,12 +56,16 @@ export function UploadForm({ rules, usage }: { rules: UploadRules | null; usage:
       setDone(`Uploaded ${trackTitle(track)}. Open a room and add it from “Add from my uploads”, or find it by name.`);
       void queryClient.invalidateQueries({ queryKey: uploadsKey });
     },
-    onError: () => focusFirstInvalid(formRef.current),
     onSettled: () => {
       abortRef.current = null;
       setProgress(null);
     },
   });
+
+  // After the refusal is rendered (the fields are enabled again and marked invalid).
+  useEffect(() => {
+    if (upload.error) focusFirstInvalid(formRef.current);
+  }, [upload.error]);
 
   const cancelled = upload.error instanceof DOMException && upload.error.name === "AbortError";
   const server = upload.isPending || cancelled ? { fields: {}, rest: null } : splitError(upload.error, rules);
@@ -130,16 +134,14 @@ export function UploadForm({ rules, usage }: { rules: UploadRules | null; usage:
           onChange={(event) => pick(event.target.files?.[0] ?? null)}
         />
       </Field>
-      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
-        <Field label={LABELS.name} hint="Optional: the file's title tag otherwise." error={shown("name")}>
-          <Input name="name" autoComplete="off" maxLength={TAG_MAX} value={name} disabled={upload.isPending} onChange={(e) => setName(e.target.value)} />
-        </Field>
-        <Field label={LABELS.album} hint="Optional." error={shown("album")}>
-          <Input name="album" autoComplete="off" maxLength={TAG_MAX} value={album} disabled={upload.isPending} onChange={(e) => setAlbum(e.target.value)} />
-        </Field>
-      </div>
+      <Field label={LABELS.name} hint="Optional: the file's own title tag otherwise." error={shown("name")}>
+        <Input name="name" autoComplete="off" maxLength={TAG_MAX} value={name} readOnly={upload.isPending} onChange={(e) => setName(e.target.value)} />
+      </Field>
       <Field label={LABELS.artists} hint="Optional: one per line, or separated by commas." error={shown("artists")}>
-        <Textarea name="artists" rows={2} value={artists} disabled={upload.isPending} onChange={(e) => setArtists(e.target.value)} />
+        <Textarea name="artists" rows={2} value={artists} readOnly={upload.isPending} onChange={(e) => setArtists(e.target.value)} />
+      </Field>
+      <Field label={LABELS.album} hint="Optional." error={shown("album")}>
+        <Input name="album" autoComplete="off" maxLength={TAG_MAX} value={album} readOnly={upload.isPending} onChange={(e) => setAlbum(e.target.value)} />
       </Field>
 
       {upload.isPending ? (
@@ -166,7 +168,8 @@ export function UploadForm({ rules, usage }: { rules: UploadRules | null; usage:
       </p>
 
       <div className="flex flex-wrap gap-2">
-        <Button type="submit" variant="primary" disabled={upload.isPending}>
+        {/* aria-disabled, not disabled: a disabled button would drop the keyboard focus to the page. */}
+        <Button type="submit" variant="primary" aria-disabled={upload.isPending || undefined} className="aria-disabled:cursor-progress aria-disabled:opacity-70">
           {upload.isPending ? "Uploading…" : "Upload"}
         </Button>
         {upload.isPending ? (

@@ -45,12 +45,10 @@ export function UploadRow({ upload, onDeleted }: { upload: Upload; onDeleted: (t
         <TrackArt track={track} />
         <div className="min-w-0 flex-1">
           <p className="truncate text-sm font-medium text-zinc-100">{track.name}</p>
-          <p className="truncate text-xs text-zinc-400">
-            {track.artists.length > 0 ? track.artists.join(", ") : "Unknown artist"}
-            {track.duration_ms ? ` · ${formatMs(track.duration_ms)}` : ""}
-          </p>
+          <p className="truncate text-xs text-zinc-400">{track.artists.length > 0 ? track.artists.join(", ") : "Unknown artist"}</p>
           {track.album ? <p className="truncate text-xs text-zinc-400">{track.album}</p> : null}
           <p className="text-xs text-zinc-400 [overflow-wrap:anywhere]">
+            {track.duration_ms ? `${formatMs(track.duration_ms)} · ` : ""}
             {formatName(upload.format)} · {formatBytes(upload.size_bytes)} · uploaded <time dateTime={upload.created_at}>{formatWhen(upload.created_at)}</time>
           </p>
         </div>
@@ -66,8 +64,10 @@ export function UploadRow({ upload, onDeleted }: { upload: Upload; onDeleted: (t
             size="sm"
             variant="ghost"
             aria-label={`Delete ${track.name}`}
-            disabled={remove.isPending}
+            aria-disabled={remove.isPending || undefined}
+            className="aria-disabled:cursor-progress aria-disabled:opacity-70"
             onClick={() => {
+              if (remove.isPending) return;
               if (window.confirm(`Delete “${track.name}”? It leaves every room's queue, and this cannot be undone.`)) remove.mutate();
             }}
           >
@@ -107,8 +107,10 @@ function EditTags({ upload, onClose }: { upload: Upload; onClose: (saved: boolea
       void queryClient.invalidateQueries({ queryKey: uploadsKey });
       onClose(true);
     },
-    onError: () => focusFirstInvalid(formRef.current),
   });
+  useEffect(() => {
+    if (save.error) focusFirstInvalid(formRef.current);
+  }, [save.error]);
 
   // The API keeps at least one artist once there is one (a track that came without any may stay so).
   const artistsRequired = upload.track.artists.length > 0;
@@ -119,6 +121,7 @@ function EditTags({ upload, onClose }: { upload: Upload; onClose: (saved: boolea
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    if (save.isPending) return;
     setTried(true);
     if (Object.keys(problems()).length > 0) {
       focusFirstInvalid(formRef.current);
@@ -148,7 +151,7 @@ function EditTags({ upload, onClose }: { upload: Upload; onClose: (saved: boolea
       </Field>
       <ErrorNote>{server.rest}</ErrorNote>
       <div className="flex flex-wrap gap-2">
-        <Button type="submit" size="sm" variant="primary" disabled={save.isPending}>
+        <Button type="submit" size="sm" variant="primary" aria-disabled={save.isPending || undefined} className="aria-disabled:cursor-progress aria-disabled:opacity-70">
           {save.isPending ? "Saving…" : "Save tags"}
         </Button>
         <Button size="sm" onClick={() => onClose(false)}>

@@ -39,14 +39,14 @@ export function UploadsPage() {
       </p>
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,24rem)_minmax(0,1fr)]">
         <div className="min-w-0 space-y-5">
-          <Card>
-            <UploadForm rules={rules} usage={list ? { used_bytes: list.used_bytes, quota_bytes: list.quota_bytes } : null} />
-          </Card>
           {list ? (
             <Card>
               <QuotaMeter used={list.used_bytes} quota={list.quota_bytes} count={list.count} />
             </Card>
           ) : null}
+          <Card>
+            <UploadForm rules={rules} usage={list ? { used_bytes: list.used_bytes, quota_bytes: list.quota_bytes } : null} />
+          </Card>
         </div>
         <section aria-labelledby="uploads-heading" className="min-w-0 space-y-3">
           <h2 id="uploads-heading" ref={headingRef} tabIndex={-1} className="text-lg font-semibold text-white focus:outline-none">
@@ -61,7 +61,7 @@ export function UploadsPage() {
             <EmptyState title="No uploads yet.">Upload an MP3, M4A, Ogg, FLAC or WAV file to play it in your rooms.</EmptyState>
           ) : null}
           {list && list.results.length > 0 ? (
-            <ul className="grid grid-cols-1 gap-3 xl:grid-cols-2">
+            <ul className="grid grid-cols-1 items-start gap-3 xl:grid-cols-2">
               {list.results.map((upload) => (
                 <UploadRow
                   key={upload.id}
