@@ -51,3 +51,18 @@ export const MutedIcon = () => (
     <path d="m16 9 6 6M22 9l-6 6" />
   </svg>
 );
+
+/** Spotify's mark (three arcs in a disc), for Spotify's player and links. */
+export const SpotifyIcon = ({ className = "h-4 w-4" }: { className?: string }) => (
+  <svg viewBox="0 0 24 24" aria-hidden className={className} fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round">
+    <circle cx="12" cy="12" r="10" />
+    <path d="M7 9.5c3.5-1 7.5-.7 10.5 1M7.5 12.8c3-.8 6-.5 8.5 1M8 16c2.3-.6 4.6-.4 6.5.8" />
+  </svg>
+);
+
+export const HeadphonesIcon = ({ className = "h-4 w-4" }: { className?: string }) => (
+  <svg viewBox="0 0 24 24" aria-hidden className={className} fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+    <path d="M3 18v-6a9 9 0 0 1 18 0v6" />
+    <path d="M21 19a2 2 0 0 1-2 2h-1v-6h3v4ZM3 19a2 2 0 0 0 2 2h1v-6H3v4Z" fill="currentColor" />
+  </svg>
+);

@@ -251,3 +251,114 @@ export function driftCorrection(expectedMs: number, actualMs: number, options: D
   const rate = 1 - drift / horizon;
   return { rate: Math.min(1 + maxDelta, Math.max(1 - maxDelta, rate)) };
 }
+
+export interface SeekHysteresisOptions {
+  /** |drift| above this (ms) is corrected by a seek at once (after the cool-down). Default 100. */
+  upperMs?: number;
+  /** |drift| above this (ms) for `persistMs` is corrected too; at or below it, left alone. Default 45. */
+  lowerMs?: number;
+  /** how long a drift between the two thresholds may last before a seek (ms). Default 4000. */
+  persistMs?: number;
+  /** no seek within this long of the last seek (ms; of the last start: settleMs), unless |drift| > hardMs. Default 3000. */
+  coolDownMs?: number;
+  /** |drift| above this (ms) is corrected even during the cool-down. Default 1000. */
+  hardMs?: number;
+  /** a start or seek is measured where it landed this long after it was asked for (ms). Default 800. */
+  settleMs?: number;
+  /** the learnt lead of a start or seek stays within 0..maxLeadMs. Default 2000. */
+  maxLeadMs?: number;
+}
+
+/** A start (play at a position) or a seek, as far as their latency goes. */
+export type SeekKind = "start" | "seek";
+
+/**
+ * Drift correction for players that cannot change their rate (the Spotify Web Playback SDK):
+ * every correction is a seek, and a seek is audible, so it is rationed with hysteresis.
+ *
+ * - |drift| > upperMs: seek, but not within `coolDownMs` of the last seek (a seek that has
+ *   not landed yet, or a noisy position report, must not cause another) nor `settleMs` of
+ *   the last start;
+ * - lowerMs < |drift| <= upperMs for `persistMs` in a row: seek (a small offset that stays);
+ * - |drift| > hardMs: seek now, cool-down or not (the room jumped);
+ * - otherwise nothing.
+ *
+ * Such players land late: a start or seek asked for at position p is heard at p about
+ * 100-500 ms later, and the SDK reports it so. Each start and seek therefore aims ahead by a
+ * lead learnt from where the previous ones landed (measured `settleMs` after asking): the
+ * first of each kind aims at the room's position, and the error it lands with becomes the
+ * lead (later ones move it halfway, so one noisy report cannot throw it far).
+ */
+export class SeekHysteresis {
+  private readonly upper: number;
+  private readonly lower: number;
+  private readonly persist: number;
+  private readonly coolDown: number;
+  private readonly hard: number;
+  private readonly settle: number;
+  private readonly maxLead: number;
+  private readonly leads: Record<SeekKind, number> = { start: 0, seek: 0 };
+  private readonly learnt: Record<SeekKind, boolean> = { start: false, seek: false };
+  private lastAction: { kind: SeekKind; at: number; measured: boolean } | null = null;
+  private overSince: number | null = null;
+
+  constructor(options: SeekHysteresisOptions = {}) {
+    this.upper = options.upperMs ?? 100;
+    this.lower = options.lowerMs ?? 45;
+    this.persist = options.persistMs ?? 4000;
+    this.coolDown = options.coolDownMs ?? 3000;
+    this.hard = options.hardMs ?? 1000;
+    this.settle = options.settleMs ?? 800;
+    this.maxLead = options.maxLeadMs ?? 2000;
+  }
+
+  /** How far ahead of the room's position a start or seek of this kind aims (ms). */
+  lead(kind: SeekKind): number {
+    return this.leads[kind];
+  }
+
+  /** A start or seek was asked for at `nowMs` (the caller aimed it at expected + lead(kind)). */
+  acted(kind: SeekKind, nowMs: number): void {
+    this.lastAction = { kind, at: nowMs, measured: false };
+    this.overSince = null;
+  }
+
+  /** The room changed course (pause, seek, another track): the next drift is not noise. */
+  reset(): void {
+    this.lastAction = null;
+    this.overSince = null;
+  }
+
+  /**
+   * The player at `actualMs` while the room is at `expectedMs` (both ms into the track), at
+   * client time `nowMs`: the position to seek to, or null to leave it. A returned seek counts
+   * as done (`acted("seek")`).
+   */
+  decide(expectedMs: number, actualMs: number, nowMs: number): number | null {
+    const drift = actualMs - expectedMs;
+    if (!Number.isFinite(drift)) return null;
+    const size = Math.abs(drift);
+    const last = this.lastAction;
+    if (last && !last.measured && nowMs - last.at >= this.settle) {
+      last.measured = true;
+      // Where it landed says how late this kind of move lands: aim that much further ahead.
+      // A landing more than hardMs off is something else (the room moved meanwhile): not learnt.
+      if (size <= this.hard) {
+        const gain = this.learnt[last.kind] ? 0.5 : 1;
+        this.leads[last.kind] = Math.min(this.maxLead, Math.max(0, this.leads[last.kind] - gain * drift));
+        this.learnt[last.kind] = true;
+      }
+    }
+    // After a start, one look at where it landed is enough; after a seek, wait longer.
+    const cooling = last !== null && nowMs - last.at < (last.kind === "start" ? this.settle : this.coolDown);
+    if (size <= this.lower) {
+      this.overSince = null;
+      return null;
+    }
+    if (this.overSince === null) this.overSince = nowMs;
+    const due = size > this.hard || (!cooling && (size > this.upper || nowMs - this.overSince >= this.persist));
+    if (!due) return null;
+    this.acted("seek", nowMs);
+    return Math.max(0, expectedMs + this.leads.seek);
+  }
+}

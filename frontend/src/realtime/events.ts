@@ -55,6 +55,8 @@ export type ServerEvent =
   | { type: "members.changed"; room_id: string; joined: UserBrief[]; left: UserBrief[] }
   | { type: "member.role_changed"; room_id: string; user_id: string; role: string }
   | { type: "presence"; room_id: string; online: UserBrief[] }
+  /** listeners online, and how many of them can play Spotify (after presence and its news) */
+  | { type: "room.audience"; room_id: string; online: number; spotify: number }
   /** `member_count` when the membership changed (refetch the members list too) */
   | { type: "room.updated"; room_id: string; member_count?: number }
   /** `in_reply_to`: the type of the client frame this error answers (absent for frame-level errors);

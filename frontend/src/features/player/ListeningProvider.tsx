@@ -3,8 +3,9 @@
  * layout), so the music goes on while the listener moves between pages.
  *
  * The room page calls `open(room)` while the viewer is a member; the provider creates the
- * room's RoomSocket (or keeps the one it has for that room) and renders the one <audio>
- * element, synchronized with the room (useSyncedAudio). The session ends on `close()` (the
+ * room's RoomSocket (or keeps the one it has for that room) and runs the one player,
+ * synchronized with the room (useSyncedPlayer: the <audio> element it renders, or Spotify's
+ * Web Playback SDK for a Spotify track and a listener who can play it). The session ends on `close()` (the
  * listener leaves the room), on sign-out, when another room is opened, and — for the music —
  * when the socket ends the membership (banned, removed, left elsewhere, room closed): then
  * the audio goes and the mini-player hides, while the room page still reads the socket's word.
@@ -19,7 +20,8 @@ import { ClockSync } from "../../lib/clock";
 import type { ClientFrame } from "../../realtime/events";
 import { RoomSocket } from "../../realtime/roomSocket";
 import { initialLive, liveReducer, type LiveAction, type LiveRoom } from "./session";
-import { useSyncedAudio, useVolume, type AudioStatus } from "./useSyncedAudio";
+import { useSpotifyAccess } from "./spotifyAccess";
+import { useSyncedPlayer, useVolume, type AudioStatus } from "./useSyncedPlayer";
 
 /** What the mini-player shows of the room. */
 export interface RoomSummary {
@@ -64,7 +66,16 @@ export function useListening(): Listening {
   return listening;
 }
 
-const SILENT: AudioStatus = { positionMs: 0, blocked: false, clockReady: false, audioUrl: null, tapToListen: () => {} };
+const SILENT: AudioStatus = {
+  positionMs: 0,
+  blocked: false,
+  clockReady: false,
+  audioUrl: null,
+  engine: null,
+  engineStatus: null,
+  spotify: null,
+  tapToListen: () => {},
+};
 
 export function useAudioStatus(): AudioStatus {
   return useContext(AudioContext) ?? SILENT;
@@ -181,7 +192,8 @@ export function ListeningProvider({ children, tickMs }: ListeningProviderProps) 
     if (socket.send({ type: "reaction", kind: "like", version: playback.version })) dispatch({ type: "live", socket, action: { type: "liked" } });
   }, [socket, playback]);
 
-  const audio = useSyncedAudio({
+  const spotify = useSpotifyAccess(ended ? null : playback?.track, state?.roomId ?? null);
+  const audio = useSyncedPlayer({
     state: ended ? null : playback,
     clock: socket?.clock ?? IDLE_CLOCK,
     now: socket?.now ?? idleNow,
@@ -189,6 +201,7 @@ export function ListeningProvider({ children, tickMs }: ListeningProviderProps) 
     tickMs,
     volume,
     muted,
+    spotify,
   });
 
   const session = useMemo<ListeningSession | null>(
@@ -199,10 +212,10 @@ export function ListeningProvider({ children, tickMs }: ListeningProviderProps) 
     () => ({ session, open, close, send, voteSkip, like, volume, setVolume, muted, setMuted }),
     [session, open, close, send, voteSkip, like, volume, setVolume, muted, setMuted],
   );
-  const { positionMs, blocked, clockReady, audioUrl, tapToListen } = audio;
+  const { positionMs, blocked, clockReady, audioUrl, engine, engineStatus, tapToListen } = audio;
   const audioStatus = useMemo<AudioStatus>(
-    () => ({ positionMs, blocked, clockReady, audioUrl, tapToListen }),
-    [positionMs, blocked, clockReady, audioUrl, tapToListen],
+    () => ({ positionMs, blocked, clockReady, audioUrl, engine, engineStatus, spotify, tapToListen }),
+    [positionMs, blocked, clockReady, audioUrl, engine, engineStatus, spotify, tapToListen],
   );
 
   return (

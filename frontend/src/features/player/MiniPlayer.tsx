@@ -1,7 +1,8 @@
 /**
  * The mini-player: a bar at the bottom of every page while the listener is in a room's
  * session, except on that room's own page (which has the full player). Room, track, progress,
- * mute and volume, and "Back to room". Gone when the session ends (leave, sign-out, banned,
+ * mute and volume (or, when the track is silent for this listener, why in a few words), and
+ * "Back to room". Gone when the session ends (leave, sign-out, banned,
  * removed, room closed).
  */
 import { Link, useLocation } from "react-router";
@@ -9,7 +10,24 @@ import { Link, useLocation } from "react-router";
 import { Button, formatMs, TrackArt } from "../../components/ui";
 import { SpeakerIcon } from "../../components/icons";
 import { MuteButton, PickedBy } from "../room/Player";
+import { trackSources, type EngineTrack } from "./engine";
 import { useAudioStatus, useListeningOptional } from "./ListeningProvider";
+import type { SpotifyAccess } from "./useSyncedPlayer";
+
+/** Why the track is silent here, in a few words (the room page says it in full). */
+export function cannotHearShort(track: EngineTrack, spotify: SpotifyAccess | null): string {
+  if (!trackSources(track).includes("spotify")) return "No audio";
+  switch (spotify?.known ? spotify.status : null) {
+    case "not_linked":
+      return "Spotify only · connect Spotify in the room";
+    case "needs_premium":
+      return "Spotify only · Premium needed";
+    case "needs_reconnect":
+      return "Spotify only · reconnect Spotify in the room";
+    default:
+      return "Spotify only";
+  }
+}
 
 export function MiniPlayer() {
   const listening = useListeningOptional();
@@ -70,12 +88,17 @@ export function MiniPlayer() {
             </div>
           ) : null}
         </div>
-        {audio.blocked && audio.audioUrl && status === "playing" ? (
+        {track && !audio.engine ? (
+          <span className="shrink-0 text-xs text-amber-200 max-sm:hidden" data-testid="mini-cannot-hear">
+            {cannotHearShort(track, audio.spotify)}
+          </span>
+        ) : null}
+        {audio.blocked && audio.engine && status === "playing" ? (
           <Button size="sm" variant="primary" onClick={audio.tapToListen}>
             <SpeakerIcon /> Tap to listen
           </Button>
         ) : null}
-        {audio.audioUrl ? (
+        {audio.engine ? (
           <span className="flex shrink-0 items-center gap-1">
             <MuteButton muted={listening.muted} setMuted={listening.setMuted} />
             <label className="flex items-center gap-2 text-xs text-zinc-400 max-md:hidden">

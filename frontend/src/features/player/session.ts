@@ -1,8 +1,8 @@
 /**
  * What the listening session knows of its room, kept from the room socket's frames so a page
  * that attaches later (the room page, after a visit to the profile) sees it at once: the
- * playback state, who is online, skip votes and likes of the current play, and whether the
- * socket ended the listener's membership. Free of React, so it can be tested alone.
+ * playback state, who is online (and how many of them can play Spotify), skip votes and likes
+ * of the current play, and whether the socket ended the listener's membership. Free of React, so it can be tested alone.
  *
  * A "play" is one track from its start (`track_started_at`); pause and seek bump the version
  * within a play. Votes and likes belong to a play: a new play starts them over, and a count
@@ -34,6 +34,13 @@ export interface LiveRoom {
   /** the listener voted to skip / liked the current play */
   voted: boolean;
   liked: boolean;
+  /** listeners online, and how many of them can play Spotify (room.audience); null until said */
+  audience: Audience | null;
+}
+
+export interface Audience {
+  online: number;
+  spotify: number;
 }
 
 export const initialLive: LiveRoom = {
@@ -46,6 +53,7 @@ export const initialLive: LiveRoom = {
   likes: null,
   voted: false,
   liked: false,
+  audience: null,
 };
 
 export type LiveAction =
@@ -89,6 +97,8 @@ function onFrame(current: LiveRoom, event: ServerEvent): LiveRoom {
     case "reaction.counts":
       if (event.version < current.playVersion) return current;
       return { ...current, likes: { version: event.version, count: event.counts.like ?? 0 } };
+    case "room.audience":
+      return { ...current, audience: { online: event.online, spotify: event.spotify } };
     case "presence":
     case "member.joined":
     case "member.left":

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Track } from "../../api/types";
 import { ClockSync } from "../../lib/clock";
 import type { PlaybackState } from "../../realtime/events";
+import type { SpotifyAccess } from "../player/useSyncedPlayer";
 import { Player } from "./Player";
 import { planSync } from "./playerSync";
 
@@ -18,6 +19,8 @@ const TRACK: Track = {
   image_url: "",
   audio_url: "/media/demo/t1.wav",
 };
+
+const SPOTIFY_ID = "4uLU6hMCjMI75M1A2tKUQC";
 
 function state(overrides: Partial<PlaybackState> = {}): PlaybackState {
   return { type: "playback.state", track: TRACK, status: "playing", position_ms: 10_000, server_time: 5_000_000, version: 3, ...overrides };
@@ -178,10 +181,56 @@ describe("<Player>", () => {
     vi.unstubAllGlobals();
   });
 
-  it("says 'Spotify only' for tracks without audio", async () => {
-    render(<Player state={state({ track: { ...TRACK, audio_url: null } })} clock={clockWithOffset(0)} now={() => 5_000_000} canControl={false} send={() => true} />);
-    expect(screen.getByText("Spotify only")).toBeTruthy();
-    expect(screen.getByText(/Spotify Web Playback SDK/)).toBeTruthy();
+  it("says where a track plays from and how many listeners online can hear it", async () => {
+    const demo = { ...TRACK, origin: "demo" as const, sources: ["audio" as const] };
+    const { rerender } = render(
+      <Player state={state({ track: demo })} clock={clockWithOffset(0)} now={() => 5_000_000} canControl={false} send={() => true} audience={{ online: 3, spotify: 1 }} />,
+    );
+    expect(screen.getByTestId("track-sources").textContent).toBe("Plays from: Demo clip");
+    expect(screen.getByTestId("hearing").textContent).toBe("3 of 3 listeners can hear this");
+
+    const spotifyOnly = { ...TRACK, spotify_id: SPOTIFY_ID, audio_url: null, origin: "spotify" as const, sources: ["spotify" as const] };
+    rerender(<Player state={state({ track: spotifyOnly })} clock={clockWithOffset(0)} now={() => 5_000_000} canControl={false} send={() => true} audience={{ online: 3, spotify: 1 }} />);
+    expect(screen.getByTestId("track-sources").textContent).toBe("Plays from: Spotify");
+    expect(screen.getByTestId("hearing").textContent).toBe("1 of 3 listeners can hear this");
     expect(screen.queryByTestId("room-audio")).toBeNull();
+    expect(screen.getByTestId("cannot-hear").textContent).toContain("This track plays through Spotify.");
+    expect(screen.queryByText(/not part of TuneWave yet/)).toBeNull();
+
+    const both = { ...spotifyOnly, audio_url: "/media/uploads/x.mp3", origin: "import" as const, sources: ["audio" as const, "spotify" as const] };
+    rerender(<Player state={state({ track: both })} clock={clockWithOffset(0)} now={() => 5_000_000} canControl={false} send={() => true} audience={{ online: 1, spotify: 0 }} />);
+    expect(screen.getByTestId("track-sources").textContent).toBe("Plays from: Audio fileSpotify");
+    expect(screen.getByTestId("hearing").textContent).toBe("1 of 1 listener can hear this");
+    expect(screen.getByTestId("room-audio")).toBeTruthy();
+  });
+
+  it("tells a listener who cannot play a Spotify track why, and what would fix it", async () => {
+    const spotifyOnly = { ...TRACK, spotify_id: SPOTIFY_ID, audio_url: null, origin: "spotify" as const, sources: ["spotify" as const] };
+    const connect = vi.fn(async () => {});
+    const access = (status: SpotifyAccess["status"]): SpotifyAccess => ({
+      status,
+      player: { sdk_url: "https://sdk.test/spotify-player.js", api_url: "https://api.spotify.test" },
+      known: true,
+      getToken: async () => ({ access_token: "t", expires_at: Date.now() + 3_600_000 }),
+      connect,
+    });
+    const view = (status: SpotifyAccess["status"]) => (
+      <Player state={state({ track: spotifyOnly })} clock={clockWithOffset(0)} now={() => 5_000_000} canControl={false} send={() => true} spotify={access(status)} />
+    );
+    const { rerender } = render(view("not_linked"));
+    expect(screen.getByTestId("cannot-hear").textContent).toContain("Connect a Spotify Premium account to hear it here.");
+    await act(async () => {
+      screen.getByRole("button", { name: "Connect Spotify" }).click();
+    });
+    expect(connect).toHaveBeenCalledTimes(1);
+
+    rerender(view("needs_premium"));
+    expect(screen.getByTestId("cannot-hear").textContent).toContain("Spotify plays full tracks only for Premium accounts.");
+    expect(screen.queryByRole("button", { name: /Spotify/ })).toBeNull();
+
+    rerender(view("needs_reconnect"));
+    expect(screen.getByTestId("cannot-hear").textContent).toContain("needs renewing");
+    expect(screen.getByRole("button", { name: "Reconnect Spotify" })).toBeTruthy();
+    expect(screen.queryByTestId("spotify-state")).toBeNull(); // no Spotify player for them
   });
 });

@@ -2,18 +2,23 @@
  * The room's player: what plays, where it is, the controls (play/pause/skip/seek for those
  * who may), the listener's vote to skip and like, and the volume.
  *
- * The audio itself is elsewhere: the ListeningProvider (features/player) keeps one <audio>
- * element for the whole app so the music goes on between pages; the room page shows it with
- * {@link PlayerView}. {@link Player} is the same view with its own element (useSyncedAudio).
+ * The sound itself is elsewhere: the ListeningProvider (features/player) keeps one player
+ * (an <audio> element, or Spotify's Web Playback SDK) for the whole app so the music goes on
+ * between pages; the room page shows it with {@link PlayerView}. {@link Player} is the same
+ * view with its own player (useSyncedPlayer).
+ *
+ * Where the track can play from (its `sources`), how many listeners online can hear it
+ * (`room.audience`), and — for a listener who cannot — why and what would fix it.
  */
 import { useState, type ReactNode } from "react";
 
 import type { ClockSync } from "../../lib/clock";
 import type { ClientFrame, PlaybackState } from "../../realtime/events";
-import { HeartIcon, MutedIcon, PauseIcon, PlayIcon, SkipIcon, SpeakerIcon, VoteIcon } from "../../components/icons";
+import { HeadphonesIcon, HeartIcon, MutedIcon, PauseIcon, PlayIcon, SkipIcon, SpeakerIcon, SpotifyIcon, VoteIcon } from "../../components/icons";
 import { Badge, Button, displayName, formatMs, TrackArt } from "../../components/ui";
-import type { Tally } from "../player/session";
-import { useSyncedAudio, useVolume, type AudioStatus } from "../player/useSyncedAudio";
+import { trackSources, type EngineStatus, type EngineTrack } from "../player/engine";
+import type { Audience, Tally } from "../player/session";
+import { useSyncedPlayer, useVolume, type AudioStatus, type SpotifyAccess } from "../player/useSyncedPlayer";
 
 export interface PlayerProps {
   state: PlaybackState | null;
@@ -25,6 +30,9 @@ export interface PlayerProps {
   /** how often to re-check drift (ms) */
   tickMs?: number;
   favoriteButton?: ReactNode;
+  /** absent: Spotify tracks do not play here */
+  spotify?: SpotifyAccess | null;
+  audience?: Audience | null;
 }
 
 /** The listener's part in the current play: skip votes and likes. */
@@ -44,12 +52,12 @@ export interface VolumeControl {
   setMuted: (muted: boolean) => void;
 }
 
-/** A player with its own audio element. */
-export function Player({ state, clock, now, canControl, send, tickMs = 1000, favoriteButton }: PlayerProps) {
+/** A player with its own engine. */
+export function Player({ state, clock, now, canControl, send, tickMs = 1000, favoriteButton, spotify, audience }: PlayerProps) {
   const volume = useVolume();
-  const audio = useSyncedAudio({ state, clock, now, send, tickMs, volume: volume.volume, muted: volume.muted });
+  const audio = useSyncedPlayer({ state, clock, now, send, tickMs, volume: volume.volume, muted: volume.muted, spotify });
   return (
-    <PlayerView state={state} audio={audio} canControl={canControl} send={send} favoriteButton={favoriteButton} volume={volume}>
+    <PlayerView state={state} audio={audio} canControl={canControl} send={send} favoriteButton={favoriteButton} volume={volume} audience={audience}>
       {audio.element}
     </PlayerView>
   );
@@ -64,12 +72,14 @@ export interface PlayerViewProps {
   volume: VolumeControl;
   /** absent: no vote or like buttons */
   participation?: Participation;
+  /** listeners online and how many can play Spotify (room.audience); absent: not shown */
+  audience?: Audience | null;
   children?: ReactNode;
 }
 
-export function PlayerView({ state, audio, canControl, send, favoriteButton, volume: volumeControl, participation, children }: PlayerViewProps) {
+export function PlayerView({ state, audio, canControl, send, favoriteButton, volume: volumeControl, participation, audience, children }: PlayerViewProps) {
   const [seeking, setSeeking] = useState<number | null>(null);
-  const { positionMs, blocked, clockReady, audioUrl, tapToListen } = audio;
+  const { positionMs, blocked, clockReady, engine, tapToListen } = audio;
   const { volume, setVolume, muted, setMuted } = volumeControl;
   const track = state?.track ?? null;
   const duration = track?.duration_ms ?? 0;
@@ -102,7 +112,7 @@ export function PlayerView({ state, audio, canControl, send, favoriteButton, vol
                     <Badge tone="violet">{genre}</Badge>
                   </span>
                 ))}
-                {!audioUrl ? <Badge tone="amber">Spotify only</Badge> : null}
+                <SourceBadges track={track} />
                 {favoriteButton}
               </div>
             </>
@@ -156,7 +166,7 @@ export function PlayerView({ state, audio, canControl, send, favoriteButton, vol
           </>
         ) : null}
         {participation && track ? <Participate participation={participation} /> : null}
-        {audioUrl ? (
+        {engine ? (
           <span className="ml-auto flex items-center gap-1">
             <MuteButton muted={muted} setMuted={setMuted} />
             {/* Phones have their own volume buttons; the row stays one line there. */}
@@ -168,7 +178,7 @@ export function PlayerView({ state, audio, canControl, send, favoriteButton, vol
         ) : null}
       </div>
 
-      {blocked && audioUrl && status === "playing" ? (
+      {blocked && engine && status === "playing" ? (
         <div className="mt-4 flex flex-wrap items-center gap-3 rounded-xl bg-violet-500/10 p-3 ring-1 ring-violet-500/40">
           <p className="text-sm text-violet-100">Your browser paused the sound until you interact with the page.</p>
           <Button variant="primary" onClick={tapToListen}>
@@ -176,13 +186,10 @@ export function PlayerView({ state, audio, canControl, send, favoriteButton, vol
           </Button>
         </div>
       ) : null}
-      {audioUrl && !clockReady && status === "playing" ? <p className="mt-3 text-xs text-zinc-400">Syncing with the room…</p> : null}
-      {track && !audioUrl ? (
-        <p className="mt-3 text-xs text-zinc-400 max-sm:hidden">
-          This track only plays through Spotify. Playing Spotify tracks in the browser (Spotify Web Playback SDK) is not part
-          of TuneWave yet; the room's position is shown above.
-        </p>
-      ) : null}
+      {engine && !clockReady && status === "playing" ? <p className="mt-3 text-xs text-zinc-400">Syncing with the room…</p> : null}
+      {track && engine === "spotify" ? <SpotifyState status={audio.engineStatus} spotify={audio.spotify} /> : null}
+      {track && !engine ? <WhyNotHeard track={track} spotify={audio.spotify} /> : null}
+      {track && audience ? <Hearing track={track} audience={audience} /> : null}
 
       {children}
     </section>
@@ -193,6 +200,139 @@ export function PlayerView({ state, audio, canControl, send, favoriteButton, vol
     send({ type: "playback.seek", position_ms: seeking });
     setSeeking(null);
   }
+}
+
+/** What a track's `sources` are called on screen. */
+export function sourceLabels(track: EngineTrack): string[] {
+  const labels: string[] = [];
+  for (const source of trackSources(track)) {
+    if (source === "audio") labels.push(track.origin === "upload" ? "Uploaded file" : track.origin === "demo" ? "Demo clip" : "Audio file");
+    else labels.push("Spotify");
+  }
+  return labels;
+}
+
+/** Where the track plays from: its file, Spotify, or both. */
+export function SourceBadges({ track }: { track: EngineTrack }) {
+  const labels = sourceLabels(track);
+  return (
+    <span className="flex flex-wrap items-center gap-1" data-testid="track-sources">
+      <span className="sr-only">Plays from: </span>
+      {labels.length ? labels.map((label) => <Badge key={label} tone={label === "Spotify" ? "zinc" : "emerald"}>{label}</Badge>) : <Badge tone="amber">No playable source</Badge>}
+    </span>
+  );
+}
+
+/** How many of the listeners online can hear `track`: all when it has a file, those who can play Spotify when only Spotify has it. */
+export function hearingCount(track: EngineTrack, audience: Audience): number {
+  const sources = trackSources(track);
+  const count = sources.includes("audio") ? audience.online : sources.includes("spotify") ? audience.spotify : 0;
+  return Math.min(count, audience.online);
+}
+
+function Hearing({ track, audience }: { track: EngineTrack; audience: Audience }) {
+  const count = hearingCount(track, audience);
+  const all = audience.online;
+  return (
+    <p className="mt-2 text-xs text-zinc-400" data-testid="hearing">
+      <HeadphonesIcon className="mr-1 inline h-3.5 w-3.5 align-[-2px]" />
+      {count} of {all} listener{all === 1 ? "" : "s"} can hear this
+    </p>
+  );
+}
+
+/** The Spotify player's state, for a track playing through it. */
+export function spotifyStateText(status: EngineStatus | null): string {
+  if (!status || status.phase === "idle" || status.phase === "connecting") return "Connecting to Spotify…";
+  const error = status.error;
+  if (!error) return status.playing ? "Playing on Spotify" : "Spotify is ready";
+  switch (error.code) {
+    case "device_lost":
+      return "Spotify device lost — reconnecting…";
+    case "account_error":
+      if (error.reason === "premium") return "Spotify account error: Spotify plays full tracks only for Premium accounts.";
+      if (error.reason === "reconnect") return "Spotify account error: connect your Spotify account again to listen.";
+      if (error.reason === "not_linked") return "Spotify account error: no Spotify account is linked.";
+      return `Spotify account error: ${error.message}`;
+    case "playback_error":
+      return `Spotify could not play this track: ${error.message}`;
+    case "initialization_error":
+      return `The Spotify player cannot start in this browser: ${error.message}`;
+  }
+}
+
+function SpotifyState({ status, spotify }: { status: EngineStatus | null; spotify: SpotifyAccess | null }) {
+  const error = status?.error ?? null;
+  const relink = error?.code === "account_error" && (error.reason === "reconnect" || error.reason === "not_linked");
+  return (
+    <div className="mt-3 flex flex-wrap items-center gap-2">
+      <p role="status" data-testid="spotify-state" className={`text-xs ${error ? "text-amber-200" : "text-zinc-400"}`}>
+        <SpotifyIcon className="mr-1 inline h-3.5 w-3.5 align-[-2px]" />
+        {spotifyStateText(status)}
+      </p>
+      {relink && spotify ? <ConnectSpotify spotify={spotify} label={error.reason === "reconnect" ? "Reconnect Spotify" : "Connect Spotify"} /> : null}
+    </div>
+  );
+}
+
+/** A listener who cannot hear the track: why, and what would fix it. */
+function WhyNotHeard({ track, spotify }: { track: EngineTrack; spotify: SpotifyAccess | null }) {
+  const sources = trackSources(track);
+  let text: string;
+  let action: ReactNode = null;
+  if (!sources.includes("spotify")) {
+    text = "This track has no audio to play.";
+  } else if (!spotify || !spotify.known) {
+    text = "This track plays through Spotify.";
+  } else if (spotify.status === "not_linked") {
+    text = "This track plays through Spotify. Connect a Spotify Premium account to hear it here.";
+    action = <ConnectSpotify spotify={spotify} label="Connect Spotify" />;
+  } else if (spotify.status === "needs_premium") {
+    text = "Spotify plays full tracks only for Premium accounts. With Spotify Premium you would hear this track here; tracks with an audio file play for everyone.";
+  } else if (spotify.status === "needs_reconnect") {
+    text = "This track plays through Spotify, and your Spotify connection needs renewing (TuneWave must be allowed to play in the browser).";
+    action = <ConnectSpotify spotify={spotify} label="Reconnect Spotify" />;
+  } else if (spotify.status === "ready" && !spotify.player) {
+    text = "This track plays through Spotify, which this TuneWave server is not set up to play.";
+  } else {
+    text = "This track plays through Spotify.";
+  }
+  return (
+    <div className="mt-3 flex flex-wrap items-center gap-3 rounded-xl bg-zinc-800/60 p-3 ring-1 ring-zinc-700" data-testid="cannot-hear">
+      <p className="min-w-0 flex-1 basis-56 text-sm text-zinc-200">{text}</p>
+      {action}
+    </div>
+  );
+}
+
+/** Starts the `?link=` flow: the browser goes to Spotify and comes back to this room. */
+function ConnectSpotify({ spotify, label }: { spotify: SpotifyAccess; label: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <span className="flex flex-col items-start gap-1">
+      <Button
+        size="sm"
+        variant="primary"
+        disabled={busy}
+        onClick={() => {
+          setBusy(true);
+          setError(null);
+          spotify.connect().catch((err: unknown) => {
+            setBusy(false);
+            setError(err instanceof Error ? err.message : "Could not start linking Spotify.");
+          });
+        }}
+      >
+        <SpotifyIcon /> {label}
+      </Button>
+      {error ? (
+        <span role="alert" className="text-xs text-red-300">
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
 }
 
 /** "Picked by TuneWave: <reason>" for an autoplay pick; who queued it otherwise. */

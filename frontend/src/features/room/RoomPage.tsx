@@ -324,7 +324,7 @@ function RoomView({ room }: { room: Room }) {
 const IDLE: SocketStatus = { state: "idle" };
 const NOBODY: UserBrief[] = [];
 
-/** The player of the listening session (its audio lives in the layout's ListeningProvider). */
+/** The player of the listening session (its sound lives in the layout's ListeningProvider). */
 function RoomPlayer({ canControl, favoriteButton }: { canControl: boolean; favoriteButton: React.ReactNode }) {
   const listening = useListening();
   const audio = useAudioStatus();
@@ -337,6 +337,7 @@ function RoomPlayer({ canControl, favoriteButton }: { canControl: boolean; favor
       send={listening.send}
       favoriteButton={favoriteButton}
       volume={listening}
+      audience={session?.audience ?? null}
       participation={
         session
           ? { votes: session.votes, likes: session.likes?.count ?? null, voted: session.voted, liked: session.liked, voteSkip: listening.voteSkip, like: listening.like }

@@ -1,21 +1,23 @@
 /**
  * The player's sync decision, kept free of React and the DOM so it can be tested alone.
- * The math is src/lib/clock.ts (playbackPosition, driftCorrection); this only decides what
- * to do with an audio element in a given state.
+ * The math is src/lib/clock.ts (playbackPosition, driftCorrection, SeekHysteresis); this only
+ * decides what to do with a player (features/player/engine.ts) in a given state: planSync for
+ * players that can nudge their rate (HTML5 audio), planSeekSync for those that can only seek
+ * (the Spotify Web Playback SDK).
  */
-import { driftCorrection, playbackPosition, type DriftOptions, type PlaybackStateLike } from "../../lib/clock";
+import { driftCorrection, playbackPosition, type DriftOptions, type PlaybackStateLike, type SeekHysteresis } from "../../lib/clock";
 
 export interface PlayerSnapshot {
-  /** where the audio element is (ms) */
+  /** where the player is (ms) */
   positionMs: number;
-  /** the element is paused (not started yet, or stopped) */
+  /** the player is paused (not started yet, or stopped) */
   paused: boolean;
 }
 
 export interface SyncPlan {
   /** where the room's track is now (ms) */
   expectedMs: number;
-  /** the element should be playing */
+  /** the player should be playing */
   play: boolean;
   /** seek here first (ms), or leave the position alone */
   seekTo: number | null;
@@ -53,4 +55,33 @@ export function planSync(
   if (action === null) return { expectedMs, play: true, seekTo: null, rate: 1 };
   if (action.seekTo !== undefined) return { expectedMs, play: true, seekTo: action.seekTo, rate: 1 };
   return { expectedMs, play: true, seekTo: null, rate: action.rate };
+}
+
+/**
+ * The same decision for a player that cannot change its rate: `rate` is always 1 and drift is
+ * corrected by seeking, rationed by `corrector` (hysteresis and a learnt lead; see
+ * {@link SeekHysteresis}). Starts aim `corrector.lead("start")` ahead of the room. Not pure:
+ * a planned start or seek is recorded in `corrector` as done at `clientNow`.
+ */
+export function planSeekSync(
+  state: PlaybackStateLike | null,
+  serverNow: number,
+  player: PlayerSnapshot,
+  corrector: SeekHysteresis,
+  clientNow: number,
+): SyncPlan {
+  if (!state || !state.track || state.status === "idle" || state.status === "paused") {
+    corrector.reset();
+    return planSync(state, serverNow, player);
+  }
+  const expectedMs = playbackPosition(state, serverNow);
+  const duration = state.track.duration_ms;
+  if (typeof duration === "number" && duration > 0 && expectedMs >= duration) {
+    return { expectedMs, play: false, seekTo: null, rate: 1 };
+  }
+  if (player.paused) {
+    corrector.acted("start", clientNow);
+    return { expectedMs, play: true, seekTo: expectedMs + corrector.lead("start"), rate: 1 };
+  }
+  return { expectedMs, play: true, seekTo: corrector.decide(expectedMs, player.positionMs, clientNow), rate: 1 };
 }
