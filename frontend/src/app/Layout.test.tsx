@@ -111,3 +111,26 @@ describe("account menu", () => {
     expect(screen.queryByRole("menu")).toBeNull();
   });
 });
+
+describe("uploads", () => {
+  it("reaches My uploads from the main nav and from the account menu", async () => {
+    const { router } = renderApp(
+      "/rooms",
+      { access: fakeJwt("u1"), refresh: "r" },
+      mockFetch((url) => {
+        if (url.pathname === "/users/me") return jsonResponse(userFixture());
+        if (url.pathname === "/rooms/") return jsonResponse([]);
+        if (url.pathname === "/track/uploads") return jsonResponse({ used_bytes: 0, quota_bytes: 1, max_bytes: 1, count: 0, results: [] });
+        return undefined;
+      }),
+    );
+    fireEvent.click(within(screen.getByRole("navigation", { name: "Main" })).getByRole("link", { name: "Uploads" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "My uploads" })).toBeTruthy();
+    expect(router.state.location.pathname).toBe("/uploads");
+
+    await act(() => router.navigate("/rooms"));
+    fireEvent.click(screen.getByRole("button", { name: "Account menu" }));
+    fireEvent.click(within(screen.getByRole("menu")).getByRole("menuitem", { name: "My uploads" }));
+    await waitFor(() => expect(router.state.location.pathname).toBe("/uploads"));
+  });
+});

@@ -186,6 +186,10 @@ function AccountMenu() {
           <Link role="menuitem" tabIndex={-1} to="/profile" className={item} onClick={() => close(false)}>
             Profile & history
           </Link>
+          {/* Also in the main nav; here too because on a phone the nav's last links scroll out of sight. */}
+          <Link role="menuitem" tabIndex={-1} to="/uploads" className={item} onClick={() => close(false)}>
+            My uploads
+          </Link>
           <Link role="menuitem" tabIndex={-1} to="/notifications" className={item} onClick={() => close(false)}>
             Notifications
           </Link>
