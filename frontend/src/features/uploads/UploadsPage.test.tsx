@@ -166,9 +166,16 @@ describe("<UploadsPage> upload form", () => {
     [
       "upload_invalid",
       400,
-      { detail: "The WAV file is cut short: it ends before its data does.", code: "upload_invalid" },
+      { detail: "file: This is a PNG image, not an audio file.", code: "upload_invalid", errors: { file: ["This is a PNG image, not an audio file."] } },
       {},
-      "TuneWave could not use that file: the WAV file is cut short: it ends before its data does. Try another file.",
+      "TuneWave could not use that file: this is a PNG image, not an audio file.",
+    ],
+    [
+      "upload_invalid (detail only)",
+      400,
+      { detail: "The file is truncated: its header promises 132344 bytes, the file has 100.", code: "upload_invalid" },
+      {},
+      "TuneWave could not use that file: the file is truncated: its header promises 132344 bytes, the file has 100.",
     ],
     [
       "upload_unsupported",
@@ -195,6 +202,7 @@ describe("<UploadsPage> upload form", () => {
     expect(input.getAttribute("aria-invalid")).toBe("true");
     await waitFor(() => expect(document.activeElement).toBe(input));
     expect(document.body.textContent).not.toContain("upload_");
+    expect(document.body.textContent).not.toMatch(/file: [A-Z]/);
   });
 
   it("says a rate limit in words, with when to try again", async () => {

@@ -67,12 +67,15 @@ export function checkFile(
 /** A refused upload in words, per the server's code (the server's detail where it says more). */
 export function uploadErrorMessage(error: unknown, rules: UploadRules | null): string {
   if (!isApiError(error)) return errorMessage(error);
-  const detail = error.detail && !/^Request failed/.test(error.detail) ? error.detail.trim() : "";
   switch (error.code) {
-    case "upload_invalid":
+    case "upload_invalid": {
+      // The server says what is wrong with the file (under `file`, or in its detail).
+      const said = error.fields.file?.join(" ") ?? (Object.keys(error.fields).length === 0 ? error.message : "");
+      const detail = said && !/^Request failed/.test(said) ? said.trim() : "";
       return detail
-        ? `TuneWave could not use that file: ${sentence(lowerFirst(detail))} Try another file.`
+        ? `TuneWave could not use that file: ${sentence(lowerFirst(detail))}`
         : "TuneWave could not read that file as audio (it may be damaged, cut short or not audio at all). Try another file.";
+    }
     case "upload_unsupported":
       return `That audio format isn't supported. Upload ${FORMATS_IN_WORDS}.`;
     case "upload_too_large":
