@@ -9,7 +9,7 @@ import type { Member, Room } from "../../api/types";
 import { AppProviders } from "../../app/context";
 import { memoryTokenStore } from "../../auth/tokens";
 import { FakeWebSocket } from "../../test/fakeWebSocket";
-import { fakeJwt, jsonResponse, mockFetch } from "../../test/helpers";
+import { fakeJwt, jsonResponse, mockFetch, type FetchRoute } from "../../test/helpers";
 import { RoomPage } from "../room/RoomPage";
 import { ListeningProvider } from "./ListeningProvider";
 import { MiniPlayer } from "./MiniPlayer";
@@ -42,8 +42,8 @@ function room(extra: Partial<Room> = {}): Room {
 const member = (user: typeof ME): Member => ({ user, role: "member", joined_at: "2026-01-01T00:00:00Z", online: false });
 
 /** The app's shape: the layout keeps the ListeningProvider and the mini-player around the pages. */
-function renderApp(roomData: Room = room()) {
-  const fetch = mockFetch((url, init) => {
+function renderApp(roomData: Room = room(), extra: FetchRoute = () => undefined) {
+  const fetch = mockFetch(extra, (url, init) => {
     const method = init.method ?? "GET";
     if (url.pathname === "/rooms/r1" && method === "GET") return jsonResponse(roomData);
     if (url.pathname === "/rooms/r1/members") return jsonResponse([member(ME)]);
@@ -175,5 +175,40 @@ describe("the listening session outlives the room page", () => {
     expect(screen.queryByTestId("mini-player")).toBeNull();
     expect(screen.queryByTestId("room-audio")).toBeNull();
     expect(FakeWebSocket.instances).toHaveLength(1); // no reconnect
+  });
+
+  it("a Spotify-only track: the room says how many can hear it, and a listener without Spotify why and how to fix it", async () => {
+    const spotifyTrack = { ...TRACK, spotify_id: "4uLU6hMCjMI75M1A2tKUQC", audio_url: null, origin: "spotify", sources: ["spotify"] };
+    const linkRequests: string[] = [];
+    const { router } = renderApp(room(), (url, init) => {
+      if (url.pathname === "/users/me") return jsonResponse({ ...ME, email: "e@x.test", playback: { spotify: "not_linked" } });
+      if (url.pathname === "/auth/config") return jsonResponse({ spotify_player: { sdk_url: "https://sdk.test/p.js", api_url: "https://api.test" } });
+      if (url.pathname === "/auth/link" && init.method === "POST") {
+        linkRequests.push(String(init.body));
+        return jsonResponse({ detail: "Spotify sign-in is not configured on this server.", code: "provider_not_configured" }, 400);
+      }
+      return undefined;
+    });
+    await waitFor(() => expect(FakeWebSocket.instances.length).toBe(1));
+    const ws = FakeWebSocket.last;
+    act(() => {
+      ws.open();
+      ws.serverSend({ type: "playback.state", room_id: "r1", track: spotifyTrack, status: "playing", position_ms: 0, server_time: 1, track_started_at: 1, version: 1 });
+      ws.serverSend({ type: "presence", room_id: "r1", online: [ME, OWNER] });
+      ws.serverSend({ type: "room.audience", room_id: "r1", online: 2, spotify: 1 });
+    });
+    await screen.findByRole("heading", { name: "Song for Elif" });
+    expect(screen.getByTestId("hearing").textContent).toBe("1 of 2 listeners can hear this");
+    expect(screen.queryByTestId("room-audio")).toBeNull();
+    expect(await screen.findByText(/Connect a Spotify Premium account to hear it here/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Connect Spotify" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Spotify sign-in is not configured on this server.");
+    expect(linkRequests.map((body) => JSON.parse(body))).toEqual([{ provider: "spotify" }]);
+
+    act(() => ws.serverSend({ type: "room.audience", room_id: "r1", online: 3, spotify: 1 }));
+    expect(screen.getByTestId("hearing").textContent).toBe("1 of 3 listeners can hear this");
+
+    await act(() => router.navigate("/profile"));
+    expect(screen.getByTestId("mini-cannot-hear").textContent).toBe("Spotify only · connect Spotify in the room");
   });
 });

@@ -70,3 +70,13 @@ describe("the session's votes and likes", () => {
     expect(closed.ended).toEqual({ kind: "closed" });
   });
 });
+
+describe("the session's audience", () => {
+  it("keeps the last room.audience: listeners online and how many can play Spotify", () => {
+    expect(initialLive.audience).toBeNull();
+    let live = frame(initialLive, { type: "room.audience", room_id: "r", online: 3, spotify: 1 });
+    expect(live.audience).toEqual({ online: 3, spotify: 1 });
+    live = frame(live, { type: "room.audience", room_id: "r", online: 2, spotify: 0 });
+    expect(live.audience).toEqual({ online: 2, spotify: 0 });
+  });
+});

@@ -38,8 +38,8 @@ export interface SpotifySdkState {
 export interface SpotifySdkPlayer {
   connect(): Promise<boolean>;
   disconnect(): void;
-  addListener(event: string, callback: (payload: never) => void): boolean;
-  removeListener(event: string, callback?: (payload: never) => void): boolean;
+  addListener(event: string, callback: (payload: unknown) => void): boolean;
+  removeListener(event: string, callback?: (payload: unknown) => void): boolean;
   getCurrentState(): Promise<SpotifySdkState | null>;
   seek(positionMs: number): Promise<void>;
   pause(): Promise<void>;
@@ -187,7 +187,7 @@ export function createSpotifyEngine(options: SpotifyEngineOptions): PlayerEngine
   let lastState: SpotifySdkState | null = null;
   /** where the wanted track was when it was last heard starting to play (for `ended`) */
   let playingFrom: { at: number; position: number } | null = null;
-  const listeners: [string, (payload: never) => void][] = [];
+  const listeners: [string, (payload: unknown) => void][] = [];
 
   const changed = () => events.emit({ type: "status" });
 
@@ -254,7 +254,8 @@ export function createSpotifyEngine(options: SpotifyEngineOptions): PlayerEngine
   }
 
   const on = <P>(event: string, handler: (payload: P) => void) => {
-    const callback = handler as (payload: never) => void;
+    // The SDK's events each have their own payload; the event name says which.
+    const callback = handler as (payload: unknown) => void;
     player?.addListener(event, callback);
     listeners.push([event, callback]);
   };
