@@ -15,7 +15,8 @@
  *
  * The residual is |player position - room position|, sampled every 100 ms while the room
  * plays, leaving out the 10 s after each change of course (start, seek, resume) where the
- * player is still catching up; those first seconds are reported separately.
+ * player is still catching up; for those, how long until it stays within 100 ms is reported
+ * (for the first start that includes waiting for the clock's first three pings, about 4 s).
  */
 import { describe, expect, it } from "vitest";
 

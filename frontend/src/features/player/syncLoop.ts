@@ -34,6 +34,8 @@ export interface PlayerSyncOptions {
   seek?: SeekHysteresisOptions;
 }
 
+const SNAPSHOT_TIMEOUT_MS = 5000;
+
 export class PlayerSync {
   readonly engine: PlayerEngine;
   private readonly clock: SyncClock;
@@ -41,7 +43,8 @@ export class PlayerSync {
   private readonly drift: DriftOptions;
   private readonly corrector: SeekHysteresis;
   private version: number | null = null;
-  private pending = false;
+  /** client time the unanswered snapshot was asked for (null: none) */
+  private pendingSince: number | null = null;
   /** the last plan acted on (for tests and diagnostics) */
   lastPlan: SyncPlan | null = null;
 
@@ -78,18 +81,23 @@ export class PlayerSync {
     }
     // Until a few pings are in, the offset may be far off, and until the engine can place
     // the track it cannot seek: better silent than wrong.
-    if (!this.clock.ready || engine.getStatus().phase !== "ready" || this.pending) return;
+    if (!this.clock.ready || engine.getStatus().phase !== "ready") return;
+    // One snapshot at a time; one that never answers is given up after a while.
+    if (this.pendingSince !== null && this.now() - this.pendingSince < SNAPSHOT_TIMEOUT_MS) return;
     const snapshot = engine.snapshot();
     if (snapshot instanceof Promise) {
-      this.pending = true;
+      const asked = this.now();
+      this.pendingSince = asked;
+      const done = () => {
+        if (this.pendingSince === asked) this.pendingSince = null;
+      };
       snapshot.then(
         (value) => {
-          this.pending = false;
-          this.apply(state, value);
+          const current = this.pendingSince === asked;
+          done();
+          if (current) this.apply(state, value);
         },
-        () => {
-          this.pending = false;
-        },
+        done,
       );
       return;
     }
