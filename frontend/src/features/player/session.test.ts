@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { PlaybackState, ServerEvent } from "../../realtime/events";
 import { initialLive, liveReducer, type LiveRoom } from "./session";
 
-const TRACK = { spotify_id: "t1", name: "One", artists: ["A"], album: "X", duration_ms: 5000, genres: [], image_url: "", audio_url: "/a.wav" };
+const TRACK = { spotify_id: "t1", name: "One", artists: ["A"], album: "X", duration_ms: 5000, genres: [], image_url: "", audio_url: "/a.wav", origin: "demo" as const, sources: ["audio" as const] };
 const OTHER = { ...TRACK, spotify_id: "t2", name: "Two" };
 
 function state(version: number, extra: Partial<PlaybackState> = {}): PlaybackState {

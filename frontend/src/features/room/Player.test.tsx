@@ -2,14 +2,13 @@
 import { act, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { Track } from "../../api/types";
 import { ClockSync } from "../../lib/clock";
 import type { PlaybackState } from "../../realtime/events";
 import type { SpotifyAccess } from "../player/useSyncedPlayer";
 import { Player } from "./Player";
 import { planSync } from "./playerSync";
 
-const TRACK: Track = {
+const TRACK = {
   spotify_id: "t1",
   name: "Song for Elif",
   artists: ["Zara Bell"],
@@ -17,7 +16,9 @@ const TRACK: Track = {
   duration_ms: 180_000,
   genres: ["jazz"],
   image_url: "",
-  audio_url: "/media/demo/t1.wav",
+  audio_url: "/media/demo/t1.wav" as string | null,
+  origin: "demo" as const,
+  sources: ["audio"] as ("audio" | "spotify")[],
 };
 
 const SPOTIFY_ID = "4uLU6hMCjMI75M1A2tKUQC";
