@@ -101,7 +101,7 @@ describe("<TrackPicker>", () => {
 
   it("marks an uploaded file with an Upload badge", async () => {
     const searches: URL[] = [];
-    const upload = { ...trackFixture(5, { spotify_id: uploadFixture(5).id, name: "Blue Demo" }), origin: "upload" };
+    const upload = { ...trackFixture(5, { spotify_id: uploadFixture(5).id, name: "Blue Demo" }), origin: "upload" as const };
     const fetch = mockFetch(searchRoute(searches, () => ({ tracks: [upload, ...(SEARCH_RESULTS.tracks ?? [])] })));
     renderWithApp(<TrackPicker roomId="room-1" />, { fetch, tokens });
     const box = screen.getByRole("combobox", { name: "Add a track" });
