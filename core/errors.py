@@ -32,6 +32,10 @@ CODES: dict[str, str] = {
     "service_unavailable": "A service TuneWave depends on is unavailable (503): retry later.",
     "bad_request": "A request or frame TuneWave cannot read at all (400).",
     "server_error": "A fault on the server (500); on a socket, that frame failed and the socket stays open.",
+    "upload_invalid": "An uploaded file is empty, corrupt, truncated, not audio, or also something else (400).",
+    "upload_unsupported": "An uploaded file is audio, but not MP3, AAC (M4A), Ogg Vorbis/Opus, FLAC or WAV (400).",
+    "upload_too_large": "An uploaded file is over UPLOAD_MAX_BYTES (413).",
+    "upload_quota_exceeded": "An uploaded file does not fit the uploader's UPLOAD_QUOTA_BYTES (409).",
 }
 
 SOCKET_CODES: dict[str, str] = {

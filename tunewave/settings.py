@@ -260,6 +260,11 @@ AVATAR_MAX_PIXELS = 40_000_000
 # PNG and WebP avatars decode at full size (only JPEG decodes at a reduced scale): 16 MP is 64 MB.
 AVATAR_MAX_FULL_DECODE_PIXELS = 16_000_000
 AVATAR_SIZE = 512
+# Uploaded audio (POST /track/upload): the most one file may have (413 above it, counted while the
+# body streams to disk; deploy/nginx.conf's body cap for that path matches it), and the most one
+# listener may store in all (409 above it).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+UPLOAD_QUOTA_BYTES = env.int("UPLOAD_QUOTA_BYTES", default=500 * 1024 * 1024)
 
 # E-mail: console in the embedded default, SMTP (or any backend) from EMAIL_URL.
 EMAIL_URL = env.str("EMAIL_URL", default="")
