@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from accounts.models import User
-from music.models import FavoriteTrack, ListeningEvent, Track, TrackArtist
+from music import hooks
+from music.models import FavoriteTrack, ListeningEvent, Track, TrackArtist, Upload, UploadShare
 
 
 def track_prefetches(prefix: str = "") -> list:
@@ -40,4 +41,57 @@ def history_list(*, user: User, limit: int, before: datetime | None = None) -> l
         events = events.filter(listened_at__lt=before)
     return list(
         events.select_related("track").prefetch_related(*track_prefetches("track__")).order_by("-listened_at")[:limit]
+    )
+
+
+# --- who may see a track: uploads are seen by their owner and the rooms they were queued in ---
+
+
+def track_visible_q(user: User | None, *, prefix: str = "") -> Q:
+    """A filter for the tracks `user` may see (find in search, open, favorite, queue), for tracks
+    reached through `prefix` ("track__"): every track but other people's uploads. An upload is
+    seen by its owner and by the members of the rooms it was queued in (UploadShare)."""
+    not_upload = ~Q(**{f"{prefix}origin": Track.Origin.UPLOAD})
+    if user is None or not user.is_authenticated:
+        return not_upload
+    shared = UploadShare.objects.filter(
+        upload_id=OuterRef(f"{prefix}pk" if not prefix else f"{prefix}id"),
+        room_id__in=hooks.member_room_ids(user=user),
+    )
+    return not_upload | Q(**{f"{prefix}upload__owner": user}) | Q(Exists(shared))
+
+
+def track_is_visible(*, track: Track, user: User | None) -> bool:
+    """`track_visible_q` for one track already loaded (one query for an upload, none otherwise)."""
+    if track.origin != Track.Origin.UPLOAD:
+        return True
+    return Track.objects.filter(track_visible_q(user), pk=track.pk).exists()
+
+
+def upload_list(*, owner: User, limit: int, offset: int = 0) -> list[Upload]:
+    """The owner's uploads, newest first, with what TrackBase shows."""
+    return list(
+        Upload.objects.filter(owner=owner)
+        .select_related("track")
+        .prefetch_related(*track_prefetches("track__"))
+        .order_by("-created_at", "-pk")[offset : offset + limit]
+    )
+
+
+def upload_count(*, owner: User) -> int:
+    return Upload.objects.filter(owner=owner).count()
+
+
+def upload_used_bytes(*, owner: User) -> int:
+    """What the owner's uploads take, in bytes (their quota counts this)."""
+    return Upload.objects.filter(owner=owner).aggregate(used=Sum("size_bytes"))["used"] or 0
+
+
+def upload_get_for_owner(*, owner: User, track_id: str) -> Upload | None:
+    """The owner's upload with that track id; None for anyone else's (the caller answers 404)."""
+    return (
+        Upload.objects.filter(owner=owner, track__spotify_id=track_id)
+        .select_related("track")
+        .prefetch_related(*track_prefetches("track__"))
+        .first()
     )

@@ -20,11 +20,20 @@ from music import selectors, spotify
 from music.models import Artist, FavoriteTrack, Genre, ListeningEvent, Track, TrackArtist
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+# A track's id, whatever its origin: Spotify's 22 characters, "local:<32 hex>" for tracks only an
+# import knows, "upload:<32 hex>" for uploaded files. Every endpoint keyed on `spotify_id` takes
+# all three.
+TRACK_ID = re.compile(r"^(?:[0-9A-Za-z]{22}|(?:local|upload):[0-9a-f]{32})$")
+TRACK_ID_RULE = "A track id is a Spotify id (22 letters and digits), local:<32 hex digits> or upload:<32 hex digits>."
 
 
 def is_spotify_id(value: str) -> bool:
     # fullmatch: with match, "$" would also accept a trailing newline.
     return bool(SPOTIFY_ID.fullmatch(value or ""))
+
+
+def is_track_id(value: str) -> bool:
+    return bool(TRACK_ID.fullmatch(value or ""))
 
 
 def local_id() -> str:
@@ -121,6 +130,16 @@ def track_store(
         track.genres.add(*genres_get_or_create(names=genres))
     track_genres_refresh(track=track)
     return track
+
+
+def track_artists_set(*, track: Track, names: list[str]) -> None:
+    """Credits exactly these artists (local ones, by name), in this order; the track's genres
+    gain the new artists' genres (those it had stay)."""
+    track.credits.all().delete()
+    for position, name in enumerate(names):
+        artist = artist_store(spotify_id=None, name=name)
+        TrackArtist.objects.get_or_create(track=track, artist=artist, defaults={"position": position})
+    track_genres_refresh(track=track)
 
 
 def favorite_add(*, user: User, track: Track) -> tuple[FavoriteTrack, bool]:
@@ -228,13 +247,15 @@ def spotify_unavailable(exc: spotify.SpotifyUnavailable) -> ServiceUnavailable:
     )
 
 
-def track_for_id(*, spotify_id: str) -> Track:
-    """The track for favorites and queues: stored, else fetched from Spotify; 404 or 503."""
+def track_for_id(*, spotify_id: str, user: User | None = None) -> Track:
+    """The track for favorites and queues: stored, else fetched from Spotify; 404 or 503.
+
+    Someone else's upload is a 404 too, unless `user` may see it (selectors.track_visible_q)."""
     try:
         track = track_get_or_fetch(spotify_id=spotify_id)
     except spotify.SpotifyUnavailable as exc:
         raise spotify_unavailable(exc) from exc
-    if track is None:
+    if track is None or not selectors.track_is_visible(track=track, user=user):
         raise NotFound("No track with that id.")
     return track
 
@@ -246,7 +267,8 @@ def track_get_or_fetch(*, spotify_id: str) -> Track | None:
     simply unknown. Raises spotify.SpotifyUnavailable when Spotify cannot answer now.
     """
     track = selectors.track_find(spotify_id=spotify_id)
-    if track is not None or not spotify.is_configured():
+    # Local and upload ids are TuneWave's own: Spotify cannot know them.
+    if track is not None or not spotify.is_configured() or not is_spotify_id(spotify_id):
         return track
     data = spotify.fetch_track(spotify_id)
     if data is None:

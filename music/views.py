@@ -58,7 +58,7 @@ class MyFavoritesView(APIView):
     def post(self, request):
         body = FavoriteTrackAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        track = services.track_for_id(spotify_id=body.validated_data["spotify_id"])
+        track = services.track_for_id(spotify_id=body.validated_data["spotify_id"], user=request.user)
         favorite, created = services.favorite_add(user=request.user, track=track)
         # Read back with what the response shows (artists, genres); the track we have if it just went.
         favorite.track = selectors.track_find(spotify_id=track.spotify_id) or track

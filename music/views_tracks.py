@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from core.errors import Invalid, NotFound
 from core.ratelimit import rate_limit
-from music import services, spotify
+from music import selectors, services, spotify
 from music.serializers import TrackBaseSerializer, TrackCreateSerializer
 
 _DETAIL = inline_serializer("TrackErrorDetail", {"detail": serializers.CharField(), "code": serializers.CharField()})
@@ -32,6 +32,8 @@ def _from_spotify(call: Callable[..., Any], **kwargs: Any) -> Any:
 
 
 def _not_found(spotify_id: str) -> NotFound:
+    if not services.is_spotify_id(spotify_id):
+        return NotFound(f"No track with id {spotify_id}.")
     if spotify.is_configured():
         return NotFound(f"No track with Spotify id {spotify_id}: neither TuneWave nor Spotify knows it.")
     return NotFound(
@@ -49,19 +51,20 @@ class TrackDetailView(APIView):
                 "spotify_id",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
-                description="22 letters and digits.",
-                pattern=services.SPOTIFY_ID.pattern,
+                description=services.TRACK_ID_RULE,
+                pattern=services.TRACK_ID.pattern,
             )
         ],
         responses={200: TrackBaseSerializer, 400: _DETAIL, 404: _DETAIL, 429: _DETAIL, 503: _DETAIL},
-        summary="A track by Spotify id (from TuneWave's catalogue, else from Spotify)",
+        summary="A track by id (from TuneWave's catalogue, else from Spotify)",
+        description="Someone else's upload is a 404 unless it was queued in a room the caller belongs to.",
     )
     @rate_limit("15/m")
     def get(self, request, spotify_id: str):
-        if not services.is_spotify_id(spotify_id):
-            raise Invalid("A Spotify track id is 22 letters and digits.", field="spotify_id")
+        if not services.is_track_id(spotify_id):
+            raise Invalid(services.TRACK_ID_RULE, field="spotify_id")
         track = _from_spotify(services.track_get_or_fetch, spotify_id=spotify_id)
-        if track is None:
+        if track is None or not selectors.track_is_visible(track=track, user=request.user):
             raise _not_found(spotify_id)
         return Response(TrackBaseSerializer(track, context={"request": request}).data)
 

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class RoomsConfig(AppConfig):
     name = "rooms"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Registrations at start-up (docs/architecture.md, "Registering implementations across
+        # layers"): music asks who belongs to which rooms (uploads shared there), and tells rooms
+        # when a track is deleted (an upload: queues drop it, rooms playing it skip it).
+        from music import hooks  # noqa: PLC0415 - runs once the apps are loaded
+        from rooms import selectors, services  # noqa: PLC0415 - idem
+
+        hooks.register_member_room_ids(selectors.member_room_ids)
+        hooks.register_track_withdrawn(services.track_withdraw)

@@ -111,6 +111,12 @@ def member_list(*, room: Room, limit: int, offset: int) -> list[Membership]:
     )
 
 
+def member_room_ids(*, user: User) -> QuerySet:
+    """Ids of the rooms `user` is a member of, as a subquery (music.hooks: who may see an upload
+    shared in a room). A banned user's leftover membership counts for nothing (rooms.access)."""
+    return Membership.objects.filter(user=user).exclude(room__bans__user=user).values("room_id")
+
+
 def queue_list(*, room: Room) -> list[QueueItem]:
     return list(
         QueueItem.objects.filter(room=room)

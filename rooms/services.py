@@ -4,6 +4,7 @@ Views, the admin and (later) the room socket call these. Each function is atomic
 and membership changes that race take the room's row lock first.
 """
 
+import functools
 import logging
 import math
 import uuid
@@ -22,6 +23,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailab
 from core.realtime import send_on_commit
 from music.models import Track
 from music.services import genres_get_or_create, listening_mark_liked
+from music.uploads import upload_share_for_queue
 from rooms import events, hooks, presence
 from rooms.access import RoomAccess, may_be_banned, open_invites, room_access
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Reaction, Room, SkipVote
@@ -316,6 +318,9 @@ def queue_add(*, room: Room, actor: User, track: Track) -> QueueItem:
     """Adds a track in its turn (`queue_order`), before TuneWave's own picks; an idle room
     starts playing it at once."""
     _require_queue_editor(room, actor)
+    # An upload: its owner may queue it anywhere (the room's members may then find it), others
+    # only in a room it was shared in.
+    upload_share_for_queue(track=track, user=actor, room_id=room.pk)
     room = _locked(room)  # racing adds take turns here, so positions never collide
     # TuneWave's pick of the same track gives way to the member's.
     QueueItem.objects.filter(room=room, via=AUTOPLAY, track=track).delete()
@@ -362,6 +367,27 @@ def queue_remove(*, room: Room, actor: User, item_id) -> None:
     if item.via == AUTOPLAY:  # another pick takes its place (not the same track)
         _autoplay_top_up(room, extra_drop={item.track_id})
     send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))
+
+
+@transaction.atomic
+def track_withdraw(*, track: Track, reason: str) -> None:
+    """`track` is about to be deleted (music.hooks.track_withdrawn: an upload deleted or taken
+    down): every room's queue drops it, and a room playing it moves on at once, its new
+    `playback.state` saying `reason`. Each room under its own lock, in a fixed order."""
+    queued = QueueItem.objects.filter(track=track).values_list("room_id", flat=True)
+    playing = PlaybackState.objects.filter(track=track).values_list("room_id", flat=True)
+    for room in Room.objects.filter(pk__in={*queued, *playing}).order_by("pk"):
+        room = _locked(room)
+        removed, _ = QueueItem.objects.filter(room=room, track=track).delete()
+        if removed:
+            _queue_reorder(room)
+        state = PlaybackState.objects.filter(room=room).first()
+        if state is not None and state.track_id == track.pk:
+            _advance(room=room, expected_version=state.version, reason=reason)
+        elif removed:
+            _autoplay_top_up(room, extra_drop={track.pk})
+        if removed:
+            send_on_commit(events.room_group(room.pk), functools.partial(events.queue_updated, room_id=room.pk))
 
 
 def _queue_pop(room: Room) -> QueueItem | None:
@@ -469,10 +495,17 @@ def _autoplay_picks(room: Room, count: int, extra_drop=frozenset()) -> list:
     drop |= {int(t) for t in extra_drop} | ({current} if current else set())
     try:
         with transaction.atomic():  # a failure rolls back to here, not the caller's transaction
-            return list(hooks.autoplay_picks(room=room, count=count, drop=drop))
+            picks = list(hooks.autoplay_picks(room=room, count=count, drop=drop))
     except Exception:  # noqa: BLE001 - the room goes on (or idles) without a pick
         logger.warning("autoplay: picking a track for room %s failed", room.pk, exc_info=True)
         return []
+    # Someone's upload plays only where it was queued (shared) by a person, never by a pick.
+    private = set(
+        Track.objects.filter(pk__in=[pick.track_id for pick in picks], origin=Track.Origin.UPLOAD)
+        .exclude(upload__shares__room_id=room.pk)
+        .values_list("pk", flat=True)
+    )
+    return [pick for pick in picks if pick.track_id not in private]
 
 
 def _autoplay_enqueue(room: Room, picks: list) -> bool:
@@ -612,12 +645,13 @@ def _broadcast_state(state: PlaybackState) -> None:
         transaction.on_commit(schedule)
 
 
-def _advance(*, room: Room, expected_version: int) -> PlaybackState | None:
+def _advance(*, room: Room, expected_version: int, reason: str | None = None) -> PlaybackState | None:
     """Moves to the next queued track (or idle) if the state is still `expected_version`.
 
     Runs under the room's row lock, so the queue pop and the CAS commit together. With an
     empty queue an autoplay room plays its own pick (and queues the next one), so racing
-    processes pick once: the loser finds the version moved.
+    processes pick once: the loser finds the version moved. `reason`, when given, is what the
+    new state says instead of the next item's own reason (why the last play ended early).
     """
     room = _locked(room)
     state = PlaybackState.objects.select_related("track").get(room=room)
@@ -640,7 +674,7 @@ def _advance(*, room: Room, expected_version: int) -> PlaybackState | None:
             track_id=item.track_id,
             added_by_id=item.added_by_id,
             via=item.via,
-            reason=item.reason,
+            reason=item.reason if reason is None else reason[:200],
             status=Status.PLAYING,
             position_ms=0,
             track_started_at=now,
@@ -660,7 +694,7 @@ def _advance(*, room: Room, expected_version: int) -> PlaybackState | None:
             position_ms=0,
             track_started_at=None,
             via="member",
-            reason="",
+            reason="" if reason is None else reason[:200],
         )
     if queue_changed:
         send_on_commit(events.room_group(room.pk), lambda: events.queue_updated(room_id=room.pk))

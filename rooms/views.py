@@ -293,7 +293,7 @@ class QueueView(APIView):
         body.is_valid(raise_exception=True)
         # Permission before the track lookup, so outsiders cannot make us call Spotify.
         services.queue_check_editor(room=room, user=request.user)
-        track = track_for_id(spotify_id=body.validated_data["spotify_id"])
+        track = track_for_id(spotify_id=body.validated_data["spotify_id"], user=request.user)
         item = services.queue_add(room=room, actor=request.user, track=track)
         # An idle room starts playing the item at once, so it may already be off the queue.
         item.track = track_find(spotify_id=track.spotify_id) or track

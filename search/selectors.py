@@ -47,7 +47,7 @@ from django.db.models.functions import Coalesce, Greatest, Length
 
 from accounts.models import User
 from music.models import Artist, Track, TrackArtist
-from music.selectors import track_queryset
+from music.selectors import track_queryset, track_visible_q
 from rooms.access import rooms_visible_to
 from rooms.models import Room
 from rooms.selectors import with_listing
@@ -97,12 +97,16 @@ def is_postgresql() -> bool:
 # --- tracks ------------------------------------------------------------------------------
 
 
-def track_search(*, query: str, limit: int) -> list[Track]:
-    """Catalog tracks by name, artist and album, best first, prefetched for TrackBase."""
+def track_search(*, query: str, limit: int, user: User | None = None) -> list[Track]:
+    """Catalog tracks by name, artist and album, best first, prefetched for TrackBase. Only
+    those `user` may see: someone else's upload only if it was queued in a room of theirs
+    (music.selectors.track_visible_q). The rule filters the final ranking; uploads have no
+    popularity, so in the capped candidate scans they come after the catalog's tracks."""
     query = normalize(query)
     if not query:
         return []
-    ids = _track_ids_pg(query, limit) if is_postgresql() else _track_ids_sqlite(query, limit)
+    visible = track_visible_q(user)
+    ids = _track_ids_pg(query, limit, visible) if is_postgresql() else _track_ids_sqlite(query, limit, visible)
     by_id = {track.pk: track for track in track_queryset().filter(pk__in=ids)}
     return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -237,7 +241,7 @@ def _candidate_scans(query: str, words: list[str], limit: int) -> dict[str, list
     return found
 
 
-def _track_ids_pg(query: str, limit: int) -> list[int]:
+def _track_ids_pg(query: str, limit: int, visible: Q) -> list[int]:
     words = words_of(query)
     tsquery = _prefix_query(words)
     name_sim = TrigramWordSimilarity(query, "name")
@@ -278,7 +282,7 @@ def _track_ids_pg(query: str, limit: int) -> list[int]:
     )
     rank = SearchRank(_vector("name"), tsquery) if tsquery is not None else Value(0.0)
     ranked = (
-        Track.objects.filter(pk__in=candidates)
+        Track.objects.filter(visible, pk__in=candidates)
         .annotate(
             exact=Case(When(Q(name__iexact=query), then=Value(1)), default=Value(0), output_field=IntegerField()),
             score=Greatest(
@@ -314,14 +318,14 @@ def _tiers(field: str, query: str) -> Case:
     return Case(*whens, default=Value(3), output_field=IntegerField())
 
 
-def _track_ids_sqlite(query: str, limit: int) -> list[int]:
+def _track_ids_sqlite(query: str, limit: int, visible: Q) -> list[int]:
     words = query.split()[:MAX_WORDS]
     by_artist = Track.objects.filter(
         Exists(TrackArtist.objects.filter(track=OuterRef("pk"), artist__name__icontains=query))
     )
-    rows = Track.objects.filter(_each_word(words, ["name", "album"]) | Q(pk__in=by_artist.values("pk"))).annotate(
-        tier=_tiers("name", query)
-    )
+    rows = Track.objects.filter(
+        visible, _each_word(words, ["name", "album"]) | Q(pk__in=by_artist.values("pk"))
+    ).annotate(tier=_tiers("name", query))
     return _ids(rows.order_by("tier", F("popularity").desc(), "name", "pk")[:limit])
 
 

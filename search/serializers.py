@@ -31,6 +31,9 @@ class SearchTrackSerializer(TrackBaseSerializer):
             "genres": [],
             "image_url": absolute_url(image, request),
             "audio_url": None,
+            # Spotify's catalog: Spotify's player (Premium listeners) plays it.
+            "origin": "spotify",
+            "sources": ["spotify"],
         }
 
 

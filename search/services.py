@@ -51,7 +51,7 @@ def search(
     People are found for signed-in callers only (anonymous callers get no users)."""
     results = SearchResults(types=types)
     if "track" in types:
-        local = selectors.track_search(query=query, limit=limit)
+        local = selectors.track_search(query=query, limit=limit, user=user)
         found, results.spotify = _spotify_tracks(query, limit)
         results.tracks = merge(local, found, query=query, limit=limit)
     if "room" in types:

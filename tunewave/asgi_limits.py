@@ -8,7 +8,9 @@ the headers alone:
 - `Content-Length` over the path's limit: 413 (JSON error shape), nothing read;
 - a body that streams past the limit without a `Content-Length` (chunked): 413 as soon as
   it crosses the limit, and the app is told the client went away;
-- `POST /users/me/avatar` without a valid access token: 401, nothing read.
+- `POST /users/me/avatar` or `POST /track/upload` without a valid access token: 401, nothing
+  read. `/track/upload` takes UPLOAD_MAX_BYTES plus the form around it, and says
+  `upload_too_large` as music.uploads does for a file over the cap.
 
 Daphne buffers a whole request body before the app sees it (README, "Deployment"), so what
 this saves is Django's copies; nginx's `client_max_body_size` keeps the rest away.
@@ -31,6 +33,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 AVATAR_PATH = "/users/me/avatar"
+TRACK_UPLOAD_PATH = "/track/upload"
 # Room for the multipart framing (boundaries, part headers, a CSRF field from a form) around a
 # file of AVATAR_MAX_BYTES, so a 5 MB image still reaches the avatar service's own check.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -43,6 +46,8 @@ _jwt = JWTAuthentication()
 def body_limit(path: str) -> int:
     """Bytes a request body to `path` may have."""
     upload = settings.AVATAR_MAX_BYTES + MULTIPART_OVERHEAD
+    if path.rstrip("/") == TRACK_UPLOAD_PATH:
+        return settings.UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD
     if path.rstrip("/") == AVATAR_PATH or path.startswith("/admin/"):
         return max(upload, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -91,9 +96,9 @@ class BodyLimitMiddleware:
                 await _respond(send, path, 400, "The Content-Length header is not a number.", "bad_request")
                 return
             if length > limit:
-                await _respond(send, path, 413, _too_large(limit), "too_large")
+                await _respond(send, path, 413, _too_large(limit), _too_large_code(path))
                 return
-        if scope.get("method") in _UPLOAD_METHODS and path.rstrip("/") == AVATAR_PATH:
+        if scope.get("method") in _UPLOAD_METHODS and path.rstrip("/") in (AVATAR_PATH, TRACK_UPLOAD_PATH):
             if not _has_valid_access_token(scope):
                 await _respond(
                     send,
@@ -129,7 +134,8 @@ class _LimitedRequest:
                 self.refused = True
                 if not self.started:
                     self.started = True
-                    await _respond(self.send, self.scope.get("path", ""), 413, _too_large(self.limit), "too_large")
+                    path = self.scope.get("path", "")
+                    await _respond(self.send, path, 413, _too_large(self.limit), _too_large_code(path))
                 # Django's handler stops reading at a disconnect and sends nothing more.
                 return {"type": "http.disconnect"}
         return message
@@ -140,6 +146,10 @@ class _LimitedRequest:
         if message["type"] == "http.response.start":
             self.started = True
         await self.send(message)
+
+
+def _too_large_code(path: str) -> str:
+    return "upload_too_large" if path.rstrip("/") == TRACK_UPLOAD_PATH else "too_large"
 
 
 def _too_large(limit: int) -> str:

@@ -63,6 +63,8 @@ def test_it_shows_a_known_track_without_asking_spotify(api, settings, blue_in_gr
         "image_url": "http://testserver"
         + album_cover_path(album="Kind of Blue", artists=["Miles Davis"], genres=["jazz", "modal jazz"]),
         "audio_url": None,
+        "origin": "spotify",
+        "sources": ["spotify"],
     }
     assert len(mocked_responses.calls) == 0
 
@@ -109,6 +111,8 @@ def test_it_fetches_an_unknown_track_from_spotify_and_keeps_it(api, spotify_on, 
         "genres": [],
         "image_url": "https://i.scdn.co/image/large",
         "audio_url": None,
+        "origin": "spotify",
+        "sources": ["spotify"],
     }
     calls = len(mocked_responses.calls)
     assert api.get(f"/track/{SO_WHAT}").json()["name"] == "So What"
@@ -206,7 +210,9 @@ def test_it_rejects_ids_that_are_not_spotify_ids(api, spotify_on, mocked_respons
     response = api.get(f"/track/{bad_id}")
 
     assert response.status_code == 400
-    assert response.json()["errors"]["spotify_id"] == ["A Spotify track id is 22 letters and digits."]
+    assert response.json()["errors"]["spotify_id"] == [
+        "A track id is a Spotify id (22 letters and digits), local:<32 hex digits> or upload:<32 hex digits>."
+    ]
     assert len(mocked_responses.calls) == 0
 
 
@@ -249,6 +255,8 @@ def test_it_creates_a_track_from_a_full_body_without_spotify(alice, as_user, set
         "genres": ["jazz", "modal jazz"],
         "image_url": "https://example.com/kind-of-blue.jpg",
         "audio_url": "http://testserver/media/clips/so-what.ogg",
+        "origin": "spotify",
+        "sources": ["audio", "spotify"],
     }
     assert len(mocked_responses.calls) == 0
 

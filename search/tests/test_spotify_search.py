@@ -81,6 +81,8 @@ def test_spotify_results_the_catalog_lacks_come_back_as_tracks(api, spotify_on, 
         "genres": [],
         "image_url": "https://i.scdn.co/image/large",
         "audio_url": None,
+        "origin": "spotify",
+        "sources": ["spotify"],
     }
     assert not Track.objects.filter(spotify_id=FREDDIE).exists()
     asked = search_calls(mocked_responses)[0].request
