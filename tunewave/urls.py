@@ -2,11 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.routes import route
 from tunewave import health, views_spa
+from tunewave import media as media_files
 
 handler500 = "tunewave.middleware.json_server_error"
 handler400 = "tunewave.middleware.json_bad_request"
@@ -31,8 +31,9 @@ urlpatterns = [
 
 
 def media(request, path):
-    """Uploaded avatars. Behind nginx, /media/ never reaches Django (deploy/nginx.conf)."""
-    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+    """Avatars, demo clips and uploaded audio, with Range support (tunewave/media.py). Behind
+    nginx, /media/ never reaches Django (deploy/nginx.conf)."""
+    return media_files.serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 if settings.SERVE_MEDIA:
