@@ -16,8 +16,8 @@ export const limits = {
   },
   "FavoriteTrackAddRequest": {
     "spotify_id": {
-      "minLength": 22,
-      "maxLength": 22
+      "minLength": 1,
+      "maxLength": 64
     }
   },
   "MessageCreateRequest": {
@@ -49,6 +49,22 @@ export const limits = {
       "maximum": 1
     }
   },
+  "PatchedUploadUpdateRequest": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 300
+    },
+    "artists": {
+      "maxItems": 50,
+      "items": {
+        "minLength": 1,
+        "maxLength": 300
+      }
+    },
+    "album": {
+      "maxLength": 300
+    }
+  },
   "PatchedUserUpdateRequest": {
     "username": {
       "minLength": 3,
@@ -70,8 +86,8 @@ export const limits = {
   },
   "QueueAddRequest": {
     "spotify_id": {
-      "minLength": 22,
-      "maxLength": 22
+      "minLength": 1,
+      "maxLength": 64
     }
   },
   "RefreshBodyRequest": {
@@ -122,8 +138,8 @@ export const limits = {
   },
   "TrackCreateRequest": {
     "spotify_id": {
-      "minLength": 22,
-      "maxLength": 22
+      "minLength": 1,
+      "maxLength": 64
     },
     "name": {
       "minLength": 1,
@@ -152,6 +168,22 @@ export const limits = {
     },
     "audio_url": {
       "maxLength": 500
+    }
+  },
+  "UploadCreateRequest": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 300
+    },
+    "artists": {
+      "maxItems": 50,
+      "items": {
+        "minLength": 1,
+        "maxLength": 300
+      }
+    },
+    "album": {
+      "maxLength": 300
     }
   },
   "UserUpdateRequest": {

@@ -754,7 +754,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A track by Spotify id (from TuneWave's catalogue, else from Spotify) */
+        /**
+         * A track by id (from TuneWave's catalogue, else from Spotify)
+         * @description Someone else's upload is a 404 unless it was queued in a room the caller belongs to.
+         */
         get: operations["track_retrieve"];
         put?: never;
         post?: never;
@@ -762,6 +765,64 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/track/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an audio file as a track
+         * @description MP3, AAC (M4A), Ogg Vorbis or Opus, FLAC and WAV, recognised by content, not name. The file's tags name the track unless `name`, `artists` or `album` are given. Refusals: 400 `upload_invalid` (empty, corrupt, truncated, not audio, or also something else such as an image or archive), 400 `upload_unsupported` (audio of another format), 413 `upload_too_large` (over UPLOAD_MAX_BYTES, counted while the body arrives), 409 `upload_quota_exceeded` (over the caller's UPLOAD_QUOTA_BYTES). The file is served at its `audio_url`, an unguessable address.
+         */
+        post: operations["track_upload_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/track/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My uploaded files, newest first, and my upload space */
+        get: operations["track_uploads_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/track/uploads/{track_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an upload (rooms playing it skip it)
+         * @description The track leaves every queue; a room playing it moves on, saying the file was deleted.
+         */
+        delete: operations["track_uploads_destroy"];
+        options?: never;
+        head?: never;
+        /** Edit an upload's tags (name, artists, album) */
+        patch: operations["track_uploads_partial_update"];
         trace?: never;
     };
     "/users/{user_id}": {
@@ -893,7 +954,7 @@ export interface components {
         Error: {
             /** @description What went wrong, for people. */
             detail: string;
-            /** @description What went wrong, for programs; the same word on the REST API and the sockets. `invalid`: Bad input (400); REST adds `errors` {field: [messages]}.; `blank`: A required text is empty or only spaces (400), e.g. a chat message.; `max_length`: A text is longer than its limit (400), e.g. a chat message over 2,000 characters.; `parse_error`: REST: the body could not be parsed (400).; `not_authenticated`: No credentials where they are needed (401).; `token_not_valid`: The token is invalid, expired, revoked or already used (401): refresh or sign in again.; `forbidden`: Signed in, but not allowed to do this (403).; `not_found`: No such object, or one the caller may not see (404).; `method_not_allowed`: REST: the path does not take this method (405).; `conflict`: Conflicts with the current state: a taken name, an existing request or membership (409).; `too_large`: The body, upload or frame is too large (413).; `unsupported_media_type`: REST: a body media type this operation does not read (415).; `rate_limited`: Over a rate limit (429): retry after `Retry-After` (REST) or `retry_after` (socket) seconds.; `service_unavailable`: A service TuneWave depends on is unavailable (503): retry later.; `bad_request`: A request or frame TuneWave cannot read at all (400).; `server_error`: A fault on the server (500); on a socket, that frame failed and the socket stays open.. A 400 from field validation carries its first field error's code instead (`required`, `blank`, `max_length`, `invalid_choice`, …). */
+            /** @description What went wrong, for programs; the same word on the REST API and the sockets. `invalid`: Bad input (400); REST adds `errors` {field: [messages]}.; `blank`: A required text is empty or only spaces (400), e.g. a chat message.; `max_length`: A text is longer than its limit (400), e.g. a chat message over 2,000 characters.; `parse_error`: REST: the body could not be parsed (400).; `not_authenticated`: No credentials where they are needed (401).; `token_not_valid`: The token is invalid, expired, revoked or already used (401): refresh or sign in again.; `forbidden`: Signed in, but not allowed to do this (403).; `not_found`: No such object, or one the caller may not see (404).; `method_not_allowed`: REST: the path does not take this method (405).; `conflict`: Conflicts with the current state: a taken name, an existing request or membership (409).; `too_large`: The body, upload or frame is too large (413).; `unsupported_media_type`: REST: a body media type this operation does not read (415).; `rate_limited`: Over a rate limit (429): retry after `Retry-After` (REST) or `retry_after` (socket) seconds.; `service_unavailable`: A service TuneWave depends on is unavailable (503): retry later.; `bad_request`: A request or frame TuneWave cannot read at all (400).; `server_error`: A fault on the server (500); on a socket, that frame failed and the socket stays open.; `upload_invalid`: An uploaded file is empty, corrupt, truncated, not audio, or also something else (400).; `upload_unsupported`: An uploaded file is audio, but not MP3, AAC (M4A), Ogg Vorbis/Opus, FLAC or WAV (400).; `upload_too_large`: An uploaded file is over UPLOAD_MAX_BYTES (413).; `upload_quota_exceeded`: An uploaded file does not fit the uploader's UPLOAD_QUOTA_BYTES (409).. A 400 from field validation carries its first field error's code instead (`required`, `blank`, `max_length`, `invalid_choice`, …). */
             code: string;
             /** @description 400 only: the field errors, as {field: [messages]} (nested for nested fields). */
             errors?: {
@@ -901,6 +962,7 @@ export interface components {
             };
         };
         FavoriteTrackAddRequest: {
+            /** @description A track id is a Spotify id (22 letters and digits), local:<32 hex digits> or upload:<32 hex digits>. */
             spotify_id: string;
         };
         FavoriteTrackResponse: {
@@ -908,6 +970,15 @@ export interface components {
             /** Format: date-time */
             readonly added_at: string;
         };
+        /**
+         * @description * `mp3` - mp3
+         *     * `mp4` - mp4
+         *     * `ogg` - ogg
+         *     * `flac` - flac
+         *     * `wav` - wav
+         * @enum {string}
+         */
+        FormatEnum: "mp3" | "mp4" | "ogg" | "flac" | "wav";
         FriendListening: {
             user: components["schemas"]["UserBrief"];
             room: components["schemas"]["ListeningRoom"];
@@ -1035,6 +1106,14 @@ export interface components {
         };
         /** @enum {unknown} */
         NullEnum: null;
+        /**
+         * @description * `spotify` - Spotify
+         *     * `upload` - Uploaded file
+         *     * `demo` - Demo catalog
+         *     * `import` - Listening-history import
+         * @enum {string}
+         */
+        OriginEnum: "spotify" | "upload" | "demo" | "import";
         /** @description PUT: only the fields sent change (no defaults fill in the others). */
         PatchedRoomUpdateRequest: {
             name?: string;
@@ -1072,6 +1151,11 @@ export interface components {
             /** @description Read-only; ignored when sent back. */
             online_count?: unknown;
         };
+        PatchedUploadUpdateRequest: {
+            name?: string;
+            artists?: string[];
+            album?: string;
+        };
         /** @description `UserUpdate`: every field optional; only the fields sent change. */
         PatchedUserUpdateRequest: {
             username?: string;
@@ -1094,6 +1178,7 @@ export interface components {
          */
         ProvidersEnum: "google" | "spotify";
         QueueAddRequest: {
+            /** @description A track id is a Spotify id (22 letters and digits), local:<32 hex digits> or upload:<32 hex digits>. */
             spotify_id: string;
         };
         /**
@@ -1294,7 +1379,24 @@ export interface components {
             /** @description Absolute, never null: Spotify's cover art, else the album's generated cover. */
             readonly image_url: string;
             readonly audio_url: string | null;
+            /**
+             * @description Where the track comes from: Spotify's catalog, a listener's upload, the demo catalog, or a listening-history import.
+             *
+             *     * `spotify` - Spotify
+             *     * `upload` - Uploaded file
+             *     * `demo` - Demo catalog
+             *     * `import` - Listening-history import
+             */
+            readonly origin: components["schemas"]["OriginEnum"];
+            /** @description How a browser can play it: `audio` (its audio_url, for everyone), `spotify` (Spotify's player, for Premium listeners). Empty: it cannot play here. */
+            readonly sources: components["schemas"]["SourcesEnum"][];
         };
+        /**
+         * @description * `audio` - audio
+         *     * `spotify` - spotify
+         * @enum {string}
+         */
+        SourcesEnum: "audio" | "spotify";
         /**
          * @description * `ok` - ok
          *     * `failed` - failed
@@ -1324,12 +1426,24 @@ export interface components {
             /** @description Absolute, never null: Spotify's cover art, else the album's generated cover. */
             readonly image_url: string;
             readonly audio_url: string | null;
+            /**
+             * @description Where the track comes from: Spotify's catalog, a listener's upload, the demo catalog, or a listening-history import.
+             *
+             *     * `spotify` - Spotify
+             *     * `upload` - Uploaded file
+             *     * `demo` - Demo catalog
+             *     * `import` - Listening-history import
+             */
+            readonly origin: components["schemas"]["OriginEnum"];
+            /** @description How a browser can play it: `audio` (its audio_url, for everyone), `spotify` (Spotify's player, for Premium listeners). Empty: it cannot play here. */
+            readonly sources: components["schemas"]["SourcesEnum"][];
         };
         /**
          * @description `TrackCreate`: the id, plus whatever is known. With `name` and `artists` the track is
          *     created as given; with less, Spotify fills in the rest.
          */
         TrackCreateRequest: {
+            /** @description Spotify's id (22 letters and digits): only Spotify tracks are added this way; files are uploaded with POST /track/upload. */
             spotify_id: string;
             name?: string;
             artists?: string[];
@@ -1345,6 +1459,50 @@ export interface components {
             /** Format: double */
             score: number;
             reasons: string[];
+        };
+        /** @description `Upload`: one of the caller's uploaded files. `id` is its track's id (`upload:…`). */
+        Upload: {
+            /** @description The track's id: upload:<32 hex>. */
+            readonly id: string;
+            readonly track: components["schemas"]["TrackBase"];
+            readonly size_bytes: number;
+            /**
+             * @description What the content is: mp3, mp4 (AAC/M4A), ogg (Vorbis/Opus), flac, wav.
+             *
+             *     * `mp3` - mp3
+             *     * `mp4` - mp4
+             *     * `ogg` - ogg
+             *     * `flac` - flac
+             *     * `wav` - wav
+             */
+            readonly format: components["schemas"]["FormatEnum"];
+            readonly content_type: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        UploadCreateRequest: {
+            /**
+             * Format: binary
+             * @description The audio file: MP3, AAC (M4A), Ogg Vorbis or Opus, FLAC or WAV, recognised by its content.
+             */
+            file: string;
+            /** @description Overrides the file's title tag. */
+            name?: string;
+            /** @description Overrides the file's artist tag: a list, or one string `A|B`. */
+            artists?: string[];
+            /** @description Overrides the file's album tag. */
+            album?: string;
+        };
+        UploadList: {
+            /** @description What the caller's uploads take in all. */
+            used_bytes: number;
+            /** @description The most the caller may store (UPLOAD_QUOTA_BYTES). */
+            quota_bytes: number;
+            /** @description The most one file may have (UPLOAD_MAX_BYTES). */
+            max_bytes: number;
+            /** @description How many uploads the caller has. */
+            count: number;
+            results: components["schemas"]["Upload"][];
         };
         /** @description A person as shown inside other objects (room owners, message authors, ...). */
         UserBrief: {
@@ -4902,7 +5060,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 22 letters and digits. */
+                /** @description A track id is a Spotify id (22 letters and digits), local:<32 hex digits> or upload:<32 hex digits>. */
                 spotify_id: string;
             };
             cookie?: never;
@@ -4966,6 +5124,306 @@ export interface operations {
             };
             /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
             503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    track_upload_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackBase"];
+                };
+            };
+            /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    track_uploads_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50, at most 200). */
+                limit?: number;
+                /** @description How many to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadList"];
+                };
+            };
+            /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    track_uploads_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id: its track's id, upload:<32 hex>. */
+                track_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    track_uploads_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id: its track's id, upload:<32 hex>. */
+                track_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedUploadUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Invalid input: a malformed body or parameter (`errors` names the fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation reads (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
