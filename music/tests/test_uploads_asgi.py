@@ -54,7 +54,8 @@ class Post:
             "client": ("127.0.0.1", 5000),
             "server": ("testserver", 80),
         }
-        self.body, self.pulled, self.sent = body, 0, []
+        self.body, self.pulled = body, 0
+        self.sent: list[dict] = []
 
     async def receive(self) -> dict:
         if self.pulled >= len(self.body) and self.pulled:
