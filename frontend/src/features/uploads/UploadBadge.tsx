@@ -1,13 +1,13 @@
+import type { Track } from "../../api/types";
 import { Badge } from "../../components/ui";
-import type { TrackWithOrigin } from "./types";
 
 /** Whether a track is someone's uploaded file (origin "upload"). */
-export function isUpload(track: Pick<TrackWithOrigin, "origin" | "spotify_id">): boolean {
+export function isUpload(track: Pick<Track, "origin">): boolean {
   return track.origin === "upload";
 }
 
 /** "Upload" beside a track that is an uploaded file; nothing for catalog tracks. */
-export function UploadBadge({ track }: { track: Pick<TrackWithOrigin, "origin" | "spotify_id"> }) {
+export function UploadBadge({ track }: { track: Pick<Track, "origin"> }) {
   if (!isUpload(track)) return null;
   return (
     <span className="shrink-0" title="An audio file a listener uploaded to TuneWave">

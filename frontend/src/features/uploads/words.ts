@@ -1,5 +1,6 @@
 /** What the uploads page says: sizes, formats, and each refusal in words a person can act on. */
 import { errorMessage, isApiError } from "../../api/client";
+import { limits } from "../../api/limits";
 import { charCount, present, textError } from "../../components/validate";
 import type { UploadRules } from "./types";
 
@@ -102,8 +103,11 @@ function lowerFirst(text: string): string {
   return /^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text;
 }
 
-/** The track's text fields hold at most this many characters (Track.name/album, Artist.name). */
-export const TAG_MAX = 300;
+const RULES = limits.UploadCreateRequest;
+/** The most characters a title, an album or one artist's name may have. */
+export const TAG_MAX = RULES.name.maxLength;
+/** The most artists one upload may name. */
+export const MAX_ARTISTS = RULES.artists.maxItems;
 
 /** Problems with typed tags before they are sent, by field (only those with one). */
 export function tagErrors(
@@ -116,7 +120,9 @@ export function tagErrors(
     artists:
       artistsRequired && names.length === 0
         ? "Name at least one artist."
-        : names.some((artist) => charCount(artist) > TAG_MAX)
+        : names.length > MAX_ARTISTS
+          ? `Name at most ${MAX_ARTISTS} artists (now ${names.length}).`
+          : names.some((artist) => charCount(artist) > TAG_MAX)
           ? `Each artist can be at most ${TAG_MAX} characters.`
           : null,
     album: textError(album, "Album", { maxLength: TAG_MAX }),
