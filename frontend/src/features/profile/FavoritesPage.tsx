@@ -10,6 +10,8 @@ import { UploadBadge } from "../uploads/UploadBadge";
 import { extractSpotifyId } from "../room/Queue";
 
 const ID_RULE = limits.FavoriteTrackAddRequest.spotify_id;
+/** A track's id as the API takes it: Spotify's 22 letters and digits, or an import's or an upload's own id. */
+const TRACK_ID = /^(?:[A-Za-z0-9]{22}|(?:local|upload):[0-9a-f]{32})$/;
 
 export function FavoritesPage() {
   const api = useApi();
@@ -33,10 +35,10 @@ export function FavoritesPage() {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const id = extractSpotifyId(spotifyId);
-    if (!id || id.length < ID_RULE.minLength || id.length > ID_RULE.maxLength || !/^[A-Za-z0-9]+$/.test(id)) {
+    if (!id || id.length > ID_RULE.maxLength || !TRACK_ID.test(id)) {
       setIdProblem(
         id
-          ? `That isn't a Spotify track id or link. Paste a link like open.spotify.com/track/… or the ${ID_RULE.maxLength}-character id.`
+          ? "That isn't a Spotify track id or link. Paste a link like open.spotify.com/track/… or the 22-character id."
           : "Paste a Spotify track link or id.",
       );
       focusFirstInvalid(formRef.current);
