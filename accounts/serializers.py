@@ -2,7 +2,7 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts import hooks
+from accounts import hooks, spotify_player
 from accounts.models import User
 from accounts.names import display_name_clean, username_normalize, username_readable
 from core.public_urls import absolute_url
@@ -103,14 +103,36 @@ class ListeningNowSerializer(serializers.Serializer):
         return listening["track"]
 
 
+class PlaybackSerializer(serializers.Serializer):
+    """Which players can play for you (the web app picks one per track)."""
+
+    spotify = serializers.ChoiceField(
+        choices=list(spotify_player.STATUSES),
+        help_text="Spotify's player (Premium accounts): `ready`; `needs_premium` (the linked account is not "
+        "Premium); `needs_reconnect` (the grant lacks `streaming` or was revoked: connect Spotify again); "
+        "`not_linked`. Read from what TuneWave stored, without asking Spotify.",
+    )
+
+
 class UserDetailSerializer(UserResponseSerializer):
     """A profile as GET /users/{id} shows it: with what they are listening to now."""
 
     listening_now = serializers.SerializerMethodField()
+    # Only in the caller's own profile (GET /users/me), so optional in the schema, like `email`.
+    playback = PlaybackSerializer(required=False, help_text="Only in your own profile.")
 
     class Meta(UserResponseSerializer.Meta):
-        fields = [*UserResponseSerializer.Meta.fields, "listening_now"]
+        fields = [*UserResponseSerializer.Meta.fields, "listening_now", "playback"]
         read_only_fields = fields
+
+    def to_representation(self, user):
+        data = super().to_representation(user)
+        request = self.context.get("request")
+        if request is not None and request.user.pk == user.pk:
+            data["playback"] = {"spotify": spotify_player.status_for(user)}
+        else:
+            data.pop("playback", None)
+        return data
 
     @extend_schema_field(ListeningNowSerializer(allow_null=True))
     def get_listening_now(self, user) -> dict | None:
@@ -188,8 +210,25 @@ class AvatarRulesSerializer(serializers.Serializer):
     )
 
 
+class UploadRulesSerializer(serializers.Serializer):
+    max_bytes = serializers.IntegerField(help_text="The largest audio file POST /track/upload takes, in bytes.")
+    quota_bytes = serializers.IntegerField(help_text="How much audio each person may keep uploaded, in bytes.")
+    content_types = serializers.ListField(
+        child=serializers.CharField(), help_text="The audio types accepted (checked by content, not by name)."
+    )
+
+
+class SpotifyPlayerConfigSerializer(serializers.Serializer):
+    sdk_url = serializers.URLField(help_text="The Web Playback SDK script to load (Premium listeners only).")
+    api_url = serializers.URLField(help_text="Spotify's Web API base URL, for transferring playback and playing.")
+
+
 class FrontendConfigSerializer(serializers.Serializer):
     avatar = AvatarRulesSerializer(help_text="What POST /users/me/avatar accepts.")
+    uploads = UploadRulesSerializer(help_text="What POST /track/upload accepts.")
+    spotify_player = SpotifyPlayerConfigSerializer(
+        allow_null=True, help_text="Where the Spotify player lives; null when Spotify is not configured here."
+    )
     providers = serializers.ListField(child=serializers.ChoiceField(choices=["google", "spotify"]))
     login_urls = serializers.DictField(child=serializers.URLField())
     dev_login = serializers.BooleanField()
@@ -205,3 +244,12 @@ class LinkTicketSerializer(serializers.Serializer):
     ticket = serializers.CharField()
     expires_in = serializers.IntegerField()
     login_url = serializers.CharField(help_text="Send this browser here (same browser only).")
+
+
+class PlayerTokenSerializer(serializers.Serializer):
+    access_token = serializers.CharField(
+        help_text="A Spotify access token for the Web Playback SDK. Keep it in memory."
+    )
+    expires_at = serializers.IntegerField(
+        help_text="When Spotify stops accepting it (epoch ms); it has at least a minute left. Ask again before."
+    )

@@ -7,6 +7,7 @@ urlpatterns = [
     *route("auth/logout", views.LogoutView.as_view(), "logout"),
     *route("auth/ws-ticket", views.WsTicketView.as_view(), "ws-ticket"),
     *route("auth/link", views.LinkStartView.as_view(), "link-start"),
+    *route("auth/spotify/player-token", views.SpotifyPlayerTokenView.as_view(), "spotify-player-token"),
     *route("auth/dev/login", views.DevLoginView.as_view(), "dev-login"),
     *route("users/me", views.MeView.as_view(), "users-me"),
     *route("users/me/avatar", views.AvatarView.as_view(), "users-me-avatar"),

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import oauth, selectors, services
+from accounts import oauth, selectors, services, spotify_player
 from accounts.serializers import (
     AvatarUploadSerializer,
     DevLoginResponseSerializer,
@@ -17,6 +17,7 @@ from accounts.serializers import (
     FrontendConfigSerializer,
     LinkStartSerializer,
     LinkTicketSerializer,
+    PlayerTokenSerializer,
     RefreshBodySerializer,
     TokenPairSerializer,
     UserDetailSerializer,
@@ -27,6 +28,9 @@ from accounts.serializers import (
 from core.ratelimit import rate_limit
 
 _DETAIL = inline_serializer("Detail", {"detail": serializers.CharField(), "code": serializers.CharField()})
+
+# The audio types POST /track/upload takes (music checks them by content; GET /auth/config lists them).
+UPLOAD_CONTENT_TYPES = ("audio/mpeg", "audio/mp4", "audio/ogg", "audio/flac", "audio/wav")
 
 
 class MeView(APIView):
@@ -69,6 +73,30 @@ class UserDetailView(APIView):
         if self.request.method in ("PUT", "PATCH"):
             return [IsAuthenticated()]
         return [AllowAny()]
+
+
+class SpotifyPlayerTokenView(APIView):
+    """The Spotify access token the web app's Web Playback SDK player uses (accounts.spotify_player)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: PlayerTokenSerializer, 404: _DETAIL, 409: _DETAIL, 503: _DETAIL},
+        summary="A short-lived Spotify access token for the browser player (Premium accounts)",
+        description="For the signed-in user's linked Spotify account, refreshed by the server with the stored "
+        "refresh token and reused until a minute before it expires. Errors (`code`): 404 `spotify_not_linked` "
+        "(connect Spotify first); 409 `spotify_scope_missing` (the grant lacks `streaming`: connect again), "
+        "`spotify_not_premium` (Spotify plays in the browser for Premium accounts only), `spotify_reconnect` "
+        "(Spotify refused the stored grant, e.g. revoked: connect again); 503 `spotify_unavailable` (Spotify "
+        "did not answer: retry later); 429 over 30 a minute. `GET /users/me` says which applies "
+        "(`playback.spotify`) without asking Spotify.",
+    )
+    @rate_limit("30/m")
+    def get(self, request):
+        token = spotify_player.player_token(user=request.user)
+        response = Response(PlayerTokenSerializer(token).data)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class AvatarView(APIView):
@@ -193,9 +221,18 @@ class FrontendConfigView(PublicView):
     def get(self, request):
         providers = oauth.configured_providers()
         scheme = "wss" if request.is_secure() else "ws"
+        spotify = "spotify" in providers
         return Response(
             {
                 "avatar": {"max_bytes": settings.AVATAR_MAX_BYTES, "content_types": services.AVATAR_CONTENT_TYPES},
+                "uploads": {
+                    "max_bytes": getattr(settings, "UPLOAD_MAX_BYTES", 50 * 1024 * 1024),
+                    "quota_bytes": getattr(settings, "UPLOAD_QUOTA_BYTES", 500 * 1024 * 1024),
+                    "content_types": list(UPLOAD_CONTENT_TYPES),
+                },
+                "spotify_player": {"sdk_url": settings.SPOTIFY_SDK_URL, "api_url": settings.SPOTIFY_API_URL}
+                if spotify
+                else None,
                 "providers": providers,
                 "login_urls": {name: request.build_absolute_uri(f"/auth/{name}/login") for name in providers},
                 "dev_login": settings.DEV_LOGIN_ENABLED,

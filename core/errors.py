@@ -36,6 +36,11 @@ CODES: dict[str, str] = {
     "upload_unsupported": "An uploaded file is audio, but not MP3, AAC (M4A), Ogg Vorbis/Opus, FLAC or WAV (400).",
     "upload_too_large": "An uploaded file is over UPLOAD_MAX_BYTES (413).",
     "upload_quota_exceeded": "An uploaded file does not fit the uploader's UPLOAD_QUOTA_BYTES (409).",
+    "spotify_not_linked": "No Spotify account is linked to yours (404): connect Spotify.",
+    "spotify_scope_missing": "The linked Spotify account did not grant `streaming` (409): connect Spotify again.",
+    "spotify_not_premium": "The linked Spotify account is not Premium; Spotify's browser player needs it (409).",
+    "spotify_reconnect": "Spotify refused the stored grant, e.g. it was revoked (409): connect Spotify again.",
+    "spotify_unavailable": "Spotify did not answer (503): retry later.",
 }
 
 SOCKET_CODES: dict[str, str] = {

@@ -190,7 +190,7 @@ def _client(*, timeout: float | None = None) -> spotipy.Spotify:
     if not is_configured():
         raise SpotifyNotConfigured("Spotify is not configured on this server.")
     timeout = settings.SPOTIFY_TIMEOUT if timeout is None else timeout
-    identity = (_fingerprint(), timeout)
+    identity = (_fingerprint(), timeout, settings.SPOTIFY_ACCOUNTS_URL, settings.SPOTIFY_API_URL)
     clients = getattr(_local, "clients", None)
     if clients is None:
         clients = _local.clients = {}
@@ -206,6 +206,8 @@ def _client(*, timeout: float | None = None) -> spotipy.Spotify:
         requests_timeout=timeout,
         cache_handler=DjangoCacheHandler(_token_key()),
     )
+    # Spotify's base URLs come from the settings (spotipy reads both attributes per request).
+    auth.OAUTH_TOKEN_URL = f"{settings.SPOTIFY_ACCOUNTS_URL}/api/token"
     client = spotipy.Spotify(
         auth_manager=auth,
         requests_session=session,
@@ -213,6 +215,7 @@ def _client(*, timeout: float | None = None) -> spotipy.Spotify:
         retries=0,
         status_retries=0,
     )
+    client.prefix = f"{settings.SPOTIFY_API_URL}/v1/"
     clients[timeout] = (identity, client)
     return client
 

@@ -225,7 +225,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "social_core.backends.google.GoogleOAuth2",
-    "social_core.backends.spotify.SpotifyOAuth2",
+    # social-core's Spotify backend with its base URLs from SPOTIFY_ACCOUNTS_URL / SPOTIFY_API_URL.
+    "accounts.backends.SpotifyOAuth2",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -316,6 +317,10 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "rooms.models.Membership.Role",
         # Sign-in providers, as GET /auth/config lists them and POST /auth/link takes one.
         "ProvidersEnum": ["google", "spotify"],
+        # Two fields named `spotify`: /users/me `playback.spotify`, and GET /search's (whose enum
+        # keeps its name).
+        "SpotifyPlaybackEnum": "accounts.spotify_player.STATUSES",
+        "SpotifyEnum": ["ok", "failed", "off"],
     },
 }
 
@@ -334,6 +339,12 @@ SPOTIFY_MAX_RETRY_WAIT = env.float("SPOTIFY_MAX_RETRY_WAIT", default=10.0)
 SPOTIFY_CACHE_SECONDS = env.int("SPOTIFY_CACHE_SECONDS", default=24 * 3600)
 # Artists enriched from Spotify (genres, image) more recently than this many days are not asked again.
 SPOTIFY_ENRICH_MAX_AGE_DAYS = env.int("SPOTIFY_ENRICH_MAX_AGE_DAYS", default=30)
+# Spotify's accounts service (sign-in, token refresh) and Web API base URLs; the browser tests point
+# them at a local stub (frontend/e2e/spotify_stub.py).
+SPOTIFY_ACCOUNTS_URL = env.str("SPOTIFY_ACCOUNTS_URL", default="https://accounts.spotify.com").rstrip("/")
+SPOTIFY_API_URL = env.str("SPOTIFY_API_URL", default="https://api.spotify.com").rstrip("/")
+# The Web Playback SDK script the web app loads for Premium listeners (GET /auth/config says where).
+SPOTIFY_SDK_URL = env.str("SPOTIFY_SDK_URL", default="https://sdk.scdn.co/spotify-player.js")
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = GOOGLE_CLIENT_ID
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = GOOGLE_CLIENT_SECRET
 SOCIAL_AUTH_GOOGLE_OAUTH2_SCOPE = ["openid", "email", "profile"]
@@ -346,8 +357,10 @@ SOCIAL_AUTH_SPOTIFY_SCOPE = [
     "user-read-playback-state",
     "user-modify-playback-state",
 ]
-# Besides access/refresh token (kept by the backend): the expiry, for refreshing before calls.
-SOCIAL_AUTH_SPOTIFY_EXTRA_DATA = [("expires_in", "expires_in"), ("scope", "scope")]
+# Besides access/refresh token (kept by the backend): the expiry, for refreshing before calls, the
+# granted scope (the player needs `streaming`) and the account's `product` (`premium` or `free`,
+# from /v1/me: the Web Playback SDK plays for Premium accounts only).
+SOCIAL_AUTH_SPOTIFY_EXTRA_DATA = [("expires_in", "expires_in"), ("scope", "scope"), ("product", "product")]
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_URL_NAMESPACE = "social"
 SOCIAL_AUTH_USER_MODEL = AUTH_USER_MODEL
