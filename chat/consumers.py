@@ -61,6 +61,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     user: User  # set in connect(), for a signed-in socket
     room: Room  # set by _admit(); `admitted` says whether it happened
     admitted = False
+    audience_sent: tuple[int, int] | None = None  # the counts of the last `room.audience` sent
+    audience_read_at = 0.0  # when those counts were read (epoch s)
 
     # --- connection lifecycle -------------------------------------------------------
 
@@ -94,7 +96,10 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         # Present first, then resume: a room that paused when it emptied plays on (README).
         await self._playback_presence(room_services.playback_resume_on_join)
         await self._send_state()
-        await self.send_json(await self._presence_payload())
+        read_at = time.time()
+        presence_frame, audience_frame = await self._presence_payload()
+        await self.send_json(presence_frame)
+        await self._send_audience(audience_frame, read_at=read_at)
         await self._send_play_counts()
         first = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
         if first == 1:
@@ -349,6 +354,23 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         if event.get("room_id") == str(self.room.pk):
             await self.send_json(event)
 
+    async def room_audience(self, event):
+        if event.get("room_id") == str(self.room.pk):
+            frame = {key: value for key, value in event.items() if key != "read_at"}
+            await self._send_audience(frame, read_at=float(event.get("read_at") or 0.0))
+
+    async def _send_audience(self, frame: dict, *, read_at: float) -> None:
+        """Sends `room.audience` when its counts differ from the last this socket sent (a join's
+        news repeats what the joiner heard on connect), unless they were read before those
+        (news that reached this socket late)."""
+        if read_at < self.audience_read_at:
+            return
+        self.audience_read_at = read_at
+        counts = (frame["online"], frame["spotify"])
+        if counts != self.audience_sent:
+            self.audience_sent = counts
+            await self.send_json(frame)
+
     async def member_role_changed(self, event):
         await self.send_json(event)
 
@@ -453,14 +475,18 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             logger.warning("recording a listen failed", exc_info=True)
 
     @database_sync_to_async
-    def _presence_payload(self) -> dict:
+    def _presence_payload(self) -> tuple[dict, dict]:
+        """The `presence` and `room.audience` frames, from one read of who is online."""
         ids = presence.online_user_ids(self.room.pk)
         users = User.objects.filter(pk__in=ids).order_by("username")
-        return {
-            "type": "presence",
-            "room_id": str(self.room.pk),
-            "online": UserBriefSerializer(users, many=True).data,
-        }
+        return (
+            {
+                "type": "presence",
+                "room_id": str(self.room.pk),
+                "online": UserBriefSerializer(users, many=True).data,
+            },
+            presence.audience(self.room.pk, online=ids),
+        )
 
     async def _error(self, code: str, detail: str, **extra):
         await self.send_json({"type": "error", "code": code, "detail": detail, **extra})

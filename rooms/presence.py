@@ -20,10 +20,12 @@ import uuid
 import weakref
 from collections.abc import Iterable
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
+from accounts import spotify_player
 from rooms.events import room_group
 
 logger = logging.getLogger(__name__)
@@ -200,6 +202,25 @@ def live_rooms() -> dict[str, int]:
     return {room_id: len(users) for room_id, users in counts.items() if users}
 
 
+def audience(room_id, *, online: Iterable | None = None) -> dict:
+    """The `room.audience` frame: listeners online, and how many of them can play Spotify
+    (accounts.spotify_player's rule; one query). `online`: the ids, when the caller has read them."""
+    ids = {str(pk) for pk in online} if online is not None else online_user_ids(room_id)
+    return {
+        "type": "room.audience",
+        "room_id": str(room_id),
+        "online": len(ids),
+        "spotify": spotify_player.ready_count(ids),
+    }
+
+
+def audience_news(room_id) -> dict:
+    """`audience` for the room's group, with `read_at` (epoch s, taken before the read): a socket
+    that read fresher counts itself (on connect) drops older news that reaches it late."""
+    read_at = time.time()
+    return {**audience(room_id), "read_at": read_at}
+
+
 def reset_local() -> None:
     """Tests only: forget the embedded mode's entries."""
     _local.clear()
@@ -237,7 +258,8 @@ class PresenceNews:
     changes that follow within the window go out together at its end.
 
     A lone change is `member.joined` / `member.left`; several are one `members.changed`
-    {joined, left}. Every announcement reaches every socket of the room, so a room filling up
+    {joined, left}; each is followed by the room's `room.audience` (who can hear what, read
+    after the change). Every announcement reaches every socket of the room, so a room filling up
     at k joins a second would otherwise cost each listener k frames a second (bench/README.md,
     "ws_fanout.py"). Per event loop; within a window, a user's latest change wins.
     """
@@ -276,6 +298,7 @@ class PresenceNews:
             }
         try:
             await layer.group_send(room_group(room_id), event)
+            await layer.group_send(room_group(room_id), await database_sync_to_async(audience_news)(room_id))
         except Exception:  # noqa: BLE001 - presence news is best effort; clients resync presence
             logger.warning("announcing presence in room %s failed", room_id, exc_info=True)
 

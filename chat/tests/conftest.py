@@ -57,7 +57,7 @@ async def connect(user, room_id, *, token: str | None = None, path: str = "chat"
 
 
 async def join(user, room_id, **kwargs) -> Socket:
-    """Connects and reads the two frames every socket starts with."""
+    """Connects and reads the three frames every socket starts with."""
     communicator, connected = await connect(user, room_id, **kwargs)
     assert connected
     socket = Socket(communicator)
@@ -65,6 +65,8 @@ async def join(user, room_id, **kwargs) -> Socket:
     assert first["type"] == "playback.state", first
     second = await socket.receive()
     assert second["type"] == "presence", second
+    third = await socket.receive()
+    assert third["type"] == "room.audience", third
     return socket
 
 
