@@ -2,10 +2,13 @@
 
 `suggestions` is what GET /rooms/{id}/suggestions shows: the recommender's tracks for the people
 present (selectors.room_suggestions), each with one human reason ("Because Alice and Bob like
-jazz"). `autoplay_picks` is what rooms.services plays when the queue is empty and the room's
-`autoplay` is on: the first of those suggestions that can play here (an `audio_url`), else
-popular catalogue tracks with audio in the room's genres, else any; never one in `drop` (the
-room's last plays, the current track and the queue, which the caller passes).
+jazz"), ranked so that tracks most listeners present can hear come first (`hearing_share`: a
+track with audio plays for everyone, a Spotify-only one for the listeners whose Spotify player
+is ready, accounts.spotify_player). `autoplay_picks` is what rooms.services plays when the queue
+is empty and the room's `autoplay` is on: the first of those suggestions that someone present
+can hear, else popular catalogue tracks with audio in the room's genres, else any with audio;
+never one in `drop` (the room's last plays, the current track and the queue, which the caller
+passes).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from accounts.models import User
 from music.models import FavoriteTrack, Genre, ListeningEvent, Track
 from recommendations import selectors
 from recommendations.selectors import Recommendation, TrackCard
+from rooms import presence
 from rooms.models import Room
 
 # A listen this old still says what someone likes (for the wording of reasons only).
@@ -27,6 +31,9 @@ LIKES_WINDOW = timedelta(days=180)
 # Suggestions looked through for one that can play here.
 POOL = 50
 POPULAR = "Popular on TuneWave"
+# What a track nobody present can hear keeps of its score, against 1 for one everybody can hear:
+# the ranking multiplies a suggestion's score by FLOOR + (1 - FLOOR) × its hearing share.
+HEARING_FLOOR = 0.25
 
 
 @dataclass
@@ -34,6 +41,48 @@ class Suggestion:
     track: TrackCard
     reason: str
     recommendation: Recommendation[TrackCard]
+    hearing: float = 1.0  # the share of the listeners online who can hear it (hearing_share)
+
+
+def hearing_share(sources: Collection[str], *, online: int, spotify: int) -> float:
+    """The share of `online` listeners who can hear a track with these `sources` (Track.sources),
+    `spotify` of them having a ready Spotify player: the room socket's `room.audience` rule."""
+    if "audio" in sources:
+        return 1.0
+    if "spotify" in sources and online > 0:
+        return min(spotify, online) / online
+    return 0.0
+
+
+def _sources(track_ids: list[int]) -> dict[int, list[str]]:
+    """{pk: Track.sources} in one query (the rule is the model's, read from plain values)."""
+    rows = Track.objects.filter(pk__in=track_ids).order_by().values_list("pk", "origin", "spotify_id", "audio_url")
+    return {
+        pk: Track(pk=pk, origin=origin, spotify_id=spotify_id, audio_url=audio_url).sources
+        for pk, origin, spotify_id, audio_url in rows
+    }
+
+
+def _by_hearing(found: list[Recommendation[TrackCard]], *, room_id) -> list[tuple[Recommendation[TrackCard], float]]:
+    """The recommendations with their hearing share, those most listeners present can hear first.
+
+    Scores are weighted by HEARING_FLOOR + (1 - HEARING_FLOOR) × share; tracks the recommender
+    sends last (played here lately: negative scores) stay last, by share. Ties keep its order.
+    """
+    if not found:
+        return []
+    audience = presence.audience(room_id)
+    sources = _sources([rec.item.pk for rec in found])
+    shares = [
+        hearing_share(sources.get(rec.item.pk, []), online=audience["online"], spotify=audience["spotify"])
+        for rec in found
+    ]
+
+    def key(i: int) -> tuple:
+        score, weight = found[i].score, HEARING_FLOOR + (1 - HEARING_FLOOR) * shares[i]
+        return (0, -score * weight, i) if score >= 0 else (1, -shares[i], i)
+
+    return [(found[i], shares[i]) for i in sorted(range(len(found)), key=key)]
 
 
 @dataclass(frozen=True)
@@ -99,10 +148,12 @@ def people_reason(genres: list[tuple[int, str]], likes: dict[int, set[str]], nam
 
 
 def suggestions(*, room_id, limit: int, drop: Collection[int] = frozenset()) -> list[Suggestion]:
-    """The room's suggestions (selectors.room_suggestions), each with one reason in words."""
+    """The room's suggestions (selectors.room_suggestions), those most listeners present can hear
+    first (out of at least POOL), each with one reason in words."""
     people = selectors.room_people(room_id)
-    found = selectors.room_suggestions(room_id=room_id, limit=limit, drop=drop, people=people)
-    genre_ids = {pk for rec in found for pk, _ in rec.item.genres}
+    found = selectors.room_suggestions(room_id=room_id, limit=max(limit, POOL), drop=drop, people=people)
+    ranked = _by_hearing(found, room_id=room_id)[:limit]
+    genre_ids = {pk for rec, _ in ranked for pk, _ in rec.item.genres}
     likes = _who_likes(people, genre_ids)
     names = _names(set().union(*likes.values()) if likes else set())
     return [
@@ -110,24 +161,27 @@ def suggestions(*, room_id, limit: int, drop: Collection[int] = frozenset()) -> 
             track=rec.item,
             reason=people_reason(rec.item.genres, likes, names) or (rec.reasons[0] if rec.reasons else POPULAR),
             recommendation=rec,
+            hearing=share,
         )
-        for rec in found
+        for rec, share in ranked
     ]
 
 
 def autoplay_picks(*, room: Room, count: int, drop: Collection[int]) -> list[Pick]:
-    """Up to `count` tracks the room can play now (each with audio), best first; none in `drop`."""
+    """Up to `count` tracks someone present can hear, those most of them can hear first; none in
+    `drop`."""
     taken = {int(t) for t in drop}
     picks: list[Pick] = []
     for suggestion in suggestions(room_id=room.pk, limit=POOL, drop=taken):
         if len(picks) == count:
             return picks
-        if suggestion.track.audio_url and suggestion.track.pk not in taken:
+        if suggestion.hearing > 0 and suggestion.track.pk not in taken:
             picks.append(Pick(suggestion.track.pk, suggestion.reason))
             taken.add(suggestion.track.pk)
     if len(picks) == count:
         return picks
-    # The recommender had nothing playable: popular tracks with audio, the room's genres first.
+    # The recommender had nothing anyone present can hear: popular tracks with audio (everyone
+    # can hear them), the room's genres first.
     room_genres = dict(room.genres.values_list("pk", "name"))
     playable = Track.objects.exclude(audio_url="").order_by("-popularity", "pk")
     if room_genres:

@@ -74,7 +74,9 @@ class RoomSuggestionsView(APIView):
             "Tracks that fit the people in the room (online, else its members) and its music, each with a "
             "`reason` in words; never one already queued or playing or among the room's last plays "
             "(ROOM_AUTOPLAY_RECENT_PLAYS, 20), and those played here in the last hours only when nothing else "
-            "is left. When its queue runs out, an autoplay room plays the first of these that has audio."
+            "is left. Tracks most of the listeners present can hear come first (audio plays for everyone, a "
+            "Spotify-only track for those whose `playback.spotify` is `ready`). When its queue runs out, an "
+            "autoplay room plays the first of these that someone present can hear."
         ),
     )
     @rate_limit("10/m")

@@ -86,6 +86,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/spotify/player-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A short-lived Spotify access token for the browser player (Premium accounts)
+         * @description For the signed-in user's linked Spotify account, refreshed by the server with the stored refresh token and reused until a minute before it expires. Errors (`code`): 404 `spotify_not_linked` (connect Spotify first); 409 `spotify_scope_missing` (the grant lacks `streaming`: connect again), `spotify_not_premium` (Spotify plays in the browser for Premium accounts only), `spotify_reconnect` (Spotify refused the stored grant, e.g. revoked: connect again); 503 `spotify_unavailable` (Spotify did not answer: retry later); 429 over 30 a minute. `GET /users/me` says which applies (`playback.spotify`) without asking Spotify.
+         */
+        get: operations["auth_spotify_player_token_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/token/refresh": {
         parameters: {
             query?: never;
@@ -662,7 +682,7 @@ export interface paths {
         };
         /**
          * Tracks for a room's queue
-         * @description Tracks that fit the people in the room (online, else its members) and its music, each with a `reason` in words; never one already queued or playing or among the room's last plays (ROOM_AUTOPLAY_RECENT_PLAYS, 20), and those played here in the last hours only when nothing else is left. When its queue runs out, an autoplay room plays the first of these that has audio.
+         * @description Tracks that fit the people in the room (online, else its members) and its music, each with a `reason` in words; never one already queued or playing or among the room's last plays (ROOM_AUTOPLAY_RECENT_PLAYS, 20), and those played here in the last hours only when nothing else is left. Tracks most of the listeners present can hear come first (audio plays for everyone, a Spotify-only track for those whose `playback.spotify` is `ready`). When its queue runs out, an autoplay room plays the first of these that someone present can hear.
          */
         get: operations["rooms_suggestions_list"];
         put?: never;
@@ -954,7 +974,7 @@ export interface components {
         Error: {
             /** @description What went wrong, for people. */
             detail: string;
-            /** @description What went wrong, for programs; the same word on the REST API and the sockets. `invalid`: Bad input (400); REST adds `errors` {field: [messages]}.; `blank`: A required text is empty or only spaces (400), e.g. a chat message.; `max_length`: A text is longer than its limit (400), e.g. a chat message over 2,000 characters.; `parse_error`: REST: the body could not be parsed (400).; `not_authenticated`: No credentials where they are needed (401).; `token_not_valid`: The token is invalid, expired, revoked or already used (401): refresh or sign in again.; `forbidden`: Signed in, but not allowed to do this (403).; `not_found`: No such object, or one the caller may not see (404).; `method_not_allowed`: REST: the path does not take this method (405).; `conflict`: Conflicts with the current state: a taken name, an existing request or membership (409).; `too_large`: The body, upload or frame is too large (413).; `unsupported_media_type`: REST: a body media type this operation does not read (415).; `rate_limited`: Over a rate limit (429): retry after `Retry-After` (REST) or `retry_after` (socket) seconds.; `service_unavailable`: A service TuneWave depends on is unavailable (503): retry later.; `bad_request`: A request or frame TuneWave cannot read at all (400).; `server_error`: A fault on the server (500); on a socket, that frame failed and the socket stays open.; `upload_invalid`: An uploaded file is empty, corrupt, truncated, not audio, or also something else (400).; `upload_unsupported`: An uploaded file is audio, but not MP3, AAC (M4A), Ogg Vorbis/Opus, FLAC or WAV (400).; `upload_too_large`: An uploaded file is over UPLOAD_MAX_BYTES (413).; `upload_quota_exceeded`: An uploaded file does not fit the uploader's UPLOAD_QUOTA_BYTES (409).. A 400 from field validation carries its first field error's code instead (`required`, `blank`, `max_length`, `invalid_choice`, …). */
+            /** @description What went wrong, for programs; the same word on the REST API and the sockets. `invalid`: Bad input (400); REST adds `errors` {field: [messages]}.; `blank`: A required text is empty or only spaces (400), e.g. a chat message.; `max_length`: A text is longer than its limit (400), e.g. a chat message over 2,000 characters.; `parse_error`: REST: the body could not be parsed (400).; `not_authenticated`: No credentials where they are needed (401).; `token_not_valid`: The token is invalid, expired, revoked or already used (401): refresh or sign in again.; `forbidden`: Signed in, but not allowed to do this (403).; `not_found`: No such object, or one the caller may not see (404).; `method_not_allowed`: REST: the path does not take this method (405).; `conflict`: Conflicts with the current state: a taken name, an existing request or membership (409).; `too_large`: The body, upload or frame is too large (413).; `unsupported_media_type`: REST: a body media type this operation does not read (415).; `rate_limited`: Over a rate limit (429): retry after `Retry-After` (REST) or `retry_after` (socket) seconds.; `service_unavailable`: A service TuneWave depends on is unavailable (503): retry later.; `bad_request`: A request or frame TuneWave cannot read at all (400).; `server_error`: A fault on the server (500); on a socket, that frame failed and the socket stays open.; `upload_invalid`: An uploaded file is empty, corrupt, truncated, not audio, or also something else (400).; `upload_unsupported`: An uploaded file is audio, but not MP3, AAC (M4A), Ogg Vorbis/Opus, FLAC or WAV (400).; `upload_too_large`: An uploaded file is over UPLOAD_MAX_BYTES (413).; `upload_quota_exceeded`: An uploaded file does not fit the uploader's UPLOAD_QUOTA_BYTES (409).; `spotify_not_linked`: No Spotify account is linked to yours (404): connect Spotify.; `spotify_scope_missing`: The linked Spotify account did not grant `streaming` (409): connect Spotify again.; `spotify_not_premium`: The linked Spotify account is not Premium; Spotify's browser player needs it (409).; `spotify_reconnect`: Spotify refused the stored grant, e.g. it was revoked (409): connect Spotify again.; `spotify_unavailable`: Spotify did not answer (503): retry later.. A 400 from field validation carries its first field error's code instead (`required`, `blank`, `max_length`, `invalid_choice`, …). */
             code: string;
             /** @description 400 only: the field errors, as {field: [messages]} (nested for nested fields). */
             errors?: {
@@ -1001,6 +1021,10 @@ export interface components {
         FrontendConfig: {
             /** @description What POST /users/me/avatar accepts. */
             avatar: components["schemas"]["AvatarRules"];
+            /** @description What POST /track/upload accepts. */
+            uploads: components["schemas"]["UploadRules"];
+            /** @description Where the Spotify player lives; null when Spotify is not configured here. */
+            spotify_player: components["schemas"]["SpotifyPlayerConfig"] | null;
             providers: components["schemas"]["ProvidersEnum"][];
             login_urls: {
                 [key: string]: string;
@@ -1170,6 +1194,24 @@ export interface components {
             created_at?: unknown;
             /** @description Read-only; ignored when sent back. */
             id?: unknown;
+        };
+        /** @description Which players can play for you (the web app picks one per track). */
+        Playback: {
+            /**
+             * @description Spotify's player (Premium accounts): `ready`; `needs_premium` (the linked account is not Premium); `needs_reconnect` (the grant lacks `streaming` or was revoked: connect Spotify again); `not_linked`. Read from what TuneWave stored, without asking Spotify.
+             *
+             *     * `ready` - ready
+             *     * `needs_premium` - needs_premium
+             *     * `needs_reconnect` - needs_reconnect
+             *     * `not_linked` - not_linked
+             */
+            spotify: components["schemas"]["SpotifyPlaybackEnum"];
+        };
+        PlayerToken: {
+            /** @description A Spotify access token for the Web Playback SDK. Keep it in memory. */
+            access_token: string;
+            /** @description When Spotify stops accepting it (epoch ms); it has at least a minute left. Ask again before. */
+            expires_at: number;
         };
         /**
          * @description * `google` - google
@@ -1405,6 +1447,26 @@ export interface components {
          */
         SpotifyEnum: "ok" | "failed" | "off";
         /**
+         * @description * `ready` - ready
+         *     * `needs_premium` - needs_premium
+         *     * `needs_reconnect` - needs_reconnect
+         *     * `not_linked` - not_linked
+         * @enum {string}
+         */
+        SpotifyPlaybackEnum: "ready" | "needs_premium" | "needs_reconnect" | "not_linked";
+        SpotifyPlayerConfig: {
+            /**
+             * Format: uri
+             * @description The Web Playback SDK script to load (Premium listeners only).
+             */
+            sdk_url: string;
+            /**
+             * Format: uri
+             * @description Spotify's Web API base URL, for transferring playback and playing.
+             */
+            api_url: string;
+        };
+        /**
          * @description * `pending` - Pending
          *     * `accepted` - Accepted
          *     * `declined` - Declined
@@ -1504,6 +1566,14 @@ export interface components {
             count: number;
             results: components["schemas"]["Upload"][];
         };
+        UploadRules: {
+            /** @description The largest audio file POST /track/upload takes, in bytes. */
+            max_bytes: number;
+            /** @description How much audio each person may keep uploaded, in bytes. */
+            quota_bytes: number;
+            /** @description The audio types accepted (checked by content, not by name). */
+            content_types: string[];
+        };
         /** @description A person as shown inside other objects (room owners, message authors, ...). */
         UserBrief: {
             /** Format: uuid */
@@ -1532,6 +1602,8 @@ export interface components {
             /** Format: email */
             email?: string;
             readonly listening_now: components["schemas"]["ListeningNow"] | null;
+            /** @description Only in your own profile. */
+            playback?: components["schemas"]["Playback"];
         };
         /** @description A profile. `email` is present only when the caller is looking at themself. */
         UserResponse: {
@@ -1831,6 +1903,74 @@ export interface operations {
             };
             /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_spotify_player_token_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayerToken"];
+                };
+            };
+            /** @description Missing (`not_authenticated`), or invalid or expired credentials (`token_not_valid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: taken name, existing request or membership, … (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service TuneWave depends on is unavailable (`service_unavailable`); retry later. */
+            503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
