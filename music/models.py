@@ -81,11 +81,16 @@ class Track(models.Model):
 
     @property
     def sources(self) -> list[str]:
-        """How a browser can play it: `audio` (its audio_url), `spotify` (Spotify's player)."""
-        found = ["audio"] if self.audio_url else []
-        if self.origin in (self.Origin.SPOTIFY, self.Origin.IMPORT) and SPOTIFY_TRACK_ID.fullmatch(self.spotify_id):
-            found.append("spotify")
-        return found
+        return track_sources(origin=self.origin, spotify_id=self.spotify_id, audio_url=self.audio_url)
+
+
+def track_sources(*, origin: str, spotify_id: str, audio_url: str) -> list[str]:
+    """How a browser can play a track: `audio` (its audio_url), `spotify` (Spotify's player, for
+    Spotify's own ids; demo tracks only look like Spotify's)."""
+    found = ["audio"] if audio_url else []
+    if origin in (Track.Origin.SPOTIFY, Track.Origin.IMPORT) and SPOTIFY_TRACK_ID.fullmatch(spotify_id):
+        found.append("spotify")
+    return found
 
 
 class TrackArtist(models.Model):

@@ -30,7 +30,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.errors import Forbidden, NotFound
-from music.models import Artist, ListeningEvent, Track, TrackArtist
+from music.models import Artist, ListeningEvent, Track, TrackArtist, UploadShare
+from music.selectors import track_visible_q
 from recommendations import engine, profiles
 from recommendations.models import (
     TrackList,
@@ -189,6 +190,7 @@ class TrackCard:
     duration_ms: int
     image_url: str
     audio_url: str
+    origin: str
     artists: list[tuple[int, str]] = field(default_factory=list)  # (artist pk, name) in credit order
     genres: list[tuple[int, str]] = field(default_factory=list)  # (genre pk, name) by name
 
@@ -220,7 +222,7 @@ class RoomCard:
     genres: list[str] = field(default_factory=list)
 
 
-_TRACK_COLUMNS = ("id", "spotify_id", "name", "album", "duration_ms", "image_url", "audio_url")
+_TRACK_COLUMNS = ("id", "spotify_id", "name", "album", "duration_ms", "image_url", "audio_url", "origin")
 _ROOM_COLUMNS = (
     "pk",
     "name",
@@ -791,16 +793,32 @@ def _popularity(candidates: np.ndarray, known_ids: np.ndarray, known_listeners: 
 
 
 def _track_results(
-    scored: _Scored | None, taste: profiles.Taste, *, limit: int, context: str
+    scored: _Scored | None,
+    taste: profiles.Taste,
+    *,
+    limit: int,
+    context: str,
+    visible_uploads: Callable[[list[int]], set[int]],
 ) -> list[Recommendation[TrackCard]]:
+    """The best `limit` of `scored`, explained. Uploaded files come only where
+    `visible_uploads(pks)` says the reader may see them (music.selectors.track_visible_q)."""
     if scored is None:
         return []
-    order = np.argsort(-scored.scores, kind="stable")[:limit]
-    # The results and the seeds that explain them, in one read (seeds only need their names),
-    # then the results' artists and genres in another.
-    seeds = {int(scored.best_seed[i]) for i in order.tolist() if scored.best_seed[i] >= 0}
-    tracks = _track_cards([*scored.track_ids[order].tolist(), *seeds])
-    shown = [i for i in order.tolist() if int(scored.track_ids[i]) in tracks]
+    ranked = np.argsort(-scored.scores, kind="stable")
+    take = limit
+    while True:
+        order = ranked[:take]
+        # The results and the seeds that explain them, in one read (seeds only need their names),
+        # then the results' artists and genres in another.
+        seeds = {int(scored.best_seed[i]) for i in order.tolist() if scored.best_seed[i] >= 0}
+        tracks = _track_cards([*scored.track_ids[order].tolist(), *seeds])
+        uploads = [pk for pk, card in tracks.items() if card.origin == Track.Origin.UPLOAD]
+        hidden = set(uploads) - visible_uploads(uploads) if uploads else set()
+        shown = [i for i in order.tolist() if int(scored.track_ids[i]) in tracks.keys() - hidden][:limit]
+        # Rarely more than once: only when others' uploads took places in the first read.
+        if len(shown) >= limit or take >= ranked.size:
+            break
+        take = min(ranked.size, take + limit + len(hidden))
     _fill_cards(tracks[int(scored.track_ids[i])] for i in shown)
     seed_names = {pk: tracks[pk].name for pk in seeds if pk in tracks}
     genre_vec = taste.genre_vector()
@@ -836,7 +854,11 @@ def track_recommendations(*, user: User, limit: int) -> list[Recommendation[Trac
     """Tracks for the user: never a favorite or a track heard in the last day, unless nothing else is left."""
     taste = profiles.user_taste(user)
     scored = _score_tracks(taste, extra_genres=taste.genres.get("chosen", {}), exclude=lambda _: taste.excluded)
-    return _track_results(scored, taste, limit=limit, context="user")
+
+    def visible_uploads(pks: list[int]) -> set[int]:
+        return set(Track.objects.filter(track_visible_q(user), pk__in=pks).values_list("pk", flat=True))
+
+    return _track_results(scored, taste, limit=limit, context="user", visible_uploads=visible_uploads)
 
 
 def suggestions_room(*, room_id, user: User) -> uuid.UUID:
@@ -929,4 +951,9 @@ def room_suggestions(
     scored = _score_tracks(
         taste, extra_genres=taste.genres.get("declared", {}), exclude=played_here, drop=set(room_tracks) | set(drop)
     )
-    return _track_results(scored, taste, limit=limit, context="room")
+
+    def shared_here(pks: list[int]) -> set[int]:
+        # A room hears the uploads queued in it before; others' files stay theirs.
+        return set(UploadShare.objects.filter(upload_id__in=pks, room_id=room_id).values_list("upload_id", flat=True))
+
+    return _track_results(scored, taste, limit=limit, context="room", visible_uploads=shared_here)

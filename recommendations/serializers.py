@@ -13,6 +13,7 @@ from accounts.models import User
 from accounts.serializers import avatar_url
 from core.public_urls import absolute_url
 from music.covers import album_cover_path, room_cover_path_of
+from music.models import track_sources
 from music.serializers import TrackBaseSerializer
 from recommendations.selectors import RoomCard, TrackCard
 from rooms.serializers import RoomSerializer
@@ -32,6 +33,8 @@ def track_data(track: TrackCard, request=None) -> dict:
         "genres": [name for _, name in track.genres],
         "image_url": absolute_url(track.image_url or _cover_path(track), request),
         "audio_url": absolute_url(track.audio_url, request),
+        "origin": track.origin,
+        "sources": track_sources(origin=track.origin, spotify_id=track.spotify_id, audio_url=track.audio_url),
     }
 
 
