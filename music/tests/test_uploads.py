@@ -519,3 +519,31 @@ def test_the_upload_admin_lists_uploads(uploaded):
 
     assert page.status_code == 200
     assert "Morning Sine" in page.content.decode()
+
+
+def test_a_site_moderator_not_a_superuser_may_take_uploads_down(uploaded, django_capture_on_commit_callbacks):
+    """The Moderators group gets the upload admin (music.0005); its code is run again here in
+    case a transactional test flushed the group away."""
+    import importlib
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = importlib.import_module("music.migrations.0005_moderators_take_down_uploads")
+    state = MigrationExecutor(connection).loader.project_state(("music", "0005_moderators_take_down_uploads"))
+    editor = type("Editor", (), {"connection": connection})()
+    migration.grant(state.apps, editor)
+    moderator = UserFactory(username="sitemod", is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    browser = Client()
+    browser.force_login(moderator)
+    upload = Upload.objects.get(track__spotify_id=uploaded["spotify_id"])
+
+    assert browser.get("/admin/music/upload/").status_code == 200
+    assert browser.get(f"/admin/music/upload/{upload.pk}/change/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post("/admin/music/upload/", {"action": "take_down", "_selected_action": [upload.pk]}, follow=True)
+
+    assert not Upload.objects.exists()
+    assert stored_files() == []
