@@ -209,8 +209,12 @@ def _remember(user_id, data: dict, token: PlayerToken, *, now: float) -> None:
 def _product_fresh(data: dict, *, now: float) -> bool:
     if _product(data) is None:
         return False
-    checked = max(float(data.get("product_checked_at") or 0), float(data.get("auth_time") or 0))
+    checked = max(_seconds(data.get("product_checked_at")), _seconds(data.get("auth_time")))
     return now - checked < PRODUCT_RECHECK
+
+
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def _refuse_by_status(data: dict) -> None:
@@ -240,10 +244,13 @@ def player_token(*, user) -> PlayerToken:
     if _product_fresh(data, now=now):
         if _product(data) != "premium":
             raise SpotifyNotPremium()
-        token = _cached(user.pk, data, now=now) or _token_from(data, now=now)
-        if token is not None:
-            _remember(user.pk, data, token, now=now)
-            return token
+        cached = _cached(user.pk, data, now=now)
+        if cached is not None:
+            return cached
+        stored = _token_from(data, now=now)
+        if stored is not None:
+            _remember(user.pk, data, stored, now=now)
+            return stored
     # Something to ask Spotify: one request per user at a time does it.
     with _LOCKS[hash(str(user.pk)) % len(_LOCKS)]:
         with transaction.atomic():

@@ -19,7 +19,7 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import close_old_connections, connection
+from django.db import connection, connections
 from django.test import Client
 from social_django.models import UserSocialAuth
 
@@ -290,7 +290,7 @@ def test_concurrent_requests_refresh_once(mocked_responses):
             response = client.get(PLAYER_TOKEN)
             answers.append((response.status_code, response.json().get("access_token")))
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's own connection
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
     for thread in threads:
