@@ -423,3 +423,21 @@ def test_the_player_token_works_against_the_browser_suites_stub(alice, spotify_s
     preflight = requests.options(f"{spotify_stub}/v1/me/player/play", timeout=5)
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+def test_signing_in_with_spotify_works_against_the_stub(settings, spotify_stub):
+    settings.FRONTEND_URL = "http://127.0.0.1:8000/app/"
+    settings.SOCIAL_AUTH_REDIRECT_IS_HTTPS = False
+    browser = Client()
+    consent = browser.get("/auth/spotify/login")["Location"]
+    assert consent.startswith(f"{spotify_stub}/authorize?")
+    back = requests.get(consent, allow_redirects=False, timeout=5)  # the stub skips the consent screen
+    assert back.status_code == 302
+    callback = urlsplit(back.headers["Location"])
+    assert callback.path == "/auth/spotify/callback"
+    done = browser.get(callback.path, {key: values[0] for key, values in parse_qs(callback.query).items()})
+    assert "#access=" in done["Location"]
+    social = UserSocialAuth.objects.get(provider="spotify", uid="stub-listener")
+    assert (social.extra_data["product"], social.extra_data["refresh_token"]) == ("premium", "stub-refresh-1")
+    response = client_for(social.user).get(PLAYER_TOKEN)
+    assert response.json()["access_token"] == "stub-access-2"

@@ -8,8 +8,11 @@ SPOTIFY_ACCOUNTS_URL and SPOTIFY_API_URL at this server instead (and injects a f
 
 It prints `spotify-stub listening on http://127.0.0.1:<port>` once ready, then serves:
 
+- GET  /authorize            the consent screen, skipped: 302 to `redirect_uri?code=stub-code&state=…`
+                             (so "Connect Spotify" can run its whole link flow against the stub)
 - POST /api/token            refresh_token grant → {"access_token": "stub-access-<n>", "token_type",
-                             "expires_in": 3600, "scope"} (with `streaming`); other grants → 400
+                             "expires_in": 3600, "scope"} (with `streaming`); authorization_code
+                             grant → the same plus "refresh_token"; other grants → 400
 - GET  /v1/me                {"id", "product": "premium", …}
 - PUT  /v1/me/player         204 (transfer playback)
 - PUT  /v1/me/player/play    204; remembers the body and `device_id`
@@ -26,7 +29,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 SCOPE = "streaming user-read-email user-read-private user-read-playback-state user-modify-playback-state"
 
@@ -85,21 +88,42 @@ class Handler(BaseHTTPRequestHandler):
         if path != "/api/token":
             return self._send(404, {"error": {"status": 404, "message": "Not found"}})
         form = parse_qs(raw.decode("utf-8", "replace"))
-        if form.get("grant_type") != ["refresh_token"] or not form.get("refresh_token"):
+        grant = (form.get("grant_type") or [""])[0]
+        if not (grant == "refresh_token" and form.get("refresh_token")) and not (
+            grant == "authorization_code" and form.get("code")
+        ):
             return self._send(400, {"error": "unsupported_grant_type"})
         with STATE.lock:
             STATE.tokens += 1
             number = STATE.tokens
-        return self._send(
-            200,
-            {"access_token": f"stub-access-{number}", "token_type": "Bearer", "expires_in": 3600, "scope": SCOPE},
-        )
+        body = {"access_token": f"stub-access-{number}", "token_type": "Bearer", "expires_in": 3600, "scope": SCOPE}
+        if grant == "authorization_code":
+            body["refresh_token"] = f"stub-refresh-{number}"
+        return self._send(200, body)
 
     def do_GET(self):  # noqa: N802
-        path, _ = self._record()
+        path, query = self._record()
+        if path == "/authorize":
+            target = (query.get("redirect_uri") or [""])[0]
+            if not target.startswith(("http://", "https://")):
+                return self._send(400, {"error": "invalid_request"})
+            params = urlencode({"code": "stub-code", "state": (query.get("state") or [""])[0]})
+            self.send_response(302)
+            self._cors()
+            self.send_header("Location", f"{target}{'&' if '?' in target else '?'}{params}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if path == "/v1/me":
             return self._send(
-                200, {"id": "stub-listener", "display_name": "Stub Listener", "product": "premium", "country": "SE"}
+                200,
+                {
+                    "id": "stub-listener",
+                    "display_name": "Stub Listener",
+                    "email": "stub-listener@example.com",
+                    "product": "premium",
+                    "country": "SE",
+                },
             )
         if path == "/stub/last-play":
             with STATE.lock:
