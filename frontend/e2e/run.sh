@@ -125,6 +125,16 @@ fi
 grep -a 'Demo data' "$WORK/setup.log" || true
 
 # --- 3. the server (and a worker in services mode) ---------------------------------------
+# Spotify's accounts service and Web API are a local stub (spotify_stub.py): the server refreshes
+# listeners' player tokens there, and the browser's fake Web Playback SDK (fakeSpotify.ts) is
+# told to play through it. Nothing reaches the real Spotify.
+STUB_PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+say "starting the Spotify stub on 127.0.0.1:$STUB_PORT (log: $WORK/spotify-stub.log)"
+setsid "$PY" frontend/e2e/spotify_stub.py "$STUB_PORT" >"$WORK/spotify-stub.log" 2>&1 &
+PIDS+=($!)
+export SPOTIFY_CLIENT_ID=e2e-client SPOTIFY_CLIENT_SECRET=e2e-secret \
+    SPOTIFY_ACCOUNTS_URL="http://127.0.0.1:$STUB_PORT" SPOTIFY_API_URL="http://127.0.0.1:$STUB_PORT"
+
 say "starting Daphne on $BASE_URL (log: $WORK/server.log)"
 setsid "$BIN/daphne" -b 127.0.0.1 -p "$PORT" tunewave.asgi:application >"$WORK/server.log" 2>&1 &
 PIDS+=($!)

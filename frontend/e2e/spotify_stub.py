@@ -54,7 +54,9 @@ class Handler(BaseHTTPRequestHandler):
     def _cors(self) -> None:
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS")
-        self.send_header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+        # What the preflight asks for (the browser suite adds X-Forwarded-For to every request).
+        asked = self.headers.get("Access-Control-Request-Headers") or "Authorization, Content-Type"
+        self.send_header("Access-Control-Allow-Headers", asked)
         self.send_header("Access-Control-Max-Age", "600")
 
     def _send(self, status: int, body: object | None = None) -> None:
