@@ -23,13 +23,8 @@ export function needsSpotify(track: EngineTrack | null | undefined): boolean {
   return !sources.includes("audio") && sources.includes("spotify");
 }
 
-// Until schema.d.ts has issue 15's fields (npm run api:types after the backend lands them).
-type MeWithPlayback = { playback?: { spotify?: SpotifyPlayback } };
-type ConfigWithPlayer = { spotify_player?: SpotifyPlayerConfig | null };
-type UntypedGet = { GET: (path: string) => Promise<{ data?: SpotifyPlayerToken; error?: unknown; response: Response }> };
-
 export async function fetchPlayerToken(api: ApiClient): Promise<SpotifyPlayerToken> {
-  return unwrap((api.http as unknown as UntypedGet).GET("/auth/spotify/player-token"));
+  return unwrap(api.http.GET("/auth/spotify/player-token"));
 }
 
 function goTo(url: string): void {
@@ -49,8 +44,8 @@ export function useSpotifyAccess(
   const wanted = needsSpotify(track);
   const me = useQuery({ queryKey: keys.me, queryFn: () => api.me(), enabled: wanted && userId !== null, staleTime: 5 * 60_000 });
   const config = useQuery({ queryKey: keys.config, queryFn: () => api.config(), enabled: wanted, staleTime: Infinity });
-  const status: SpotifyPlayback | null = (me.data as MeWithPlayback | undefined)?.playback?.spotify ?? null;
-  const player: SpotifyPlayerConfig | null = (config.data as ConfigWithPlayer | undefined)?.spotify_player ?? null;
+  const status: SpotifyPlayback | null = me.data?.playback?.spotify ?? null;
+  const player: SpotifyPlayerConfig | null = config.data?.spotify_player ?? null;
   const known = me.isSuccess && config.isSuccess;
 
   const getToken = useCallback(() => fetchPlayerToken(api), [api]);

@@ -19,6 +19,9 @@
  *   (Premium), `playback_error`, `initialization_error`, `autoplay_failed` → blocked.
  */
 import { emitter, trackSources, type EngineError, type EngineEvent, type EngineSnapshot, type EngineStatus, type EngineTrack, type PlayerEngine } from "./engine";
+import type { components } from "../../api/schema";
+
+type Schemas = components["schemas"];
 
 // --- the parts of the SDK TuneWave uses ------------------------------------------------
 
@@ -70,17 +73,10 @@ export interface SpotifyWindow {
 // --- configuration ---------------------------------------------------------------------
 
 /** GET /auth/config's `spotify_player`. */
-export interface SpotifyPlayerConfig {
-  sdk_url: string;
-  api_url: string;
-}
+export type SpotifyPlayerConfig = Pick<Schemas["SpotifyPlayerConfig"], "sdk_url" | "api_url">;
 
-/** GET /auth/spotify/player-token's answer. */
-export interface SpotifyPlayerToken {
-  access_token: string;
-  /** epoch ms */
-  expires_at: number;
-}
+/** GET /auth/spotify/player-token's answer (`expires_at` in epoch ms). */
+export type SpotifyPlayerToken = Pick<Schemas["PlayerToken"], "access_token" | "expires_at">;
 
 export interface SpotifyEngineOptions {
   config: SpotifyPlayerConfig;

@@ -22,6 +22,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactElement } from "react";
 
+import type { components } from "../../api/schema";
 import type { ClockSync } from "../../lib/clock";
 import { playbackPosition } from "../../lib/clock";
 import type { ClientFrame, PlaybackState } from "../../realtime/events";
@@ -30,7 +31,7 @@ import { createSpotifyEngine, type SpotifyEngineOptions, type SpotifyPlayerConfi
 import { PlayerSync } from "./syncLoop";
 
 /** GET /users/me `playback.spotify`. */
-export type SpotifyPlayback = "ready" | "needs_premium" | "needs_reconnect" | "not_linked";
+export type SpotifyPlayback = components["schemas"]["SpotifyPlaybackEnum"];
 
 /** What this listener can do with Spotify (features/player/spotifyAccess.ts builds it). */
 export interface SpotifyAccess {

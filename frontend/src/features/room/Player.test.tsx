@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ClockSync } from "../../lib/clock";
 import type { PlaybackState } from "../../realtime/events";
 import type { SpotifyAccess } from "../player/useSyncedPlayer";
-import { Player } from "./Player";
+import { Player, spotifyStateText } from "./Player";
 import { planSync } from "./playerSync";
 
 const TRACK = {
@@ -233,5 +233,13 @@ describe("<Player>", () => {
     expect(screen.getByTestId("cannot-hear").textContent).toContain("needs renewing");
     expect(screen.getByRole("button", { name: "Reconnect Spotify" })).toBeTruthy();
     expect(screen.queryByTestId("spotify-state")).toBeNull(); // no Spotify player for them
+  });
+});
+
+describe("spotifyStateText", () => {
+  it("says a failure that happens while connecting instead of 'Connecting…' for ever", () => {
+    const text = spotifyStateText({ phase: "connecting", blocked: false, playing: false, error: { code: "playback_error", message: "Spotify could not be reached." } });
+    expect(text).toBe("Spotify could not play this track: Spotify could not be reached.");
+    expect(spotifyStateText({ phase: "connecting", blocked: false, playing: false, error: null })).toBe("Connecting to Spotify…");
   });
 });

@@ -243,8 +243,9 @@ function Hearing({ track, audience }: { track: EngineTrack; audience: Audience }
 
 /** The Spotify player's state, for a track playing through it. */
 export function spotifyStateText(status: EngineStatus | null): string {
-  if (!status || status.phase === "idle" || status.phase === "connecting") return "Connecting to Spotify…";
-  const error = status.error;
+  // An error is said whatever the phase: one while connecting (Spotify unreachable) too.
+  const error = status?.error ?? null;
+  if (!status || (!error && (status.phase === "idle" || status.phase === "connecting"))) return "Connecting to Spotify…";
   if (!error) return status.playing ? "Playing on Spotify" : "Spotify is ready";
   switch (error.code) {
     case "device_lost":

@@ -57,6 +57,8 @@ describe("<RoomsPage>", () => {
             genres: [],
             image_url: "",
             audio_url: null,
+            origin: "spotify",
+            sources: ["spotify"],
           },
         }),
         room(2, { is_private: true }),

@@ -14,15 +14,8 @@ export type TrackOrigin = Schemas["OriginEnum"];
 export type Upload = Schemas["Upload"];
 /** GET /track/uploads: the caller's uploads, and the space they take. */
 export type UploadList = Schemas["UploadList"];
-/**
- * GET /auth/config → uploads: what POST /track/upload accepts. Typed by hand until the
- * config's `uploads` is in the generated schema (then: Schemas["UploadRules"]).
- */
-export interface UploadRules {
-  readonly max_bytes: number;
-  readonly quota_bytes: number;
-  readonly content_types: readonly string[];
-}
+/** GET /auth/config → uploads: what POST /track/upload accepts. */
+export type UploadRules = Schemas["UploadRules"];
 /** PATCH /track/uploads/{id} */
 export type UploadEdit = Schemas["PatchedUploadUpdateRequest"];
 
@@ -36,5 +29,5 @@ export interface UploadInput {
 
 /** The config's upload rules, when the server says them. */
 export function uploadRulesOf(config: FrontendConfig | undefined): UploadRules | null {
-  return (config as (FrontendConfig & { uploads?: UploadRules | null }) | undefined)?.uploads ?? null;
+  return config?.uploads ?? null;
 }
