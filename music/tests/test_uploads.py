@@ -62,8 +62,9 @@ def uploaded(alice_api):
         (samples.ogg_vorbis_bytes, "tone.ogg", "ogg", "audio/ogg", ".ogg"),
         (samples.ogg_opus_bytes, "tone.opus", "ogg", "audio/ogg", ".ogg"),
         (samples.mp3_bytes, "tone.mp3", "mp3", "audio/mpeg", ".mp3"),
+        (samples.m4a_bytes, "tone.m4a", "mp4", "audio/mp4", ".m4a"),
     ],
-    ids=["wav", "flac", "ogg-vorbis", "ogg-opus", "mp3"],
+    ids=["wav", "flac", "ogg-vorbis", "ogg-opus", "mp3", "m4a"],
 )
 def test_it_accepts_each_format_by_content(alice, alice_api, make, filename, audio_format, content_type, extension):
     content = make(1.0)
@@ -137,6 +138,7 @@ def _truncated_flac() -> bytes:
         (samples.png_bytes() + samples.mp3_bytes(), "image-then-audio.mp3", "PNG image"),
         (b"<!doctype html><html><body>hi</body></html>", "page.mp3", "text document"),
         (samples.ogg_vorbis_bytes()[:-50], "cut.ogg", "truncated"),
+        (samples.m4a_bytes(2)[:-400], "cut.m4a", "truncated"),
     ],
     ids=[
         "truncated-wav",
@@ -149,6 +151,7 @@ def _truncated_flac() -> bytes:
         "png-then-mp3",
         "html",
         "truncated-ogg",
+        "truncated-m4a",
     ],
 )
 def test_it_refuses_files_that_are_not_whole_plain_audio(alice_api, content, filename, says):

@@ -6,6 +6,7 @@ import io
 import wave
 import zlib
 
+import av
 import lameenc  # type: ignore[import-not-found]
 import numpy as np
 import soundfile  # type: ignore[import-untyped]
@@ -53,6 +54,25 @@ def ogg_vorbis_bytes(seconds: float = 1.0, tags: dict | None = None) -> bytes:
 
 def ogg_opus_bytes(seconds: float = 1.0) -> bytes:
     return _soundfile(seconds, "OGG", "OPUS", rate=48_000)
+
+
+def m4a_bytes(seconds: float = 1.0) -> bytes:
+    """AAC in an MP4 (M4A) container, encoded by FFmpeg inside PyAV."""
+    out_buffer = io.BytesIO()
+    container = av.open(out_buffer, mode="w", format="ipod")
+    stream = container.add_stream("aac", rate=RATE, layout="mono")
+    samples = sine(seconds).astype(np.float32).reshape(1, -1)
+    for start in range(0, samples.shape[1], 1024):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples[:, start : start + 1024]), format="fltp", layout="mono"
+        )
+        frame.sample_rate = RATE
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
+    container.close()
+    return out_buffer.getvalue()
 
 
 def mp3_bytes(seconds: float = 1.0) -> bytes:
