@@ -24,6 +24,7 @@ import secrets
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -825,3 +826,18 @@ def upload_share_for_queue(*, track: Track, user: User, room_id) -> None:
     if selectors.track_is_visible(track=track, user=user):
         raise Forbidden("Only its uploader can queue this upload in another room.")
     raise NotFound("No track with that id.")
+
+
+def leftovers_prune(*, older_than: datetime, dry_run: bool = False) -> int:
+    """Files no upload owns, older than `older_than`: bodies a killed process left half-received
+    in MEDIA_ROOT/.incoming/, and stored files whose transaction never committed (a process
+    killed between the rename and the commit). Part of `manage.py prune` and its periodic task."""
+    cutoff = older_than.timestamp()
+    leftovers = [path for path in media_path(INCOMING_DIR).glob("*.part") if path.stat().st_mtime < cutoff]
+    stored = {path.name: path for path in media_path(UPLOADS_DIR).glob("*") if path.is_file()}
+    owned = {Path(name).name for name in Upload.objects.values_list("file", flat=True).iterator()}
+    leftovers += [path for name, path in stored.items() if name not in owned and path.stat().st_mtime < cutoff]
+    if not dry_run:
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+    return len(leftovers)

@@ -21,6 +21,7 @@ from accounts.services import oauth_leftovers_prune
 from core.background import enqueue
 from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from core.realtime import send_on_commit
+from music import uploads
 from music.models import Track
 from music.services import genres_get_or_create, listening_mark_liked
 from music.uploads import upload_share_for_queue
@@ -791,6 +792,7 @@ def prune(*, notification_days: int = 30, email_days: int = 7, dry_run: bool = F
             ),
             "sent_emails": emails_prune(older_than=now - timedelta(days=email_days), dry_run=dry_run),
             "oauth_leftovers": oauth_leftovers_prune(older_than=now - timedelta(days=1), dry_run=dry_run),
+            "upload_leftovers": uploads.leftovers_prune(older_than=now - timedelta(days=1), dry_run=dry_run),
         }
     counts["stale_presence"] = presence.prune_stale(dry_run=dry_run)
     return counts

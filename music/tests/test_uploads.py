@@ -3,6 +3,7 @@ PATCH/DELETE /track/uploads/{id}, who may see an upload, and what rooms do when 
 
 Every sample is a real file made in the test (music/tests/upload_samples.py)."""
 
+import io
 import re
 from pathlib import Path
 
@@ -550,3 +551,36 @@ def test_a_site_moderator_not_a_superuser_may_take_uploads_down(uploaded, django
 
     assert not Upload.objects.exists()
     assert stored_files() == []
+
+
+def test_prune_removes_files_no_upload_owns_once_a_day_old(uploaded, settings):
+    """A killed process can leave a half-received body, or a stored file whose transaction
+    never committed; `manage.py prune` (and its periodic task) removes them a day on."""
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    media = Path(settings.MEDIA_ROOT)
+    owned = stored_files()
+    assert len(owned) == 1  # the fixture's upload
+    (media / ".incoming").mkdir(parents=True, exist_ok=True)
+    part = media / ".incoming" / "abc.part"
+    part.write_bytes(b"half")
+    orphan = media / "uploads" / "orphan.wav"
+    orphan.write_bytes(samples.wav_bytes(0.1))
+    fresh_part = media / ".incoming" / "new.part"
+    fresh_part.write_bytes(b"still arriving")
+    day_old = time.time() - 25 * 3600
+    for path in (part, orphan, *owned):
+        os.utime(path, (day_old, day_old))
+
+    call_command("prune", "--dry-run", stdout=io.StringIO())
+    assert part.exists() and orphan.exists()
+
+    out = io.StringIO()
+    call_command("prune", stdout=out)
+
+    assert "upload leftovers: removed 2" in out.getvalue()
+    assert not part.exists() and not orphan.exists()
+    assert stored_files() == sorted([*owned, fresh_part])

@@ -6,7 +6,8 @@ from rooms import services
 class Command(BaseCommand):
     help = (
         "Removes expired invites, read notifications older than --notification-days, sent e-mails older "
-        "than --email-days, abandoned OAuth state and stale presence. --dry-run only counts."
+        "than --email-days, abandoned OAuth state, stale presence and upload files no upload owns (a day old). "
+        "--dry-run only counts."
     )
 
     def add_arguments(self, parser):
