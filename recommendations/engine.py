@@ -217,10 +217,95 @@ def build_item_model(X, params: ItemModelParams | None = None, *, progress=None)
 
 def plain_cosine_model(X, *, neighbors: int = 100) -> ItemModel:
     """The baseline: binary plays, plain cosine, no shrinkage, no popularity penalty."""
-    params = ItemModelParams(
-        neighbors=neighbors, k1=0.0, user_power=0.0, alpha=0.5, shrink=0.0, pop_penalty=0.0, max_user_items=10**9
+    return build_item_model(X, cosine_params(neighbors, max_user_items=10**9))
+
+
+@dataclass(frozen=True)
+class RP3betaParams:
+    """RP3beta (Paudel et al. 2017): a random walk item -> user -> item, its steps raised to alpha,
+    the landing item's popularity discounted by listeners ** beta. Binary plays."""
+
+    alpha: float = 1.0
+    beta: float = 0.3
+    neighbors: int = 200
+    block_nnz: int = 15_000_000
+
+
+def rp3beta_model(X, params: RP3betaParams | None = None, *, progress=None) -> ItemModel:
+    """Item-to-item RP3beta, stored like `build_item_model`'s neighbours (top-K per row, best first).
+
+    w(i, j) = sum_u P(u | i)^a P(j | u)^a / listeners(j)^b, with P(u | i) = 1 / listeners(i) and
+    P(j | u) = 1 / items(u). Built in row blocks, each cut to its top K, like the item model.
+    """
+    params = params or RP3betaParams()
+    X = _csr(X)
+    n_users, n_items = X.shape
+    B = X.copy()
+    B.data = np.ones_like(B.data)
+    listeners = np.bincount(B.indices, minlength=n_items).astype(np.int64)
+    user_lengths = np.maximum(np.diff(B.indptr), 1).astype(np.float64)
+    P_ui = B.copy()  # users x items: P(j | u)
+    P_ui.data = (1.0 / np.repeat(user_lengths, np.diff(B.indptr)) ** params.alpha).astype(np.float32)
+    Bt = B.T.tocsr()  # items x users: P(u | i)
+    P_iu = Bt.copy()
+    P_iu.data = (
+        1.0 / np.repeat(np.maximum(listeners, 1).astype(np.float64), np.diff(Bt.indptr)) ** params.alpha
+    ).astype(np.float32)
+    discount = 1.0 / np.maximum(listeners, 1).astype(np.float64) ** params.beta
+    cost = Bt.astype(np.float64) @ np.diff(B.indptr).astype(np.float64)
+    blocks = _blocks(cost, params.block_nnz)
+    parts = []
+    for number, (start, end) in enumerate(blocks, start=1):
+        C = (P_iu[start:end] @ P_ui).tocsr()
+        rows = np.repeat(np.arange(start, end), np.diff(C.indptr))
+        data = C.data.astype(np.float64) * discount[C.indices]
+        data[C.indices == rows] = 0.0
+        C = sp.csr_matrix((data, C.indices, C.indptr), shape=C.shape)
+        C.eliminate_zeros()
+        parts.append(topk_per_row(C, params.neighbors))
+        if progress is not None:
+            progress(number, len(blocks))
+    neighbors = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    neighbors = sp.csr_matrix(neighbors, dtype=np.float32)
+    stats = {
+        "users": int(n_users),
+        "items": int(n_items),
+        "interactions": int(X.nnz),
+        "blocks": len(blocks),
+        "neighbors": int(neighbors.nnz),
+    }
+    return ItemModel(neighbors=neighbors, listeners=listeners, stats=stats)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One item model the precompute may serve: a name, its kind and its parameters.
+
+    Every kind yields the same thing (an `ItemModel`: top-K neighbours per item), which is what
+    TrackNeighbors stores and serving blends with the artist, genre and popularity parts.
+    """
+
+    name: str
+    kind: str  # "item" (build_item_model) or "rp3beta"
+    params: ItemModelParams | RP3betaParams
+
+    def build(self, X, *, progress=None) -> ItemModel:
+        if isinstance(self.params, RP3betaParams):
+            return rp3beta_model(X, self.params, progress=progress)
+        return build_item_model(X, self.params, progress=progress)
+
+
+def cosine_params(neighbors: int, *, max_user_items: int = ItemModelParams.max_user_items) -> ItemModelParams:
+    """Binary plays, plain cosine: the textbook item-to-item model, as `build_item_model` params."""
+    return ItemModelParams(
+        neighbors=neighbors,
+        k1=0.0,
+        user_power=0.0,
+        alpha=0.5,
+        shrink=0.0,
+        pop_penalty=0.0,
+        max_user_items=max_user_items,
     )
-    return build_item_model(X, params)
 
 
 # --- Users like each other ----------------------------------------------------------------------

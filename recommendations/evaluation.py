@@ -4,8 +4,12 @@ many held-out tracks each system puts in its top k.
 The interactions come from the many-user CSV of `import_listening_history`. TuneWave's
 system is trained with `engine.build_item_model` and scored with `engine.seed_weights` and
 `engine.score_items`, the functions the hourly precompute and the endpoints use; only the
-source of the rows differs. Two baselines are computed in the same run on the same split:
-popularity (most listeners first) and plain item-to-item cosine.
+source of the rows differs. Baselines are computed in the same run on the same split:
+popularity (most listeners first), plain item-to-item cosine, RP3beta, EASE (closed form, on
+catalogues of at most `EASE_MAX_ITEMS` items) and ALS (the `implicit` library).
+
+`tune` is the precompute's self-tuning: it holds out each listener's most recent items, scores
+each candidate item model and a few blends with the same metrics, and says which won.
 
 Metrics, averaged over test users: Recall@k = hits / min(k, held-out), NDCG@k with binary
 relevance (ideal DCG over min(k, held-out) hits), and catalog coverage = distinct tracks
@@ -17,13 +21,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
+from implicit.cpu.als import AlternatingLeastSquares  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 
 from music.importers import CsvHistoryReader, HistoryRow
 from recommendations import engine
+
+# EASE inverts a dense items x items matrix: 20,000 items take 3.2 GB and minutes; beyond, it is skipped.
+EASE_MAX_ITEMS = 20_000
+# Threads for ALS (implicit's own pool; BLAS stays at one): the machine is shared with requests.
+ALS_THREADS = 2
 
 
 @dataclass
@@ -128,10 +139,60 @@ def split(
     the others train with all their items.
     """
     X = data.plays
+    return _hold_out(
+        X,
+        data.age_days,
+        np.zeros(X.nnz),
+        seed=seed,
+        fraction=fraction,
+        min_items=min_items,
+        max_test_users=max_test_users,
+    )
+
+
+def split_recent(
+    plays: sp.csr_matrix,
+    age_days: sp.csr_matrix,
+    *,
+    seed: int = 0,
+    fraction: float = 0.2,
+    min_items: int = 5,
+    max_test_users: int = 0,
+) -> Split:
+    """Holds out each user's most recent `fraction` of items (smallest age first), as `split` does.
+
+    Ties are broken at random, so where a user's items all have the same age (an import that
+    carried no times) the split is a random one. `age_days` has the sparsity of `plays`.
+    """
+    plays, age_days = sp.csr_matrix(plays), sp.csr_matrix(age_days)
+    plays.sort_indices()
+    age_days.sort_indices()
+    return _hold_out(
+        plays,
+        age_days,
+        np.asarray(age_days.data, dtype=np.float64),
+        seed=seed,
+        fraction=fraction,
+        min_items=min_items,
+        max_test_users=max_test_users,
+    )
+
+
+def _hold_out(
+    X: sp.csr_matrix,
+    age: sp.csr_matrix,
+    first: np.ndarray,
+    *,
+    seed: int,
+    fraction: float,
+    min_items: int,
+    max_test_users: int,
+) -> Split:
+    """Holds out, per user, the entries that come first by `first` (ties at random)."""
     rng = np.random.default_rng(seed)
     lengths = np.diff(X.indptr)
     rows = np.repeat(np.arange(X.shape[0]), lengths)
-    order = np.lexsort((rng.random(X.nnz), rows))
+    order = np.lexsort((rng.random(X.nnz), first, rows))
     rank = np.empty(X.nnz, dtype=np.int64)
     rank[order] = np.arange(X.nnz) - np.repeat(X.indptr[:-1], lengths)
     held = np.where(lengths >= min_items, np.maximum(1, np.round(lengths * fraction)), 0).astype(np.int64)
@@ -145,7 +206,6 @@ def split(
     def part(M, mask):
         return sp.csr_matrix((M.data[mask], (rows[mask], M.indices[mask])), shape=M.shape)
 
-    age = data.age_days
     test = part(X, is_test)
     test.data[:] = 1.0
     return Split(
@@ -245,12 +305,18 @@ def tunewave_system(
     k: int,
     *,
     model_params: engine.ItemModelParams | None = None,
+    candidate: engine.Candidate | None = None,
     blend_params: engine.BlendParams | None = None,
     seed_params: engine.SeedParams | None = None,
     name: str = "TuneWave",
 ) -> Result:
+    """TuneWave as served: an item model (`candidate`, else build_item_model with `model_params`)
+    blended with genre, artist and popularity parts, from production-weighted seeds."""
     started = time.perf_counter()
-    model = engine.build_item_model(data_split.train, model_params)
+    if candidate is not None:
+        model = candidate.build(data_split.train)
+    else:
+        model = engine.build_item_model(data_split.train, model_params)
     popularity = engine.popularity_score(model.listeners)
     seeds = seeds_from_split(data_split, seed_params)
 
@@ -265,12 +331,282 @@ def tunewave_system(
     return result
 
 
+def _binary(M: sp.csr_matrix) -> sp.csr_matrix:
+    B = sp.csr_matrix(M, dtype=np.float32, copy=True)
+    B.data[:] = 1.0
+    return B
+
+
+def rp3beta_system(data_split: Split, k: int, params: engine.RP3betaParams | None = None) -> Result:
+    started = time.perf_counter()
+    params = params or engine.RP3betaParams()
+    model = engine.rp3beta_model(data_split.train, params)
+    binary = _binary(data_split.train)
+    return evaluate_system(
+        "RP3beta", lambda users: (binary[users] @ model.neighbors).toarray(), data_split, k=k, started=started
+    )
+
+
+def ease_system(data_split: Split, k: int, *, l2: float = 500.0, max_items: int = EASE_MAX_ITEMS) -> Result | None:
+    """EASE (Steck 2019): B = I - P / diag(P), P = (X'X + l2 I)^-1, binary X. None past `max_items`."""
+    n_items = data_split.train.shape[1]
+    if n_items > max_items:
+        return None
+    started = time.perf_counter()
+    binary = _binary(data_split.train)
+    gram = (binary.T @ binary).toarray().astype(np.float64)
+    gram[np.diag_indices(n_items)] += l2
+    inverse = np.linalg.inv(gram)
+    del gram
+    weights = (inverse / -np.diag(inverse)).astype(np.float32)
+    weights[np.diag_indices(n_items)] = 0.0
+    del inverse
+    return evaluate_system("EASE", lambda users: np.asarray(binary[users] @ weights), data_split, k=k, started=started)
+
+
+def als_system(
+    data_split: Split,
+    k: int,
+    *,
+    factors: int = 64,
+    alpha: float = 10.0,
+    regularization: float = 0.01,
+    iterations: int = 15,
+    binary: bool = True,
+    seed: int = 0,
+) -> Result:
+    """Implicit-feedback ALS (Hu, Koren, Volinsky 2008) from `implicit`, on CPU.
+
+    Confidence 1 + alpha * r, with r = 1 for every play (binary) or log(1 + plays).
+    """
+    started = time.perf_counter()
+    confidence = sp.csr_matrix(data_split.train, dtype=np.float32, copy=True)
+    confidence.data = np.ones_like(confidence.data) if binary else np.log1p(confidence.data)
+    # `implicit` multiplies by alpha itself; its own threads do the work, so BLAS gets one
+    # (it checks that when the model is made).
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = AlternatingLeastSquares(
+            factors=factors,
+            regularization=regularization,
+            alpha=alpha,
+            iterations=iterations,
+            random_state=seed,
+            num_threads=ALS_THREADS,
+        )
+        model.fit(confidence, show_progress=False)
+    users_f = np.asarray(model.user_factors)
+    items_f = np.asarray(model.item_factors)
+    return evaluate_system("ALS", lambda users: users_f[users] @ items_f.T, data_split, k=k, started=started)
+
+
+# --- Self-tuning ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TuningSettings:
+    """Bounds of the precompute's self-tuning."""
+
+    k: int = 10
+    # Share of each listener's items held out (their most recent ones).
+    fraction: float = 0.2
+    # Listeners with fewer items are neither held out nor tested.
+    min_items: int = 5
+    # Fewer such listeners than this: no tuning, today's defaults.
+    min_listeners: int = 50
+    # Held-out listeners scored per candidate (a random sample beyond).
+    max_test_users: int = 2000
+    # Wall-clock budget: candidates not started by then are skipped (the best so far is kept).
+    seconds: float = 60.0
+    seed: int = 0
+
+
+@dataclass
+class Tuned:
+    """What `tune` chose, and the record of how (JSON-ready, for ModelBuild.figures["tuning"])."""
+
+    candidate: engine.Candidate
+    blend: engine.BlendParams
+    record: dict
+
+
+def tuning_candidates() -> list[engine.Candidate]:
+    """Today's item model first (the fallback), then the textbook ones."""
+    candidates = [engine.Candidate("tunewave", "item", engine.ItemModelParams())]
+    candidates += [engine.Candidate(f"cosine k={n}", "item", engine.cosine_params(n)) for n in (100, 200)]
+    candidates += [
+        engine.Candidate(f"rp3beta a={a} b={b}", "rp3beta", engine.RP3betaParams(alpha=a, beta=b, neighbors=200))
+        for a in (1.0, 0.5)
+        for b in (0.3, 0.2, 0.5)
+    ]
+    return candidates
+
+
+def tuning_blends(base: engine.BlendParams) -> list[tuple[str, engine.BlendParams]]:
+    """Blends tried on the best item model: as served today, co-listening alone, and two mixes."""
+    return [
+        ("default", base),
+        ("cf only", replace(base, genre=0.0, artist=0.0, popularity=0.0)),
+        ("light content", replace(base, genre=0.02, artist=0.1, popularity=0.0)),
+        ("heavy content", replace(base, genre=0.1, artist=0.5)),
+    ]
+
+
+def _params_record(params) -> dict:
+    return {key: value for key, value in asdict(params).items() if key != "block_nnz"}
+
+
+def tune(
+    plays: sp.csr_matrix,
+    age_days: sp.csr_matrix,
+    catalog: engine.Catalog | None,
+    *,
+    candidates: list[engine.Candidate] | None = None,
+    base_blend: engine.BlendParams | None = None,
+    blends: list[tuple[str, engine.BlendParams]] | None = None,
+    seed_params: engine.SeedParams | None = None,
+    settings: TuningSettings | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    progress: Callable[[float], None] | None = None,
+) -> Tuned:
+    """Picks the item model and blend that rank each listener's most recent items best.
+
+    Each candidate is fitted on the rest of the data and scored with the default blend; then
+    the other blends are tried on the winner. The best NDCG@k wins (the first candidate, today's
+    model, on ties and when nothing could be tried). Past `settings.seconds` nothing new starts.
+    """
+    settings = settings or TuningSettings()
+    candidates = candidates if candidates is not None else tuning_candidates()
+    base_blend = base_blend or engine.BlendParams()
+    # The first blend scores every candidate; the others are tried on the winner.
+    blends = blends if blends is not None else tuning_blends(base_blend)
+    started = clock()
+    plays = sp.csr_matrix(plays)
+    lengths = np.diff(plays.indptr)
+    eligible = int((lengths >= settings.min_items).sum())
+    record: dict = {
+        "k": settings.k,
+        "budget_seconds": settings.seconds,
+        "data": {"users": int(plays.shape[0]), "items": int(plays.shape[1]), "interactions": int(plays.nnz)},
+        "candidates": [],
+        "skipped": [],
+    }
+    default = Tuned(candidates[0], base_blend, record)
+    chosen_row = {"name": candidates[0].name, "blend": "default"}
+    if eligible < settings.min_listeners:
+        record["status"] = "skipped"
+        record["reason"] = (
+            f"{eligible} listeners with {settings.min_items} or more items; tuning needs {settings.min_listeners}"
+        )
+        record["chosen"] = chosen_row | {"params": _params_record(candidates[0].params)}
+        return default
+    data_split = split_recent(
+        plays,
+        age_days,
+        seed=settings.seed,
+        fraction=settings.fraction,
+        min_items=settings.min_items,
+        max_test_users=settings.max_test_users,
+    )
+    record["data"]["held_out_users"] = int(data_split.test_users.size)
+    record["data"]["held_out_items"] = int(data_split.test.nnz)
+    seeds = seeds_from_split(data_split, seed_params)
+    steps = len(candidates) + len(blends) - 1
+    done = 0
+
+    def run(candidate: engine.Candidate, model: engine.ItemModel, blend_name: str, blend_params, fit_seconds: float):
+        popularity = engine.popularity_score(model.listeners)
+        t0 = time.perf_counter()
+
+        def score(users):
+            scores, _ = engine.score_items(
+                seeds[users], model.neighbors, popularity, catalog, blend_params=blend_params
+            )
+            return scores
+
+        result = evaluate_system(candidate.name, score, data_split, k=settings.k, started=t0)
+        row = {
+            "name": candidate.name,
+            "kind": candidate.kind,
+            "params": _params_record(candidate.params),
+            "blend": blend_name,
+            "ndcg": round(result.ndcg, 5),
+            "recall": round(result.recall, 5),
+            "coverage": round(result.coverage, 4),
+            "seconds": round(fit_seconds + result.seconds, 2),
+        }
+        record["candidates"].append(row)
+        return row
+
+    best_ndcg, winner, winner_model = -1.0, candidates[0], None
+    chosen_blend, chosen_params = blends[0]
+    for index, candidate in enumerate(candidates):
+        # The first candidate (today's model) always runs, so there is a measured fallback.
+        if index and clock() - started > settings.seconds:
+            record["skipped"].append(candidate.name)
+            continue
+        t0 = time.perf_counter()
+        model = candidate.build(data_split.train)
+        row = run(candidate, model, blends[0][0], blends[0][1], time.perf_counter() - t0)
+        if row["ndcg"] > best_ndcg:
+            best_ndcg, winner, winner_model = row["ndcg"], candidate, model
+        done += 1
+        if progress is not None:
+            progress(done / steps)
+    for blend_name, blend_params in blends[1:]:
+        if winner_model is None or clock() - started > settings.seconds:
+            record["skipped"].append(f"{winner.name} / {blend_name}")
+            continue
+        row = run(winner, winner_model, blend_name, blend_params, 0.0)
+        if row["ndcg"] > best_ndcg:
+            best_ndcg, chosen_blend, chosen_params = row["ndcg"], blend_name, blend_params
+        done += 1
+        if progress is not None:
+            progress(done / steps)
+    record["status"] = "tuned"
+    record["seconds"] = round(clock() - started, 2)
+    record["chosen"] = {
+        "name": winner.name,
+        "kind": winner.kind,
+        "params": _params_record(winner.params),
+        "blend": chosen_blend,
+        "blend_params": asdict(chosen_params),
+    }
+    return Tuned(winner, chosen_params, record)
+
+
+def format_tuning(record: dict) -> str:
+    """The tuning record as a plain-text table (the admin and evaluate_recommendations show it)."""
+    if not record:
+        return "No tuning recorded."
+    data = record.get("data", {})
+    lines = [
+        f"{data.get('users', 0):,} users, {data.get('items', 0):,} items, {data.get('interactions', 0):,} pairs"
+        + (f", {data['held_out_users']:,} held-out users" if "held_out_users" in data else "")
+    ]
+    if record.get("status") == "skipped":
+        lines.append(f"Tuning skipped: {record.get('reason', '')}; kept {record.get('chosen', {}).get('name', '?')}.")
+        return "\n".join(lines)
+    k = record.get("k", 10)
+    lines.append(f"{'candidate':<24} {'blend':<14} {f'NDCG@{k}':>8} {f'Recall@{k}':>9} {'coverage':>8} {'seconds':>7}")
+    chosen = record.get("chosen", {})
+    for row in record.get("candidates", []):
+        mark = " <- chosen" if (row["name"], row["blend"]) == (chosen.get("name"), chosen.get("blend")) else ""
+        lines.append(
+            f"{row['name']:<24} {row['blend']:<14} {row['ndcg']:>8.4f} {row['recall']:>9.4f} "
+            f"{row['coverage']:>8.3f} {row['seconds']:>7.1f}{mark}"
+        )
+    if record.get("skipped"):
+        lines.append(f"Not tried (past the {record.get('budget_seconds')} s budget): {', '.join(record['skipped'])}")
+    lines.append(f"Chosen: {chosen.get('name')} with the {chosen.get('blend')} blend.")
+    return "\n".join(lines)
+
+
 def format_table(results: list[Result], k: int, baseline: str = "popularity") -> str:
     base = next((r for r in results if r.name == baseline), None)
-    lines = [f"{'system':<14} {f'Recall@{k}':>10} {f'NDCG@{k}':>9} {'coverage':>9} {'vs pop':>7} {'seconds':>8}"]
+    lines = [f"{'system':<16} {f'Recall@{k}':>10} {f'NDCG@{k}':>9} {'coverage':>9} {'vs pop':>7} {'seconds':>8}"]
     for r in results:
         ratio = r.ndcg / base.ndcg if base and base.ndcg > 0 else math.nan
         lines.append(
-            f"{r.name:<14} {r.recall:>10.4f} {r.ndcg:>9.4f} {r.coverage:>9.3f} {ratio:>6.2f}x {r.seconds:>8.1f}"
+            f"{r.name:<16} {r.recall:>10.4f} {r.ndcg:>9.4f} {r.coverage:>9.3f} {ratio:>6.2f}x {r.seconds:>8.1f}"
         )
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,7 +27,7 @@ from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
 from music.models import ListeningEvent, Track, TrackArtist
-from recommendations import engine, profiles
+from recommendations import engine, evaluation, profiles
 from recommendations.models import (
     ModelBuild,
     RoomTaste,
@@ -44,6 +44,12 @@ logger = logging.getLogger(__name__)
 
 # Learned settings; bench/tune_recommendations.py shows how they were chosen.
 ITEM_MODEL = engine.ItemModelParams()
+# Self-tuning (see _tune): which item model serves is chosen on each run from this deployment's
+# own listening, within these bounds (60 s, 2,000 held-out listeners); ITEM_MODEL is the fallback.
+TUNING = evaluation.TuningSettings()
+# The blend serving applies (selectors.BLEND): the tuning scores item models with it. Tuned blends
+# are measured by evaluate_recommendations only, until serving reads a blend from the build.
+SERVED_BLEND = engine.BlendParams()
 USER_FACTORS = 48
 USER_NEIGHBORS = 30
 # Per list: the overall popular list and one per genre.
@@ -82,8 +88,10 @@ def _rows(queryset, chunk: int = 100_000):
             yield batch
 
 
-def load_plays(progress: Progress = _quiet) -> tuple[sp.csr_matrix, list, np.ndarray]:
-    """(users x tracks summed plays, user ids, track pks) from every listening event.
+def load_plays(progress: Progress = _quiet) -> tuple[sp.csr_matrix, list, np.ndarray, sp.csr_matrix]:
+    """(users x tracks summed plays, user ids, track pks, ages) from every listening event.
+
+    Ages have the sparsity of the plays: days from a pair's last listen to the newest listen.
 
     Events are streamed as they are and summed here (a sparse matrix adds up duplicates):
     that spares the database a sort of the whole table. User ids come as text, which makes
@@ -91,26 +99,45 @@ def load_plays(progress: Progress = _quiet) -> tuple[sp.csr_matrix, list, np.nda
     """
     total = ListeningEvent.objects.count() or 1
     events = ListeningEvent.objects.order_by().values_list(
-        Cast("user", output_field=CharField()), "track_id", "play_count"
+        Cast("user", output_field=CharField()), "track_id", "play_count", "listened_at"
     )
     user_index: dict[str, int] = {}
-    u_parts, t_parts, p_parts = [], [], []
+    u_parts, t_parts, p_parts, s_parts = [], [], [], []
     seen = 0
     for batch in _rows(events):
-        user_col, track_col, plays_col = zip(*batch, strict=True)
+        user_col, track_col, plays_col, when_col = zip(*batch, strict=True)
         u_parts.append(np.fromiter((user_index.setdefault(u, len(user_index)) for u in user_col), np.int64, len(batch)))
         t_parts.append(np.asarray(track_col, dtype=np.int64))
         p_parts.append(np.asarray(plays_col, dtype=np.float32))
+        s_parts.append(np.fromiter((_epoch(when) for when in when_col), np.float64, len(batch)))
         seen += len(batch)
         progress("reading listens", min(1.0, seen / total))
     users = list(user_index)
     if not u_parts:
         # scipy-stubs give an empty (rows, cols) matrix only float64; scipy takes any dtype.
-        return sp.csr_matrix((0, 0), dtype=np.float32), [], np.zeros(0, dtype=np.int64)  # type: ignore[arg-type]
+        empty = sp.csr_matrix((0, 0), dtype=np.float32)  # type: ignore[arg-type]
+        return empty, [], np.zeros(0, dtype=np.int64), empty
     track_pks, t_index = np.unique(np.concatenate(t_parts), return_inverse=True)
-    X = sp.csr_matrix((np.concatenate(p_parts), (np.concatenate(u_parts), t_index)), shape=(len(users), track_pks.size))
+    u = np.concatenate(u_parts)
+    shape = (len(users), track_pks.size)
+    X = sp.csr_matrix((np.concatenate(p_parts), (u, t_index)), shape=shape)
     X.sum_duplicates()
-    return X, users, track_pks
+    X.sort_indices()
+    # Each pair's newest listen: sort by pair then time, keep each pair's last row.
+    stamp = np.concatenate(s_parts)
+    order = np.lexsort((stamp, t_index, u))
+    pair = u[order] * shape[1] + t_index[order]
+    last = order[np.r_[pair[1:] != pair[:-1], True]]
+    # + a microsecond keeps the newest pair's age an explicit entry, so both matrices match.
+    age_data = (stamp.max() - stamp[last]) / 86400.0 + 1e-6
+    age = sp.csr_matrix((age_data, (u[last], t_index[last])), shape=shape)
+    age.sort_indices()
+    return X, users, track_pks, age
+
+
+def _epoch(value) -> float:
+    # SQLite may hand back text for a datetime in a raw query; PostgreSQL gives aware datetimes.
+    return value.timestamp() if hasattr(value, "timestamp") else datetime.fromisoformat(str(value)).timestamp()
 
 
 def _uuid(value):
@@ -240,18 +267,18 @@ def _recompute(build: ModelBuild, started: float, timings: dict, progress: Progr
         timings[name] = round(now - mark, 2)
         mark = now
 
-    X, users, track_pks = load_plays(progress)
+    X, users, track_pks, age = load_plays(progress)
     step("read")
-    model = engine.build_item_model(
-        X, ITEM_MODEL, progress=lambda done, total: progress("item neighbours", done / total)
-    )
+    genre_pairs, artist_pairs = _track_genre_pairs(), _track_artist_pairs()
+    tuned = _tune(X, age, track_pks, genre_pairs, artist_pairs, progress)
+    step("tuning")
+    model = tuned.candidate.build(X, progress=lambda done, total: progress("item neighbours", done / total))
     step("item_model")
     factors = engine.user_factors(X, factors=USER_FACTORS)
     similar = engine.user_neighbors(
         factors, k=USER_NEIGHBORS, progress=lambda done, total: progress("user neighbours", done / total)
     )
     step("user_model")
-    genre_pairs, artist_pairs = _track_genre_pairs(), _track_artist_pairs()
     all_tracks = np.asarray(Track.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
     features = profiles.CatalogFeatures.from_pairs(all_tracks, genre_pairs, artist_pairs)
     lists = _track_lists(model, track_pks, genre_pairs)
@@ -277,7 +304,12 @@ def _recompute(build: ModelBuild, started: float, timings: dict, progress: Progr
         build.figures = {
             "timings": timings,
             "peak_rss_mb": round(_peak_rss_mb(), 1),
-            "item_model": asdict(ITEM_MODEL),
+            "item_model": {
+                "name": tuned.candidate.name,
+                "kind": tuned.candidate.kind,
+                **asdict(tuned.candidate.params),
+            },
+            "tuning": tuned.record,
             "model": model.stats,
             "user_neighbors": int(similar.nnz),
             "room_tastes": len(tastes[1]),
@@ -285,6 +317,36 @@ def _recompute(build: ModelBuild, started: float, timings: dict, progress: Progr
         build.save()
         transaction.on_commit(profiles.model_changed)
     return build
+
+
+def _tune(X, age, track_pks, genre_pairs, artist_pairs, progress: Progress) -> evaluation.Tuned:
+    """Chooses the item model to serve: each candidate fitted without every listener's most
+    recent items, scored on them with the served blend; today's ITEM_MODEL when data is short."""
+    candidates = evaluation.tuning_candidates()
+    candidates[0] = engine.Candidate(candidates[0].name, candidates[0].kind, ITEM_MODEL)
+    catalog = engine.Catalog(
+        genres=_feature_matrix(track_pks, *genre_pairs), artists=_feature_matrix(track_pks, *artist_pairs)
+    )
+    return evaluation.tune(
+        X,
+        age,
+        catalog,
+        candidates=candidates,
+        blends=[("default", SERVED_BLEND)],
+        seed_params=profiles.SEED_PARAMS,
+        settings=TUNING,
+        progress=functools.partial(progress, "tuning"),
+    )
+
+
+def _feature_matrix(track_pks: np.ndarray, pair_t: np.ndarray, pair_f: np.ndarray) -> sp.csr_matrix:
+    """Tracks (in track_pks order) x features (renumbered), binary, from (track, feature) pairs."""
+    position = np.minimum(np.searchsorted(track_pks, pair_t), max(track_pks.size - 1, 0))
+    heard = (track_pks[position] == pair_t) if track_pks.size else np.zeros(pair_t.size, dtype=bool)
+    features, column = np.unique(pair_f[heard], return_inverse=True)
+    return sp.csr_matrix(
+        (np.ones(column.size, np.float32), (position[heard], column)), shape=(track_pks.size, max(features.size, 1))
+    )
 
 
 def _track_lists(model: engine.ItemModel, track_pks: np.ndarray, genre_pairs) -> tuple[list[str], list[tuple]]:

@@ -5,18 +5,29 @@ from django.core.management.base import BaseCommand, CommandError
 
 from music.importers import FileFormatError
 from recommendations import evaluation, profiles, selectors, services
+from recommendations.models import ModelBuild
 
 
 class Command(BaseCommand):
     help = (
         "Offline evaluation on a listening-history CSV (the format of import_listening_history): holds out "
         "a random 20% of the tracks of each user with at least 5, trains on the rest with the production "
-        "model builder, and prints Recall@k, NDCG@k and catalog coverage for TuneWave, a popularity "
-        "baseline and a plain item-to-item cosine baseline."
+        "model builder, and prints Recall@k, NDCG@k and catalog coverage for TuneWave (today's defaults, and "
+        "as the precompute's self-tuning picks it on the training part alone) beside popularity, item cosine, "
+        "RP3beta, EASE and ALS. With --last-build, prints what the last precompute's tuning measured."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--interactions", required=True, metavar="FILE", help="The CSV file.")
+        parser.add_argument("--interactions", metavar="FILE", help="The CSV file.")
+        parser.add_argument(
+            "--last-build", action="store_true", help="Print the last finished precompute's tuning record."
+        )
+        parser.add_argument(
+            "--ease-max-items",
+            type=int,
+            default=evaluation.EASE_MAX_ITEMS,
+            help=f"Skip EASE above this many items (default {evaluation.EASE_MAX_ITEMS:,}).",
+        )
         parser.add_argument("--k", type=int, default=10, help="List length (default 10).")
         parser.add_argument("--seed", type=int, default=0, help="Random seed of the split (default 0).")
         parser.add_argument("--holdout", type=float, default=0.2, help="Share of each user's tracks held out.")
@@ -29,6 +40,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["last_build"]:
+            self._print_last_build()
+            if not options["interactions"]:
+                return
+        if not options["interactions"]:
+            raise CommandError("Give --interactions FILE (or --last-build).")
         path = Path(options["interactions"])
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
@@ -67,9 +84,36 @@ class Command(BaseCommand):
         if not split.test_users.size:
             raise CommandError(f"No user has {options['min_items']} or more tracks to hold some out.")
         results = []
+        tuned: list[evaluation.Tuned] = []
+
+        def tuned_system():
+            # Tuned on the training part only (its own most-recent hold-out): the test part stays unseen.
+            tuned.append(
+                evaluation.tune(
+                    split.train,
+                    split.train_age,
+                    data.catalog,
+                    base_blend=selectors.BLEND,
+                    seed_params=profiles.SEED_PARAMS,
+                    settings=services.TUNING,
+                )
+            )
+            return evaluation.tunewave_system(
+                data,
+                split,
+                k,
+                candidate=tuned[0].candidate,
+                blend_params=tuned[0].blend,
+                seed_params=profiles.SEED_PARAMS,
+                name="TuneWave tuned",
+            )
+
         for name, run in (
             ("popularity", lambda: evaluation.popularity_system(split, k)),
             ("item cosine", lambda: evaluation.cosine_system(split, k)),
+            ("RP3beta", lambda: evaluation.rp3beta_system(split, k)),
+            ("EASE", lambda: evaluation.ease_system(split, k, max_items=options["ease_max_items"])),
+            ("ALS", lambda: evaluation.als_system(split, k, seed=options["seed"])),
             (
                 "TuneWave",
                 lambda: evaluation.tunewave_system(
@@ -81,8 +125,25 @@ class Command(BaseCommand):
                     seed_params=profiles.SEED_PARAMS,
                 ),
             ),
+            ("TuneWave tuned", tuned_system),
         ):
             self.stdout.write(f"[{time.monotonic() - started:6.1f}s] training and scoring {name}...")
-            results.append(run())
+            result = run()
+            if result is None:
+                self.stdout.write(f"{name} skipped: {items:,} items is more than --ease-max-items.")
+                continue
+            results.append(result)
         self.stdout.write("")
         self.stdout.write(evaluation.format_table(results, k))
+        if tuned:
+            self.stdout.write("")
+            self.stdout.write("Self-tuning on the training part (its most recent items held out):")
+            self.stdout.write(evaluation.format_tuning(tuned[0].record))
+
+    def _print_last_build(self) -> None:
+        build = ModelBuild.objects.filter(status=ModelBuild.Status.DONE).order_by("-started_at", "-pk").first()
+        if build is None:
+            self.stdout.write("No finished precompute yet.")
+            return
+        self.stdout.write(f"Tuning of the {build}:")
+        self.stdout.write(evaluation.format_tuning(build.figures.get("tuning", {})))
