@@ -34,8 +34,9 @@ def test_it_prints_the_three_systems(tmp_path):
     text = out.getvalue()
     assert "60 users, " in text
     assert "testing 60 users" in text
-    for system in ("popularity", "item cosine", "TuneWave"):
+    for system in ("popularity", "item cosine", "RP3beta", "EASE", "ALS", "TuneWave", "TuneWave tuned"):
         assert system in text
+    assert "Self-tuning on the training part" in text and "Chosen: " in text
     assert "Recall@5" in text and "NDCG@5" in text and "coverage" in text
     lines = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith(("popularity", "TuneWave"))}
     # Clustered tastes: the learned model beats "most popular" by far.
@@ -62,3 +63,11 @@ def test_it_refuses_a_missing_file_or_a_bad_header(tmp_path):
     bad.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(CommandError, match="first line"):
         call_command("evaluate_recommendations", "--interactions", str(bad), stdout=StringIO())
+
+
+def test_it_skips_ease_on_a_catalogue_past_its_limit(tmp_path):
+    path = tmp_path / "plays.csv"
+    write_interactions(path)
+    out = StringIO()
+    call_command("evaluate_recommendations", "--interactions", str(path), "--ease-max-items", "10", stdout=out)
+    assert "EASE skipped: 95 items is more than --ease-max-items." in out.getvalue()
