@@ -1,15 +1,20 @@
 """Tries recommender settings on a synthetic CSV with the protocol of evaluate_recommendations.
 
     .venv/bin/python bench/tune_recommendations.py [--csv FILE] [--k 10] [--seed 0] [--grid NAME]
+        [--baselines] [--self-tune]
 
 The CSV defaults to the one bench/make_interactions.py writes with its defaults. The file is
 parsed once and kept as a pickle beside it. Each line printed is one setting: the item model
 and blend parameters that differ from the defaults, then Recall@k, NDCG@k and coverage.
+`--baselines` adds popularity, cosine, RP3beta, EASE and ALS; `--self-tune` runs the
+precompute's self-tuning (`evaluation.tune`, its settings from services.TUNING) on the training
+part, prints its table, its seconds and peak memory, and scores the chosen model on the test part.
 """
 
 import argparse
 import os
 import pickle
+import resource
 import sys
 import time
 from dataclasses import replace
@@ -23,7 +28,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from recommendations import engine, evaluation  # noqa: E402
+from recommendations import engine, evaluation, services  # noqa: E402
 
 GRIDS = {
     "model": [
@@ -78,6 +83,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", choices=sorted(GRIDS), action="append")
     parser.add_argument("--baselines", action="store_true")
+    parser.add_argument("--self-tune", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     data = load(args.csv)
@@ -87,8 +93,26 @@ def main() -> None:
         f"{data_split.test_users.size:,} test users (loaded in {time.perf_counter() - started:.1f}s)"
     )
     if args.baselines:
-        results = [evaluation.popularity_system(data_split, args.k), evaluation.cosine_system(data_split, args.k)]
-        print(evaluation.format_table(results, args.k))
+        results = [
+            evaluation.popularity_system(data_split, args.k),
+            evaluation.cosine_system(data_split, args.k),
+            evaluation.rp3beta_system(data_split, args.k),
+            evaluation.ease_system(data_split, args.k),
+            evaluation.als_system(data_split, args.k),
+            evaluation.tunewave_system(data, data_split, args.k),
+        ]
+        print(evaluation.format_table([r for r in results if r is not None], args.k), flush=True)
+    if args.self_tune:
+        tune_started = time.perf_counter()
+        tuned = evaluation.tune(data_split.train, data_split.train_age, data.catalog, settings=services.TUNING)
+        seconds = time.perf_counter() - tune_started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(evaluation.format_tuning(tuned.record))
+        print(f"self-tuning took {seconds:.1f}s; peak RSS of this process {peak:.0f} MB")
+        r = evaluation.tunewave_system(
+            data, data_split, args.k, candidate=tuned.candidate, blend_params=tuned.blend, name="TuneWave tuned"
+        )
+        print(evaluation.format_table([r], args.k), flush=True)
     for grid in args.grid or []:
         for change in GRIDS[grid]:
             model, blend, seed = engine.ItemModelParams(), engine.BlendParams(), engine.SeedParams()
