@@ -334,6 +334,19 @@ export async function audioState(page: Page) {
   });
 }
 
+/** How far apart two listeners' playing audio is, in seconds: each page reports its clock
+ * with the position, so the time between the two evaluations does not count. */
+export async function syncGap(a: Page, b: Page): Promise<number> {
+  const sample = (page: Page) =>
+    page.evaluate(() => {
+      const audio = Array.from(document.querySelectorAll("audio")).find((el) => !el.paused);
+      return audio ? { time: audio.currentTime, at: performance.timeOrigin + performance.now() } : null;
+    });
+  const [x, y] = await Promise.all([sample(a), sample(b)]);
+  if (!x || !y) return Infinity;
+  return Math.abs(x.time + (y.at - x.at) / 1000 - y.time);
+}
+
 /** Waits until the room page's socket is live (the "live" marker the page shows). */
 export async function waitForLive(page: Page) {
   await expect(page.getByText("live", { exact: true })).toBeVisible({ timeout: 15_000 });

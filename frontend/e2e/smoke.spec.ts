@@ -3,7 +3,7 @@
  * one creates a room and queues a favourite, both hear the same moment, they chat, the guest
  * sends a friend request that lights the owner's bell. Run in both modes (@smoke).
  */
-import { audioState, expect, messageItem, PHONE, sendChat, test, uid, waitForLive, type App } from "./fixtures";
+import { audioState, expect, messageItem, PHONE, sendChat, syncGap, test, uid, waitForLive, type App } from "./fixtures";
 
 async function signInWithDevLogin(app: App, email: string, displayName: string, viewport = { width: 1366, height: 900 }, mobile = false) {
   const page = await app.page(null, { viewport, mobile });
@@ -14,19 +14,6 @@ async function signInWithDevLogin(app: App, email: string, displayName: string, 
   await expect(page).toHaveURL(/\/app\/rooms$/);
   await expect(page.getByRole("heading", { name: "Rooms", exact: true })).toBeVisible();
   return page;
-}
-
-/** Both listeners' positions at the same instant (each page reports its clock with the
- * position, so the time between the two evaluations does not count). */
-async function syncGap(a: import("@playwright/test").Page, b: import("@playwright/test").Page) {
-  const sample = (page: import("@playwright/test").Page) =>
-    page.evaluate(() => {
-      const audio = Array.from(document.querySelectorAll("audio")).find((el) => !el.paused);
-      return audio ? { time: audio.currentTime, at: performance.timeOrigin + performance.now() } : null;
-    });
-  const [x, y] = await Promise.all([sample(a), sample(b)]);
-  if (!x || !y) return Infinity;
-  return Math.abs(x.time + (y.at - x.at) / 1000 - y.time);
 }
 
 test("@smoke sign in, create a room, queue a favourite, listen in sync, chat, friend request lights the bell", async ({ app }) => {

@@ -1,22 +1,13 @@
 import { describe, expect, it } from "vitest";
 
 import { ClockSync, driftCorrection, playbackPosition, type PlaybackStateLike } from "./clock";
+import { seededRandom } from "../test/random";
 
 /** A ping sent at client time t0, through a server `offset` ms ahead, with the given legs. */
 function ping(sync: ClockSync, offset: number, t0: number, up: number, down: number): boolean {
   return sync.sample(t0, Math.floor(t0 + up + offset), t0 + up + down);
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("ClockSync", () => {
   it("is not ready and has offset 0 before any sample", () => {
@@ -47,7 +38,7 @@ describe("ClockSync", () => {
 
   it("converges to the true offset within a few ms with symmetric delays", () => {
     for (const trueOffset of [-500, -123.4, 0, 77, 499.9]) {
-      const rnd = seeded(42);
+      const rnd = seededRandom(42);
       const sync = new ClockSync();
       for (let i = 0; i < 10; i++) {
         const d = 5 + 40 * rnd();
@@ -60,7 +51,7 @@ describe("ClockSync", () => {
   });
 
   it("stays within a few tens of ms with asymmetric random delays", () => {
-    const rnd = seeded(7);
+    const rnd = seededRandom(7);
     const errors: number[] = [];
     for (let c = 0; c < 200; c++) {
       const trueOffset = -500 + 1000 * rnd();

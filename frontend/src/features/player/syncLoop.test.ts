@@ -23,18 +23,8 @@ import { describe, expect, it } from "vitest";
 import { ClockSync, playbackPosition } from "../../lib/clock";
 import type { EngineEvent, EngineSnapshot, EngineStatus, PlayerEngine } from "./engine";
 import { PlayerSync, type SyncState } from "./syncLoop";
+import { seededRandom } from "../../test/random";
 
-/** mulberry32: a small seeded generator, so every run sees the same world. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface EngineModel {
   supportsRate: boolean;
@@ -143,7 +133,7 @@ interface RunResult {
 const TRACK = { spotify_id: "4uLU6hMCjMI75M1A2tKUQC", duration_ms: 600_000, sources: ["spotify" as const] };
 
 async function simulate(model: EngineModel, seed: number): Promise<RunResult> {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const world = { t: 0, rand };
   const clientOffset = -1_700_000_000_000 + 12_345; // the client's clock is nowhere near the server's
   const clientSkew = 40e-6;
