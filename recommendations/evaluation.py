@@ -430,15 +430,24 @@ class Tuned:
 
 
 def tuning_candidates() -> list[engine.Candidate]:
-    """Today's item model first (the fallback), then the textbook ones."""
-    candidates = [engine.Candidate("tunewave", "item", engine.ItemModelParams())]
-    candidates += [engine.Candidate(f"cosine k={n}", "item", engine.cosine_params(n)) for n in (100, 200)]
-    candidates += [
-        engine.Candidate(f"rp3beta a={a} b={b}", "rp3beta", engine.RP3betaParams(alpha=a, beta=b, neighbors=200))
-        for a in (1.0, 0.5)
-        for b in (0.3, 0.2, 0.5)
+    """Today's item model first (the fallback), then the textbook ones, likeliest first: at scale
+    the time budget is spent before the end of the list (about 20 s a candidate at 50,000
+    listeners and 2 million events), so the order says what gets tried."""
+
+    def rp3(a: float, b: float) -> engine.Candidate:
+        return engine.Candidate(f"rp3beta a={a} b={b}", "rp3beta", engine.RP3betaParams(alpha=a, beta=b, neighbors=200))
+
+    return [
+        engine.Candidate("tunewave", "item", engine.ItemModelParams()),
+        rp3(1.0, 0.3),
+        rp3(0.5, 0.2),
+        engine.Candidate("cosine k=200", "item", engine.cosine_params(200)),
+        rp3(0.5, 0.3),
+        rp3(1.0, 0.2),
+        rp3(1.0, 0.5),
+        rp3(0.5, 0.5),
+        engine.Candidate("cosine k=100", "item", engine.cosine_params(100)),
     ]
-    return candidates
 
 
 def tuning_blends(base: engine.BlendParams) -> list[tuple[str, engine.BlendParams]]:
