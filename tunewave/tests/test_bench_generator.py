@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import make_interactions  # noqa: E402
+import make_interactions  # type: ignore[import-not-found]  # noqa: E402 - bench/ is not a package; mypy does not check it
 
 USERS, TRACKS = 1500, 4000
 
