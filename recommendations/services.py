@@ -50,6 +50,7 @@ TUNING = evaluation.TuningSettings()
 # The blend serving applies (selectors.BLEND): the tuning scores item models with it. Tuned blends
 # are measured by evaluate_recommendations only, until serving reads a blend from the build.
 SERVED_BLEND = engine.BlendParams()
+SERVED_BLENDS = [("default", SERVED_BLEND)]
 USER_FACTORS = 48
 USER_NEIGHBORS = 30
 # Per list: the overall popular list and one per genre.
@@ -319,11 +320,16 @@ def _recompute(build: ModelBuild, started: float, timings: dict, progress: Progr
     return build
 
 
+def tuning_candidates() -> list[engine.Candidate]:
+    """The item models the precompute tries; the first, the fallback, is ITEM_MODEL."""
+    candidates = evaluation.tuning_candidates()
+    candidates[0] = engine.Candidate(candidates[0].name, candidates[0].kind, ITEM_MODEL)
+    return candidates
+
+
 def _tune(X, age, track_pks, genre_pairs, artist_pairs, progress: Progress) -> evaluation.Tuned:
     """Chooses the item model to serve: each candidate fitted without every listener's most
     recent items, scored on them with the served blend; today's ITEM_MODEL when data is short."""
-    candidates = evaluation.tuning_candidates()
-    candidates[0] = engine.Candidate(candidates[0].name, candidates[0].kind, ITEM_MODEL)
     catalog = engine.Catalog(
         genres=_feature_matrix(track_pks, *genre_pairs), artists=_feature_matrix(track_pks, *artist_pairs)
     )
@@ -331,8 +337,8 @@ def _tune(X, age, track_pks, genre_pairs, artist_pairs, progress: Progress) -> e
         X,
         age,
         catalog,
-        candidates=candidates,
-        blends=[("default", SERVED_BLEND)],
+        candidates=tuning_candidates(),
+        blends=SERVED_BLENDS,
         seed_params=profiles.SEED_PARAMS,
         settings=TUNING,
         progress=functools.partial(progress, "tuning"),

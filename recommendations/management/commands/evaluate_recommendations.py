@@ -86,26 +86,26 @@ class Command(BaseCommand):
         results = []
         tuned: list[evaluation.Tuned] = []
 
-        def tuned_system():
+        def tuned_system(name: str, blends):
             # Tuned on the training part only (its own most-recent hold-out): the test part stays unseen.
-            tuned.append(
-                evaluation.tune(
-                    split.train,
-                    split.train_age,
-                    data.catalog,
-                    base_blend=selectors.BLEND,
-                    seed_params=profiles.SEED_PARAMS,
-                    settings=services.TUNING,
-                )
+            result = evaluation.tune(
+                split.train,
+                split.train_age,
+                data.catalog,
+                candidates=services.tuning_candidates(),
+                blends=blends,
+                seed_params=profiles.SEED_PARAMS,
+                settings=services.TUNING,
             )
+            tuned.append(result)
             return evaluation.tunewave_system(
                 data,
                 split,
                 k,
-                candidate=tuned[0].candidate,
-                blend_params=tuned[0].blend,
+                candidate=result.candidate,
+                blend_params=result.blend,
                 seed_params=profiles.SEED_PARAMS,
-                name="TuneWave tuned",
+                name=name,
             )
 
         for name, run in (
@@ -125,7 +125,9 @@ class Command(BaseCommand):
                     seed_params=profiles.SEED_PARAMS,
                 ),
             ),
-            ("TuneWave tuned", tuned_system),
+            # As the precompute tunes (item models, the served blend), then with blends tried too.
+            ("TuneWave tuned", lambda: tuned_system("TuneWave tuned", services.SERVED_BLENDS)),
+            ("+ blend", lambda: tuned_system("+ blend", evaluation.tuning_blends(selectors.BLEND))),
         ):
             self.stdout.write(f"[{time.monotonic() - started:6.1f}s] training and scoring {name}...")
             result = run()
@@ -135,10 +137,10 @@ class Command(BaseCommand):
             results.append(result)
         self.stdout.write("")
         self.stdout.write(evaluation.format_table(results, k))
-        if tuned:
+        for label, result in zip(("as the precompute tunes", "blends tried too"), tuned, strict=False):
             self.stdout.write("")
-            self.stdout.write("Self-tuning on the training part (its most recent items held out):")
-            self.stdout.write(evaluation.format_tuning(tuned[0].record))
+            self.stdout.write(f"Self-tuning on the training part (its most recent items held out), {label}:")
+            self.stdout.write(evaluation.format_tuning(result.record))
 
     def _print_last_build(self) -> None:
         build = ModelBuild.objects.filter(status=ModelBuild.Status.DONE).order_by("-started_at", "-pk").first()
