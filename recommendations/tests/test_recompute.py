@@ -31,6 +31,7 @@ def test_the_command_shows_progress_and_stores_the_model(catalog, histories):
     text = out.getvalue()
     assert "reading listens" in text and "item neighbours" in text and "writing track neighbours" in text
     assert "Learned from 40 (user, track) pairs of 5 users and 16 tracks" in text
+    assert "Item model: tunewave (tuning skipped: 5 listeners with 5 or more items; tuning needs 50)." in text
     build = ModelBuild.objects.get()
     assert build.status == ModelBuild.Status.DONE
     assert build.max_listeners == 4

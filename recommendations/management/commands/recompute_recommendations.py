@@ -37,6 +37,14 @@ class Command(BaseCommand):
             f"{figures.get('model', {}).get('neighbors', 0):,} track neighbours, "
             f"{figures.get('user_neighbors', 0):,} user neighbours, {figures.get('room_tastes', 0):,} room tastes."
         )
+        tuning = figures.get("tuning", {})
+        if tuning.get("status") == "skipped":
+            self.stdout.write(f"Item model: {tuning['chosen']['name']} (tuning skipped: {tuning.get('reason')}).")
+        elif tuning:
+            self.stdout.write(
+                f"Item model: {tuning['chosen']['name']}, best of {len(tuning['candidates'])} tried in "
+                f"{tuning.get('seconds', 0):.1f}s (evaluate_recommendations --last-build shows the table)."
+            )
 
     def _interactive(self) -> bool:
         return self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
