@@ -99,10 +99,14 @@ test("a rate-limited burst: the refused messages say Not sent with Retry, and Re
   // Never stuck: nothing says "sending…" for long.
   await expect(messages(page).getByText("sending…")).toHaveCount(0, { timeout: 12_000 });
 
-  // Retry each refused message (a retry inside the window may be refused again: try until sent).
+  // Retry each refused message once the server's wait is over (the notice goes then); a retry
+  // still inside the window is refused again, so each attempt waits for its answer (nothing
+  // "sending…") before counting what is left unsent.
+  await expect(page.getByText(/Slow down/)).toHaveCount(0, { timeout: 15_000 });
   await expect(async () => {
     const retry = failed.getByRole("button", { name: "Retry" }).first();
     if (await retry.count()) await retry.click();
+    await expect(messages(page).getByText("sending…")).toHaveCount(0, { timeout: 5_000 });
     await expect(failed).toHaveCount(0, { timeout: 2_000 });
   }).toPass({ timeout: 45_000 });
 
