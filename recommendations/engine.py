@@ -167,6 +167,21 @@ def _blocks(cost: np.ndarray, budget: float) -> list[tuple[int, int]]:
     return blocks
 
 
+def _assembled(parts: list, X, *, blocks: int, listeners: np.ndarray) -> ItemModel:
+    """An ItemModel from the top-k neighbour rows built block by block (every item-item model)."""
+    n_users, n_items = X.shape
+    neighbors = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    neighbors = sp.csr_matrix(neighbors, dtype=np.float32)
+    stats = {
+        "users": int(n_users),
+        "items": int(n_items),
+        "interactions": int(X.nnz),
+        "blocks": blocks,
+        "neighbors": int(neighbors.nnz),
+    }
+    return ItemModel(neighbors=neighbors, listeners=listeners, stats=stats)
+
+
 def build_item_model(X, params: ItemModelParams | None = None, *, progress=None) -> ItemModel:
     """Item-to-item neighbours learned from co-listening.
 
@@ -203,16 +218,7 @@ def build_item_model(X, params: ItemModelParams | None = None, *, progress=None)
         parts.append(topk_per_row(C, params.neighbors))
         if progress is not None:
             progress(number, len(blocks))
-    neighbors = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((n_items, n_items), dtype=np.float32)
-    neighbors = sp.csr_matrix(neighbors, dtype=np.float32)
-    stats = {
-        "users": int(n_users),
-        "items": int(n_items),
-        "interactions": int(X.nnz),
-        "blocks": len(blocks),
-        "neighbors": int(neighbors.nnz),
-    }
-    return ItemModel(neighbors=neighbors, listeners=listeners, stats=stats)
+    return _assembled(parts, X, blocks=len(blocks), listeners=listeners)
 
 
 def plain_cosine_model(X, *, neighbors: int = 100) -> ItemModel:
@@ -265,16 +271,7 @@ def rp3beta_model(X, params: RP3betaParams | None = None, *, progress=None) -> I
         parts.append(topk_per_row(C, params.neighbors))
         if progress is not None:
             progress(number, len(blocks))
-    neighbors = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((n_items, n_items), dtype=np.float32)
-    neighbors = sp.csr_matrix(neighbors, dtype=np.float32)
-    stats = {
-        "users": int(n_users),
-        "items": int(n_items),
-        "interactions": int(X.nnz),
-        "blocks": len(blocks),
-        "neighbors": int(neighbors.nnz),
-    }
-    return ItemModel(neighbors=neighbors, listeners=listeners, stats=stats)
+    return _assembled(parts, X, blocks=len(blocks), listeners=listeners)
 
 
 @dataclass(frozen=True)
