@@ -305,6 +305,23 @@ JWT_REFRESH_REUSE_GRACE_SECONDS = env.int("JWT_REFRESH_REUSE_GRACE_SECONDS", def
 # Single-use WebSocket tickets (POST /auth/ws-ticket) live this many seconds.
 WS_TICKET_TTL = 30
 
+# --- Crowded rooms (issue 17): the room socket under load; docs/realtime.md ---------------
+# Listeners named in a room socket's first `presence` frame and in each `presence.page` answer.
+ROOM_PRESENCE_PAGE = env.int("ROOM_PRESENCE_PAGE", default=50)
+# Rooms with more listeners than this hear joins and leaves as a count (`room.audience`, at most
+# once per ROOM_PRESENCE_COUNT_SECONDS per process) instead of `member.joined` / `member.left`.
+ROOM_PRESENCE_LIVE_MAX = env.int("ROOM_PRESENCE_LIVE_MAX", default=100)
+ROOM_PRESENCE_COUNT_SECONDS = env.float("ROOM_PRESENCE_COUNT_SECONDS", default=1.0)
+# Seconds a room socket's admission (user, room -> access) is remembered in the cache, so a
+# reconnect skips the database; bans, role and room changes forget it at once (rooms.access).
+ROOM_ADMISSION_CACHE_SECONDS = env.int("ROOM_ADMISSION_CACHE_SECONDS", default=60)
+# Socket handshakes one server process works on at once; more are closed with 4429 ("busy").
+WS_MAX_HANDSHAKES = env.int("WS_MAX_HANDSHAKES", default=64)
+# The retry delay told to a client closed with 4429, in ms: this, plus up to as much again (jitter).
+WS_BUSY_RETRY_MS = env.int("WS_BUSY_RETRY_MS", default=1000)
+# On SIGTERM, seconds the server (tunewave.serve) gives its sockets to close (4503) before it exits.
+WS_DRAIN_SECONDS = env.float("WS_DRAIN_SECONDS", default=10.0)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "TuneWave API",
     "DESCRIPTION": "Rooms where music lovers listen together, chat, make friends and discover music.",
