@@ -2,10 +2,11 @@
 
     RELAY_LAYER=core|pubsub REDIS_URL=redis://127.0.0.1:6379/12 daphne bench.relay:application
 
-One WebSocket route, `/ws/relay`, whose consumer joins one group and group_sends every text
-frame it receives to it, unchanged. No authentication, no database, no presence, no rate
-limit: the same Daphne, Channels and channel layer as TuneWave, and nothing else. HTTP
-answers `/healthz` so the bench can wait for the server.
+One WebSocket route, `/ws/relay`, whose consumer joins one group, says `{"type": "hello"}`
+(so bench/ws_join.py can time a join to its first frame, as for TuneWave's `playback.state`),
+and group_sends every text frame it receives to it, unchanged. No authentication, no
+database, no presence, no rate limit: the same Daphne, Channels and channel layer as
+TuneWave, and nothing else. HTTP answers `/healthz` so the benches can wait for the server.
 """
 
 import os
@@ -14,6 +15,7 @@ import django
 from django.conf import settings
 
 GROUP = "bench.relay"
+HELLO = '{"type": "hello"}'
 
 if not settings.configured:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -53,6 +55,7 @@ class RelayConsumer(ConsumerMixin, AsyncWebsocketConsumer):
     async def connect(self):
         await self.channel_layer.group_add(GROUP, self.channel_name)
         await self.accept()
+        await self.send(text_data=HELLO)
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(GROUP, self.channel_name)

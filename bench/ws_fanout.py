@@ -69,6 +69,8 @@ CONFIGS = {
     "pubsub": ("tunewave.asgi:application", {"CHANNEL_LAYER_BACKEND": "pubsub"}, "/ws/chat/{room}"),
     "relay": ("bench.relay:application", {"RELAY_LAYER": "core"}, "/ws/relay"),
     "relay-pubsub": ("bench.relay:application", {"RELAY_LAYER": "pubsub"}, "/ws/relay"),
+    # bench/ws_join.py's floor: no Django, no Channels (it says hello and relays nothing)
+    "bare": ("bench.bare_asgi:application", {}, "/ws/bare"),
 }
 DEFAULT_CONFIGS = "core,pubsub,relay,relay-pubsub"
 
@@ -252,8 +254,10 @@ class Bench:
                     self.phase.rejected += 1
                 return
             text = json.loads(raw)["text"]
-        else:
+        elif raw.startswith("wsb "):
             text = raw
+        else:
+            return  # the relay's hello
         _, phase, seq, sent_ns = text.split()
         if phase != self.phase.name:
             return  # late from an earlier size: already counted as a drop there
