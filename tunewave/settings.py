@@ -411,6 +411,20 @@ CSRF_TRUSTED_ORIGINS = env.list(
 )
 X_FRAME_OPTIONS = "DENY"
 
+# Metrics (tunewave/metrics.py, core/metrics.py; README "Metrics").
+# The bearer token Prometheus sends to read /metrics; unset, /metrics answers 404 like any unknown path.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 random characters (or unset: /metrics off).")
+# django-prometheus: every request's count, latency and status, measured around all other middleware.
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# A Prometheus on the private network may scrape a Daphne port directly, without TLS (like the probes).
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics/?$"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
