@@ -506,7 +506,10 @@ def tune(
         record["reason"] = (
             f"{eligible} listeners with {settings.min_items} or more items; tuning needs {settings.min_listeners}"
         )
-        record["chosen"] = chosen_row | {"params": _params_record(candidates[0].params)}
+        record["chosen"] = chosen_row | {
+            "params": _params_record(candidates[0].params),
+            "blend_params": asdict(base_blend),
+        }
         return default
     data_split = split_recent(
         plays,
@@ -606,7 +609,11 @@ def format_tuning(record: dict) -> str:
         )
     if record.get("skipped"):
         lines.append(f"Not tried (past the {record.get('budget_seconds')} s budget): {', '.join(record['skipped'])}")
-    lines.append(f"Chosen: {chosen.get('name')} with the {chosen.get('blend')} blend.")
+    weights = chosen.get("blend_params") or {}
+    shown = ", ".join(f"{name} {value:g}" for name, value in weights.items() if isinstance(value, int | float))
+    lines.append(
+        f"Chosen: {chosen.get('name')} with the {chosen.get('blend')} blend" + (f" ({shown})." if shown else ".")
+    )
     return "\n".join(lines)
 
 

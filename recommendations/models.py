@@ -74,7 +74,7 @@ class ModelBuild(models.Model):
     seconds = models.FloatField(default=0.0)
     # Parameters, per-step timings, peak memory, errors.
     figures = models.JSONField(default=dict, blank=True)
-    # Every track's genres and artists as compressed arrays (see profiles.CatalogFeatures): read
+    # Every track's genres and artists as compressed arrays (see served.CatalogFeatures): read
     # once per build by each process, so requests look features up instead of querying them.
     catalog = models.BinaryField(null=True, blank=True, editable=False)
 

@@ -1,7 +1,7 @@
 """A room's suggestions in words, and what a room plays by itself when its queue runs out.
 
 `suggestions` is what GET /rooms/{id}/suggestions shows: the recommender's tracks for the people
-present (selectors.room_suggestions), each with one human reason ("Because Alice and Bob like
+present (rank_tracks.room_suggestions), each with one human reason ("Because Alice and Bob like
 jazz"), ranked so that tracks most listeners present can hear come first (`hearing_share`: a
 track with audio plays for everyone, a Spotify-only one for the listeners whose Spotify player
 is ready, accounts.spotify_player). `autoplay_picks` is what rooms.services plays when the queue
@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from music.models import FavoriteTrack, Genre, ListeningEvent, Track
-from recommendations import selectors
-from recommendations.selectors import Recommendation, TrackCard
+from recommendations import rank_tracks
+from recommendations.cards import Recommendation, TrackCard
 from rooms import presence
 from rooms.models import Room
 
@@ -148,10 +148,10 @@ def people_reason(genres: list[tuple[int, str]], likes: dict[int, set[str]], nam
 
 
 def suggestions(*, room_id, limit: int, drop: Collection[int] = frozenset()) -> list[Suggestion]:
-    """The room's suggestions (selectors.room_suggestions), those most listeners present can hear
+    """The room's suggestions (rank_tracks.room_suggestions), those most listeners present can hear
     first (out of at least POOL), each with one reason in words."""
-    people = selectors.room_people(room_id)
-    found = selectors.room_suggestions(room_id=room_id, limit=max(limit, POOL), drop=drop, people=people)
+    people = rank_tracks.room_people(room_id)
+    found = rank_tracks.room_suggestions(room_id=room_id, limit=max(limit, POOL), drop=drop, people=people)
     ranked = _by_hearing(found, room_id=room_id)[:limit]
     genre_ids = {pk for rec, _ in ranked for pk, _ in rec.item.genres}
     likes = _who_likes(people, genre_ids)

@@ -1,7 +1,7 @@
 """Recommended rooms and tracks as the API shows them.
 
 The Room and TrackBase schemas belong to the rooms and music apps. Recommendations render them
-from the selectors' cards (plain values read in two queries, see selectors.TrackCard and
+from the selectors' cards (plain values read in two queries, see cards.TrackCard and
 RoomCard) instead of model instances with prefetches and a nested serializer per object, which
 cost more than the recommending itself; tests/test_rendering.py checks that a recommended room
 or track reads exactly as the rooms and music endpoints show it.
@@ -15,7 +15,7 @@ from core.public_urls import absolute_url
 from music.covers import album_cover_path, room_cover_path_of
 from music.models import track_sources
 from music.serializers import TrackBaseSerializer
-from recommendations.selectors import RoomCard, TrackCard
+from recommendations.cards import RoomCard, TrackCard
 from rooms.serializers import RoomSerializer
 
 # DRF's own rendering of a datetime (timezone, ISO 8601 with "Z"), as RoomSerializer does it.

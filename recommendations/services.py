@@ -27,7 +27,7 @@ from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
 from music.models import ListeningEvent, Track, TrackArtist
-from recommendations import engine, evaluation, profiles
+from recommendations import engine, evaluation, room_index, served, tastes
 from recommendations.models import (
     ModelBuild,
     RoomTaste,
@@ -47,10 +47,10 @@ ITEM_MODEL = engine.ItemModelParams()
 # Self-tuning (see _tune): which item model serves is chosen on each run from this deployment's
 # own listening, within these bounds (60 s, 2,000 held-out listeners); ITEM_MODEL is the fallback.
 TUNING = evaluation.TuningSettings()
-# The blend serving applies (selectors.BLEND): the tuning scores item models with it. Tuned blends
-# are measured by evaluate_recommendations only, until serving reads a blend from the build.
-SERVED_BLEND = engine.BlendParams()
-SERVED_BLENDS = [("default", SERVED_BLEND)]
+# Blends the tuning tries on the best item model (the first scores every item model); the chosen
+# one is recorded in the build's figures and served with it (served.blend()).
+SERVED_BLEND = served.DEFAULT_BLEND
+TUNING_BLENDS = evaluation.tuning_blends(SERVED_BLEND)
 USER_FACTORS = 48
 USER_NEIGHBORS = 30
 # Per list: the overall popular list and one per genre.
@@ -281,7 +281,7 @@ def _recompute(build: ModelBuild, started: float, timings: dict, progress: Progr
     )
     step("user_model")
     all_tracks = np.asarray(Track.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
-    features = profiles.CatalogFeatures.from_pairs(all_tracks, genre_pairs, artist_pairs)
+    features = served.CatalogFeatures.from_pairs(all_tracks, genre_pairs, artist_pairs)
     lists = _track_lists(model, track_pks, genre_pairs)
     tastes = _room_tastes(genre_pairs, artist_pairs, progress)
     step("lists_and_rooms")
@@ -316,7 +316,7 @@ def _recompute(build: ModelBuild, started: float, timings: dict, progress: Progr
             "room_tastes": len(tastes[1]),
         }
         build.save()
-        transaction.on_commit(profiles.model_changed)
+        transaction.on_commit(model_changed)
     return build
 
 
@@ -328,8 +328,9 @@ def tuning_candidates() -> list[engine.Candidate]:
 
 
 def _tune(X, age, track_pks, genre_pairs, artist_pairs, progress: Progress) -> evaluation.Tuned:
-    """Chooses the item model to serve: each candidate fitted without every listener's most
-    recent items, scored on them with the served blend; today's ITEM_MODEL when data is short."""
+    """Chooses the item model and blend to serve: each candidate fitted without every listener's
+    most recent items and scored on them with the default blend, then the other blends tried on
+    the best; today's ITEM_MODEL and the default blend when data is short."""
     catalog = engine.Catalog(
         genres=_feature_matrix(track_pks, *genre_pairs), artists=_feature_matrix(track_pks, *artist_pairs)
     )
@@ -338,8 +339,8 @@ def _tune(X, age, track_pks, genre_pairs, artist_pairs, progress: Progress) -> e
         age,
         catalog,
         candidates=tuning_candidates(),
-        blends=SERVED_BLENDS,
-        seed_params=profiles.SEED_PARAMS,
+        blends=TUNING_BLENDS,
+        seed_params=tastes.SEED_PARAMS,
         settings=TUNING,
         progress=functools.partial(progress, "tuning"),
     )
@@ -440,8 +441,16 @@ def recompute_unlock() -> None:
     cache.delete(LOCK_KEY)
 
 
-def room_index_refresh() -> profiles.RoomIndex:
+def room_index_refresh() -> room_index.RoomIndex:
     """Rebuilds the room index (rooms, their declared, current, queued and recent music) into the cache."""
-    index = profiles.room_index_build()
-    profiles.room_index_store(index)
+    index = room_index.build()
+    room_index.store(index)
     return index
+
+
+def model_changed() -> None:
+    """After a recompute (in the job that ran it): this process serves the new build (its item
+    model's blend, lists and catalog) at once, others within served.CATALOG_CHECK_SECONDS; room
+    tastes changed, so the room index is rebuilt now and requests swap to it without paying for it."""
+    served.forget()
+    room_index_refresh()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from music import services as music_services
-from recommendations import profiles, services
+from recommendations import services, tastes
 from recommendations.tests.conftest import listen
 from rooms.models import Reaction
 from rooms.tests.factories import make_room
@@ -43,9 +43,9 @@ def test_a_like_weighs_more_than_a_listen_and_less_than_a_favorite(catalog, room
     like(liker, track, room)
     like(liker, track, room, minutes_ago=30)  # liked in two plays: still one like
     music_services.favorite_add(user=fan, track=track)
-    weights = [weight_of(profiles.user_taste(user), track) for user in (listener, liker, fan)]
+    weights = [weight_of(tastes.user_taste(user), track) for user in (listener, liker, fan)]
     assert weights[0] < weights[1] < weights[2]
-    assert weights[1] == pytest.approx(weights[0] + profiles.LIKE_WEIGHT)
+    assert weights[1] == pytest.approx(weights[0] + tastes.LIKE_WEIGHT)
 
 
 def test_a_liked_tracks_artist_and_genre_raise_the_users_profile(catalog, room):
@@ -53,14 +53,14 @@ def test_a_liked_tracks_artist_and_genre_raise_the_users_profile(catalog, room):
     alice = UserFactory(username="alice-likes")
     for track in catalog["metal"][:3]:
         listen(alice, track)
-    before = profiles.user_taste(alice)
+    before = tastes.user_taste(alice)
     bebop = next(g.pk for g in bird.genres.all() if g.name == "bebop")
     parker = bird.credits.get().artist_id
     assert before.genre_vector().get(bebop, 0) == 0 and before.artist_vector().get(parker, 0) == 0
 
     like(alice, bird, room)  # liked in a room, without a listen (left before half of it)
     cache.delete(f"rec:taste:{alice.pk}")
-    after = profiles.user_taste(alice)
+    after = tastes.user_taste(alice)
     assert after.genre_vector()[bebop] > 0 and after.artist_vector()[parker] > 0
     assert after.source_of_artist(parker) == "likes"
     assert bird.pk in after.seed_ids.tolist()
@@ -94,5 +94,5 @@ def test_a_like_brings_the_artist_into_recommendations(catalog, alice, as_user, 
 def test_a_group_taste_hears_the_likes_of_the_people_present(catalog, room):
     alice = UserFactory(username="alice-group")
     like(alice, catalog["bebop"][1], room)
-    taste = profiles.group_taste(user_ids=[alice.pk], extra_tracks=[], declared_genre_ids=[])
+    taste = tastes.group_taste(user_ids=[alice.pk], extra_tracks=[], declared_genre_ids=[])
     assert catalog["bebop"][1].pk in taste.seed_ids.tolist()

@@ -92,15 +92,15 @@ def test_it_is_scheduled_hourly(settings):
 
 def test_catalog_features_come_from_the_build_and_new_tracks_from_the_database(catalog, histories):
     from music.tests.factories import TrackFactory
-    from recommendations import profiles
+    from recommendations import served
 
     services.recommendations_recompute()
     newer = TrackFactory(name="Brand New", genres=["jazz", "soul"])
-    genre_t, genre_g, artist_t, artist_a = profiles.track_features([catalog["bebop"][0].pk, newer.pk])
+    genre_t, genre_g, artist_t, artist_a = served.track_features([catalog["bebop"][0].pk, newer.pk])
     by_track = {}
     for track, genre in zip(genre_t.tolist(), genre_g.tolist(), strict=True):
         by_track.setdefault(track, set()).add(genre)
     assert by_track[catalog["bebop"][0].pk] == {g.pk for g in catalog["bebop"][0].genres.all()}
     assert by_track[newer.pk] == {g.pk for g in newer.genres.all()}
     assert set(artist_t.tolist()) == {catalog["bebop"][0].pk, newer.pk}
-    assert profiles.catalog().build_id == ModelBuild.objects.get().pk
+    assert served.catalog().build_id == ModelBuild.objects.get().pk

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from core.testing.silent_listener import SilentListener
-from recommendations import profiles
+from recommendations import room_index
 from recommendations import selectors as rec_selectors
 from rooms.tests.factories import make_room
 from social.models import OutgoingEmail
@@ -97,7 +97,7 @@ def test_a_stale_room_index_is_served_while_its_refresh_cannot_be_queued(
     make_room(owner=people["owner"], name="Elsewhere", genres=["jazz"])
     rec_selectors.reset_memos()
     assert as_user(people["outsider"]).get("/recommendations/rooms").status_code == 200  # builds the index
-    index = profiles.room_index()
+    index = room_index.current()
     index.built_at -= 3600  # a refresh is due; the broker cannot take it
 
     response, took = timed(

@@ -19,7 +19,7 @@ from accounts import services as account_services
 from core.redis_guard import JSONSerializer
 from music import services as music_services
 from music.tests.factories import TrackFactory
-from recommendations import profiles
+from recommendations import codec, room_index, tastes
 from recommendations import selectors as rec_selectors
 from rooms.tests.factories import make_room
 
@@ -71,7 +71,7 @@ def test_every_value_the_app_caches_is_json(services_mode, listener, as_user):
     assert me.get("/recommendations/tracks").status_code == 200
     assert me.get("/recommendations/rooms").status_code == 200
     assert me.post("/auth/ws-ticket").status_code == 201
-    assert profiles.room_index().room_ids  # built and stored
+    assert room_index.current().room_ids  # built and stored
 
     client = get_redis_connection("default")
     values = {}
@@ -90,17 +90,17 @@ def test_every_value_the_app_caches_is_json(services_mode, listener, as_user):
 def test_a_pickled_room_index_planted_in_redis_is_a_miss(services_mode, listener, as_user, tmp_path):
     marker = tmp_path / "executed"
     as_user(listener).get("/recommendations/rooms")
-    version = cache.get(profiles.INDEX_VERSION_KEY)
+    version = cache.get(room_index.INDEX_VERSION_KEY)
     rec_selectors.reset_memos()  # this process must read the shared copy again
-    plant(profiles.INDEX_KEY, pickle.dumps(_Exploit(marker)))
-    cache.set(profiles.INDEX_VERSION_KEY, "planted")
+    plant(room_index.INDEX_KEY, pickle.dumps(_Exploit(marker)))
+    cache.set(room_index.INDEX_VERSION_KEY, "planted")
 
     response = as_user(listener).get("/recommendations/rooms")
 
     assert response.status_code == 200
     assert [item["room"]["name"] for item in response.json()] == ["Elsewhere"]
     assert not marker.exists()
-    assert cache.get(profiles.INDEX_VERSION_KEY) not in (None, "planted", version)  # rebuilt
+    assert cache.get(room_index.INDEX_VERSION_KEY) not in (None, "planted", version)  # rebuilt
 
 
 @pytest.mark.django_db
@@ -119,9 +119,9 @@ def test_a_pickled_taste_or_ticket_planted_in_redis_is_a_miss(services_mode, lis
 
 @pytest.mark.django_db
 def test_a_taste_survives_the_trip_through_json(listener):
-    taste = profiles.user_taste(listener)
+    taste = tastes.user_taste(listener)
 
-    back = profiles.Taste.from_cache(json.loads(json.dumps(taste.to_cache())))
+    back = tastes.Taste.from_cache(json.loads(json.dumps(taste.to_cache())))
 
     assert back.seed_ids.tolist() == taste.seed_ids.tolist()
     assert back.seed_ids.dtype == taste.seed_ids.dtype
@@ -133,9 +133,9 @@ def test_a_taste_survives_the_trip_through_json(listener):
 
 @pytest.mark.django_db
 def test_the_room_index_survives_the_trip_through_json(listener):
-    index = profiles.room_index_build()
+    index = room_index.build()
 
-    back = profiles.RoomIndex.from_cache(json.loads(json.dumps(index.to_cache())))
+    back = room_index.RoomIndex.from_cache(json.loads(json.dumps(index.to_cache())))
 
     assert (back.version, back.built_at, back.room_ids) == (index.version, index.built_at, index.room_ids)
     assert back.position == index.position and back.genre_names == index.genre_names
@@ -148,6 +148,6 @@ def test_the_room_index_survives_the_trip_through_json(listener):
 
 def test_arrays_of_objects_are_never_cached_nor_read():
     with pytest.raises(TypeError):
-        profiles._array_out(np.asarray(["a"], dtype=object))
+        codec.array_out(np.asarray(["a"], dtype=object))
     with pytest.raises(ValueError):
-        profiles._array_in({"dtype": "|O", "shape": [1], "data": ""})
+        codec.array_in({"dtype": "|O", "shape": [1], "data": ""})

@@ -45,7 +45,7 @@ def test_the_scan_sees_the_project():
     sources = project_sources()
     names = {path.relative_to(ROOT).as_posix() for path in sources}
 
-    assert {"rooms/services.py", "recommendations/profiles.py", "music/tasks.py", "social/services.py"} <= names
+    assert {"rooms/services.py", "recommendations/selectors.py", "music/tasks.py", "social/services.py"} <= names
     assert not any("/tests/" in name or name.startswith(("bench/", ".venv/")) for name in names)
 
 

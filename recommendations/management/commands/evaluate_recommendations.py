@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from music.importers import FileFormatError
-from recommendations import evaluation, profiles, selectors, services
+from recommendations import evaluation, served, services, tastes
 from recommendations.models import ModelBuild
 
 
@@ -94,7 +94,7 @@ class Command(BaseCommand):
                 data.catalog,
                 candidates=services.tuning_candidates(),
                 blends=blends,
-                seed_params=profiles.SEED_PARAMS,
+                seed_params=tastes.SEED_PARAMS,
                 settings=services.TUNING,
             )
             tuned.append(result)
@@ -104,7 +104,7 @@ class Command(BaseCommand):
                 k,
                 candidate=result.candidate,
                 blend_params=result.blend,
-                seed_params=profiles.SEED_PARAMS,
+                seed_params=tastes.SEED_PARAMS,
                 name=name,
             )
 
@@ -121,13 +121,12 @@ class Command(BaseCommand):
                     split,
                     k,
                     model_params=services.ITEM_MODEL,
-                    blend_params=selectors.BLEND,
-                    seed_params=profiles.SEED_PARAMS,
+                    blend_params=served.DEFAULT_BLEND,
+                    seed_params=tastes.SEED_PARAMS,
                 ),
             ),
-            # As the precompute tunes (item models, the served blend), then with blends tried too.
-            ("TuneWave tuned", lambda: tuned_system("TuneWave tuned", services.SERVED_BLENDS)),
-            ("+ blend", lambda: tuned_system("+ blend", evaluation.tuning_blends(selectors.BLEND))),
+            # As the precompute tunes: item models with the default blend, then blends on the best.
+            ("TuneWave tuned", lambda: tuned_system("TuneWave tuned", services.TUNING_BLENDS)),
         ):
             self.stdout.write(f"[{time.monotonic() - started:6.1f}s] training and scoring {name}...")
             result = run()
@@ -137,9 +136,11 @@ class Command(BaseCommand):
             results.append(result)
         self.stdout.write("")
         self.stdout.write(evaluation.format_table(results, k))
-        for label, result in zip(("as the precompute tunes", "blends tried too"), tuned, strict=False):
+        for result in tuned:
             self.stdout.write("")
-            self.stdout.write(f"Self-tuning on the training part (its most recent items held out), {label}:")
+            self.stdout.write(
+                "Self-tuning on the training part (its most recent items held out), as the precompute tunes:"
+            )
             self.stdout.write(evaluation.format_tuning(result.record))
 
     def _print_last_build(self) -> None:
