@@ -15,7 +15,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
+
+from core.request_id import TASK_HEADER, request_id_bind, request_id_get, request_id_unbind
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +69,45 @@ def enqueue(task: Task | str, *, args: Sequence[Any] | None = None, countdown: f
     except Exception as exc:  # noqa: BLE001 - the broker being down must not break the caller
         logger.warning("could not enqueue %s (%s: %s); a sweep or a later read retries", name, type(exc).__name__, exc)
         return False
+
+
+# The request id (core/request_id.py) travels with every task published while a request, a
+# socket session or another task is running: in a message header, whichever way the task was
+# sent (enqueue, `delay_on_commit`, beat). Eager tasks run in the caller's context and keep its
+# id without a header.
+
+
+@signals.before_task_publish.connect
+def _request_id_to_headers(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    request_id = request_id_get()
+    if request_id and headers is not None:
+        headers.setdefault(TASK_HEADER, request_id)
+
+
+_bound: dict[str, Any] = {}  # task id -> the token that restores the id the task found
+
+
+@signals.task_prerun.connect
+def _request_id_from_headers(task_id: str | None = None, task: Task | None = None, **_: Any) -> None:
+    request = getattr(task, "request", None)
+    # Celery's message protocol 2 puts custom headers on the request itself; eager calls keep
+    # them under `headers`.
+    sent = getattr(request, TASK_HEADER, None) or (getattr(request, "headers", None) or {}).get(TASK_HEADER)
+    if task_id:
+        _bound[task_id] = request_id_bind(sent if isinstance(sent, str) else request_id_get())
+
+
+@signals.task_postrun.connect
+def _request_id_forget(task_id: str | None = None, **_: Any) -> None:
+    token = _bound.pop(task_id, None) if task_id else None
+    if token is not None:
+        try:
+            request_id_unbind(token)
+        except ValueError:  # bound in another context (a pool thread): clear it instead
+            request_id_bind(None)
+
+
+@signals.setup_logging.connect
+def _keep_django_logging(**_: Any) -> None:
+    """With a receiver here, a worker keeps the LOGGING that django.setup() configured (JSON
+    lines with the request id under LOG_FORMAT=json) instead of Celery's own handlers."""

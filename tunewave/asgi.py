@@ -16,6 +16,7 @@ from core.realtime import with_server_loop  # noqa: E402
 from tunewave import daphne_requests  # noqa: E402
 from tunewave.asgi_limits import BodyLimitMiddleware  # noqa: E402
 from tunewave.checks import warn_if_static_not_collected  # noqa: E402
+from tunewave.logging import SocketSessionLogMiddleware  # noqa: E402
 from tunewave.routing import websocket_urlpatterns  # noqa: E402
 
 # with_server_loop: broadcasts from views and socket work go through this event loop (realtime.py).
@@ -23,7 +24,7 @@ application = with_server_loop(
     ProtocolTypeRouter(
         {
             "http": BodyLimitMiddleware(django_asgi_app),
-            "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
+            "websocket": websocket_stack(SocketSessionLogMiddleware(URLRouter(websocket_urlpatterns))),
         }
     )
 )

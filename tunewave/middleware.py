@@ -1,6 +1,11 @@
 import json
+import time
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import SimpleLazyObject
+
+from core.request_id import request_id_accept, request_id_bind, request_id_unbind
+from tunewave.logging import access_logger
 
 # Paths that belong to HTML pages; everything else is the JSON API.
 _HTML_PREFIXES = ("/admin", "/app", "/api/docs", "/static", "/media")
@@ -73,3 +78,59 @@ def _nul_refused(request: HttpRequest, detail: str, param: str | None = None) ->
     if param is not None:
         body["errors"] = {param.replace("\x00", "\\0"): [detail]}
     return JsonResponse(body, status=400)
+
+
+class RequestLogMiddleware:
+    """One access line per HTTP request (tunewave/logging.py): method, path without the query
+    string (where OAuth codes and tickets travel), status, duration, user and request id. First
+    in MIDDLEWARE, so the duration covers the whole stack and every response, errors included,
+    carries `X-Request-ID`.
+
+    The request id is nginx's `X-Request-ID` when it is a sane one, else a new one; it stays
+    bound while the view runs, so the view's log records and the tasks it enqueues carry it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_accept(request.headers.get("X-Request-ID"))
+        token = request_id_bind(request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            user_id = _user_id(request)
+            access_logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration_ms,
+                extra={
+                    "event": "http_request",
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": duration_ms,
+                    "user_id": user_id,
+                    "request_id": request_id,
+                },
+            )
+            return response
+        finally:
+            request_id_unbind(token)
+
+
+def _user_id(request: HttpRequest) -> str | None:
+    """The signed-in user's id, if the request was authenticated by then. DRF puts the user it
+    authenticated (JWT) on the request; a session user stays a lazy object until something asks,
+    and Django keeps the looked-up user in `_cached_user`: the log line reads that instead of
+    spending a query on a request that never needed the user."""
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = request.__dict__.get("_cached_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return str(user.pk)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from tunewave.logging import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -77,6 +79,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tunewave.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tunewave.middleware.JsonNotFoundMiddleware",
@@ -425,14 +428,41 @@ MIDDLEWARE = [
 # A Prometheus on the private network may scrape a Daphne port directly, without TLS (like the probes).
 SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics/?$"]
 
+# Logs (tunewave/logging.py, docs/operations.md): "human" for a terminal, "json" (one object per
+# line, with the request id) where logs are collected; the Docker image and the stack set json.
+LOG_FORMAT = env.str("LOG_FORMAT", default="human")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "tunewave.logging.RedactTokensFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    "filters": {
+        "redact_tokens": {"()": "tunewave.logging.RedactTokensFilter"},
+        "request_id": {"()": "tunewave.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "human": {"()": "tunewave.logging.HumanFormatter"},
+        "json": {"()": "tunewave.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_tokens", "request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "human",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "daphne": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # RequestLogMiddleware writes the access line; Django's own "Not Found: /x" lines repeat it.
+        "django.request": {"level": "ERROR"},
     },
 }
+
+# Error reports to Sentry, off unless SENTRY_DSN is set; events are redacted like the logs.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+    )
