@@ -13,7 +13,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    LOG_FORMAT=json
 
 # Same path as a bare-metal checkout, so deploy/nginx.conf's /static/ and /media/ aliases match.
 WORKDIR /srv/tunewave
