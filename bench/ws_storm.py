@@ -67,7 +67,7 @@ from bench.ws_fanout import HOST, LoopLag, cpu_seconds, free_port  # noqa: E402
 CLOSE_BUSY = 4429
 BACKOFF_BASE_MS = 500  # the web app's (frontend/src/realtime/backoff.ts)
 BACKOFF_MAX_MS = 30_000
-STEP_TIMEOUT = 120.0  # seconds for one step to converge
+FILL_TIMEOUT = 600.0  # seconds for the room to fill before the storm
 START_TIMEOUT = 60.0  # seconds for a Daphne process to answer /healthz
 FILL_CONCURRENCY = 50  # joins in flight while the room first fills (not measured as a storm)
 QUIET_BETWEEN = 3.0  # seconds of steady chat before, between and after the steps
@@ -426,7 +426,7 @@ async def step(storm: Storm, servers: list[Daphne], target: int, how: str, args)
         moved = all(lis.connects > connects_before[lis.index] for lis in on_target)
         return moved and storm.all_ready()
 
-    converged = await wait_until(back, STEP_TIMEOUT)
+    converged = await wait_until(back, args.step_timeout)
     done = time.monotonic()
     last_ready = max((lis.ready_at for lis in on_target), default=done) if converged else float("nan")
     closes = storm.closes - closes_before
@@ -438,6 +438,7 @@ async def step(storm: Storm, servers: list[Daphne], target: int, how: str, args)
         "up_s": up_at - start,
         "back_s": (last_ready - start) if converged else float("nan"),
         "converged": converged,
+        "timeout": args.step_timeout,
         "not_back": sum(1 for lis in storm.listeners if not lis.ready),
         "attempts": sum(lis.attempts for lis in storm.listeners) - attempts_before,
         "busy": sum(lis.busy for lis in storm.listeners) - busy_before,
@@ -473,7 +474,7 @@ async def run(args, room_id: str, tokens: list[str], base_id: int) -> None:
     try:
         start = time.monotonic()
         tasks += [asyncio.ensure_future(storm.life(lis)) for lis in storm.listeners]
-        filled = await wait_until(storm.all_ready, STEP_TIMEOUT)
+        filled = await wait_until(storm.all_ready, FILL_TIMEOUT)
         storm.filling = False
         print(
             f"filled: {sum(lis.ready for lis in storm.listeners)} of {listeners} in {time.monotonic() - start:.1f} s"
@@ -525,7 +526,7 @@ async def run(args, room_id: str, tokens: list[str], base_id: int) -> None:
 
 def print_step(row: dict) -> None:
     closes = ", ".join(f"{code}: {n}" for code, n in sorted(row["closes"].items()))
-    converged = "" if row["converged"] else f" (NOT converged in {STEP_TIMEOUT:.0f} s: {row['not_back']} not back)"
+    converged = "" if row["converged"] else f" (NOT converged in {row['timeout']:.0f} s: {row['not_back']} not back)"
     exit_part = (
         f"; exited after {row['exit_s']:.1f} s{' (SIGKILLed)' if row['killed'] else ''}" if row["exit_s"] else ""
     )
@@ -545,6 +546,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="chat messages per second (REST)")
     parser.add_argument("--senders", type=int, default=10, help="members posting, round-robin (5 per 5 s each)")
     parser.add_argument("--reconnect", choices=("next", "home"), default="next")
+    parser.add_argument("--step-timeout", type=float, default=180.0, help="seconds for a step to converge")
     parser.add_argument("--term-timeout", type=float, default=30.0, help="seconds after SIGTERM before SIGKILL")
     parser.add_argument("--logdir", default="/tmp", help="where Daphne's output goes")
     args = parser.parse_args()
