@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from chat import events
 from chat.models import Message
+from core import metrics
 from core.errors import Forbidden, Invalid, NotFound, RateLimited
 from core.ratelimit import describe, hit
 from core.realtime import send_on_commit
@@ -82,6 +83,7 @@ def message_send(*, room: Room, user: User, text, client_msg_id=None) -> tuple[M
             return Message.objects.get(room=room, user=user, client_msg_id=client_msg_id), False
         _count_against_chat_limit(user)  # raising rolls the insert back
         send_on_commit(room_events.room_group(room.pk), events.chat_message(message))
+        metrics.chat_message_stored()
     return message, True
 
 

@@ -43,7 +43,7 @@ from channels_redis.utils import create_pool, decode_hosts
 from redis import asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from core import realtime
+from core import metrics, realtime
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +117,12 @@ class DecodeOnceSerializer:
         self._last: tuple[Any, Any] = (None, None)
 
     def serialize(self, message):
-        return self._base.serialize(message)
+        return self._base.serialize(metrics.stamp_sent(message))  # for the broadcast latency metric
 
     def deserialize(self, message):
         if message is self._last[0]:
             return self._last[1]
-        event = self._base.deserialize(message)
+        event = metrics.observe_received(self._base.deserialize(message))  # once per process and event
         self._last = (message, event)
         return event
 

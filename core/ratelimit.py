@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
+from core import metrics
 from core.errors import RateLimited
 
 _UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
@@ -59,6 +60,7 @@ def hit(*, group: str, key: str, rate: str) -> int | None:
     """
     usage = get_usage(None, group=group, key=lambda _g, _r: key, rate=rate, method=ALL, increment=True)
     if usage and usage["should_limit"]:
+        metrics.rate_limited(limit=group)
         return max(1, int(usage["time_left"]))
     return None
 
@@ -113,6 +115,7 @@ class TokenBucket:
         if self.tokens >= 1:
             self.tokens -= 1
             return None
+        metrics.rate_limited(limit="socket")
         return (1 - self.tokens) / self.per_second
 
     def describe(self) -> str:

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from core import metrics
+
 
 class RoomsConfig(AppConfig):
     name = "rooms"
@@ -10,7 +12,10 @@ class RoomsConfig(AppConfig):
         # layers"): music asks who belongs to which rooms (uploads shared there), and tells rooms
         # when a track is deleted (an upload: queues drop it, rooms playing it skip it).
         from music import hooks  # noqa: PLC0415 - runs once the apps are loaded
-        from rooms import selectors, services  # noqa: PLC0415 - idem
+        from rooms import access, selectors, services  # noqa: PLC0415 - idem
+        from rooms.metrics import PresenceCollector  # noqa: PLC0415 - idem
 
         hooks.register_member_room_ids(selectors.member_room_ids)
         hooks.register_track_withdrawn(services.track_withdraw)
+        access.admission_watch()  # changes that forget remembered socket admissions
+        metrics.register_scrape_collector(PresenceCollector())  # live rooms and listeners on /metrics

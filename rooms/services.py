@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import oauth_leftovers_prune
+from core import metrics
 from core.background import enqueue
 from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from core.realtime import send_on_commit
@@ -627,6 +628,7 @@ def _cas(state: PlaybackState, **changes) -> PlaybackState | None:
         return None
     fresh = PlaybackState.objects.select_related("track", "added_by").get(pk=state.pk)
     _broadcast_state(fresh)
+    metrics.playback_changed(status=fresh.status)
     if "track_started_at" in changes and fresh.track_started_at is not None:
         _broadcast_new_play_counts(fresh)
     return fresh

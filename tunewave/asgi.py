@@ -17,6 +17,7 @@ from tunewave import daphne_requests  # noqa: E402
 from tunewave.asgi_limits import BodyLimitMiddleware  # noqa: E402
 from tunewave.checks import warn_if_static_not_collected  # noqa: E402
 from tunewave.logging import SocketSessionLogMiddleware  # noqa: E402
+from tunewave.metrics import count_sockets  # noqa: E402
 from tunewave.routing import websocket_urlpatterns  # noqa: E402
 
 # with_server_loop: broadcasts from views and socket work go through this event loop (realtime.py).
@@ -24,7 +25,7 @@ application = with_server_loop(
     ProtocolTypeRouter(
         {
             "http": BodyLimitMiddleware(django_asgi_app),
-            "websocket": websocket_stack(SocketSessionLogMiddleware(URLRouter(websocket_urlpatterns))),
+            "websocket": count_sockets(websocket_stack(SocketSessionLogMiddleware(URLRouter(websocket_urlpatterns)))),
         }
     )
 )

@@ -12,6 +12,7 @@ import os
 from celery import Celery
 
 from core.background import register_app
+from tunewave import metrics  # noqa: F401 - connects the task metrics' signals (worker and eager runs)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunewave.settings")
 

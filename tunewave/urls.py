@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.routes import route
-from tunewave import health, views_spa
+from tunewave import health, metrics, views_spa
 from tunewave import media as media_files
 
 handler500 = "tunewave.middleware.json_server_error"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *route("healthz", health.healthz, "healthz"),
     *route("readyz", health.readyz, "readyz"),
+    *route("metrics", metrics.metrics_view, "metrics"),  # 404 unless METRICS_TOKEN is set and sent
     re_path(r"^app(?:/.*)?$", views_spa.spa, name="app"),
     *(path(name, views_spa.icon, {"name": name}) for name in views_spa.ICONS),
     path("", include("accounts.urls")),
