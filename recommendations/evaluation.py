@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -610,7 +610,9 @@ def format_tuning(record: dict) -> str:
     if record.get("skipped"):
         lines.append(f"Not tried (past the {record.get('budget_seconds')} s budget): {', '.join(record['skipped'])}")
     weights = chosen.get("blend_params") or {}
-    shown = ", ".join(f"{name} {value:g}" for name, value in weights.items() if isinstance(value, int | float))
+    # In the blend's own order: a JSONB column gives the keys back in another.
+    order = [f.name for f in fields(engine.BlendParams)]
+    shown = ", ".join(f"{name} {weights[name]:g}" for name in order if isinstance(weights.get(name), int | float))
     lines.append(
         f"Chosen: {chosen.get('name')} with the {chosen.get('blend')} blend" + (f" ({shown})." if shown else ".")
     )

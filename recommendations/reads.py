@@ -10,6 +10,12 @@ ORM would apply. The SQL is the ORM's, so it suits SQLite and PostgreSQL alike. 
 argument must only feed IN lookups: it is padded to a power of two by repeating its last item,
 and compiled once per padded length. A shape whose markers cannot all be found in the
 parameters (the ORM inlined one) falls back to running the queryset as is.
+
+This leans on the SQL compiler's undocumented parts (`query.get_compiler`, `as_sql`,
+`select`, `col_count`, `get_converters`, `results_iter(tuple_expected=True)`), which change
+between Django releases without notice. CHECKED_DJANGO lists the releases it was checked
+against; tests/test_reads.py fails on any other until it is checked again (run that file and
+bench/recommendations.py) and the release added.
 """
 
 from __future__ import annotations
@@ -21,8 +27,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import django
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
+
+# Django releases (major, minor) whose compiler CompiledRead was checked against.
+CHECKED_DJANGO = ((5, 2),)
+
+
+def checked_here() -> bool:
+    return tuple(django.VERSION[:2]) in CHECKED_DJANGO
+
 
 # What each kind of argument is adapted like: the ORM's own fields do it.
 _FIELDS: dict[str, models.Field] = {

@@ -2,16 +2,27 @@
 
 from datetime import timedelta
 
+import django
 import pytest
 from django.db.models import IntegerField, Value
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from music.models import ListeningEvent, Track
+from recommendations import reads
 from recommendations.reads import CompiledRead
 from recommendations.tests.conftest import listen
 
 pytestmark = pytest.mark.django_db
+
+
+def test_it_was_checked_against_this_django_release():
+    version = ".".join(map(str, django.VERSION[:2]))
+    assert reads.checked_here(), (
+        f"CompiledRead replays SQL from Django's compiler internals and was checked on "
+        f"{reads.CHECKED_DJANGO}, not Django {version}: run recommendations/tests/test_reads.py and "
+        f"bench/recommendations.py on {version}, then add it to reads.CHECKED_DJANGO"
+    )
 
 
 def _listens(user_id, since):
