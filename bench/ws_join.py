@@ -40,9 +40,11 @@ import asyncio
 import json
 import os
 import random
+import re
 import resource
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +67,7 @@ FIRST_FRAME_TIMEOUT = 60.0
 RUN_TIMEOUT = 240.0  # one (configuration, size, mode) run, all listeners
 QUIET = 1.0  # seconds without a frame: the room has settled
 SETTLE_TIMEOUT = 60.0
+FRAME_TYPE = re.compile(r'"type": ?"([a-z._]+)"')
 
 
 def raise_fd_limit(listeners: int) -> None:
@@ -89,6 +92,7 @@ class Run:
     retries: int = 0
     failures: int = 0
     frames: int = 0
+    kinds: Counter = field(default_factory=Counter)  # frames after the first, by type
     last_frame: float = 0.0
 
     def url(self, index: int) -> str:
@@ -98,8 +102,10 @@ class Run:
 
     async def _drain(self, ws) -> None:
         try:
-            async for _raw in ws:
+            async for raw in ws:
                 self.frames += 1
+                kind = FRAME_TYPE.search(raw) if isinstance(raw, str) else None
+                self.kinds[kind.group(1) if kind else "?"] += 1
                 self.last_frame = time.monotonic()
         except ConnectionClosed:
             pass
@@ -247,6 +253,7 @@ async def one_run(config: str, servers: int, mode: str, n: int, args, room_id: s
         "settle_s": settled - joined_at,
         "ms_join": 1000 * cpu / max(1, joined),
         "frames": run.frames,
+        "kinds": run.kinds,
         "retries": run.retries,
         "failures": run.failures,
         "client_cpu": 100 * client_cpu / wall,
@@ -268,6 +275,9 @@ def print_row(row: dict) -> None:
         f"{row['failures']:>5}{row['client_cpu']:>8.0f}{row['lag99']:>7.1f}{row['load']:>6.1f}",
         flush=True,
     )
+    if row["kinds"]:
+        top = ", ".join(f"{kind} {count}" for kind, count in row["kinds"].most_common(5))
+        print(f"{'':<13}  after the first frames: {top}", flush=True)
 
 
 def ratio(a: float, b: float) -> str:
