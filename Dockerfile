@@ -14,7 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/tunewave-metrics
 
 # Same path as a bare-metal checkout, so deploy/nginx.conf's /static/ and /media/ aliases match.
 WORKDIR /srv/tunewave
