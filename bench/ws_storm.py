@@ -82,6 +82,14 @@ def backoff_ms(attempt: int) -> float:
 # --- processes -----------------------------------------------------------------------------
 
 
+def server_command() -> list[str]:
+    """Daphne as deployed: `python -m tunewave.serve` (Daphne with a graceful SIGTERM drain)
+    where the code has it, plain `daphne` before that."""
+    if (ROOT / "tunewave" / "serve.py").exists():
+        return [sys.executable, "-m", "tunewave.serve"]
+    return [str(Path(sys.executable).with_name("daphne"))]
+
+
 class Daphne:
     """One TuneWave Daphne process on a fixed port, which can be killed and started again."""
 
@@ -96,8 +104,7 @@ class Daphne:
         env = {**os.environ, "CHANNEL_LAYER_BACKEND": "pubsub", "PYTHONUNBUFFERED": "1"}
         with open(self.logdir / f"ws_storm-{self.index}.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [str(Path(sys.executable).with_name("daphne")), "-b", HOST, "-p", str(self.port), "-v", "0"]
-                + ["tunewave.asgi:application"],
+                [*server_command(), "-b", HOST, "-p", str(self.port), "-v", "0", "tunewave.asgi:application"],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -462,7 +469,8 @@ async def run(args, room_id: str, tokens: list[str], base_id: int) -> None:
     for server in servers:
         await server.healthy()
     print(
-        f"{listeners} listeners on 2 Daphne processes (ports {servers[0].port}, {servers[1].port}); "
+        f"{listeners} listeners on 2 Daphne processes ({' '.join(server_command()[-2:])}; ports "
+        f"{servers[0].port}, {servers[1].port}); "
         f"{args.rate:g} msg/s over REST from {args.senders} members; reconnect: {args.reconnect}; "
         f"broker: {'RabbitMQ' if _broker else 'none'}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}",
         flush=True,
