@@ -138,3 +138,19 @@ def test_a_small_deployment_keeps_todays_model_and_says_why(catalog):
     build = services.recommendations_recompute()
     assert build.figures["tuning"]["status"] == "skipped"
     assert build.figures["item_model"]["name"] == "tunewave"
+
+
+def test_item_models_leave_the_end_of_the_budget_to_the_blends():
+    plays, age = planted()
+    clock = iter(range(0, 1000, 20))  # each look at the clock: 20 s later
+    candidates = evaluation.tuning_candidates()[:5]
+    settings = evaluation.TuningSettings(seconds=100, blend_share=0.25)
+
+    tuned = evaluation.tune(plays, age, None, candidates=candidates, settings=settings, clock=lambda: next(clock))
+
+    rows = tuned.record["candidates"]
+    models = [row["name"] for row in rows if row["blend"] == "default"]
+    blends = [row["blend"] for row in rows if row["blend"] != "default"]
+    assert len(models) == 4  # the fifth item model would start at 80 s, past 75 s...
+    assert blends  # ...so blends were still tried before 100 s
+    assert all(row["name"] == tuned.candidate.name for row in rows if row["blend"] != "default")
