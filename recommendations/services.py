@@ -44,8 +44,9 @@ logger = logging.getLogger(__name__)
 
 # Learned settings; bench/tune_recommendations.py shows how they were chosen.
 ITEM_MODEL = engine.ItemModelParams()
-# Self-tuning (see _tune): which item model serves is chosen on each run from this deployment's
-# own listening, within these bounds (60 s, 2,000 held-out listeners); ITEM_MODEL is the fallback.
+# Self-tuning (see _tune): which item model and blend serve is chosen on each run from this
+# deployment's own listening, within these bounds (60 s, the last quarter for blends, 2,000
+# held-out listeners); ITEM_MODEL and SERVED_BLEND are the fallback.
 TUNING = evaluation.TuningSettings()
 # Blends the tuning tries on the best item model (the first scores every item model); the chosen
 # one is recorded in the build's figures and served with it (served.blend()).
