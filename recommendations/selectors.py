@@ -23,7 +23,6 @@ __all__ = [
     "Recommendation",
     "RoomCard",
     "TrackCard",
-    "live_counts",
     "reset_memos",
     "room_people",
     "room_recommendations",
@@ -32,7 +31,6 @@ __all__ = [
     "track_recommendations",
 ]
 
-live_counts = rank_rooms.live_counts
 track_recommendations = rank_tracks.track_recommendations
 room_suggestions = rank_tracks.room_suggestions
 room_people = rank_tracks.room_people
