@@ -1,7 +1,7 @@
 """A reconnect storm in one room: N listeners on two Daphne processes while chat goes on; one
 process is SIGKILLed and restarted, then the other is restarted with SIGTERM.
 
-    .venv/bin/python bench/ws_storm.py [--listeners 1000] [--rate 5] [--reconnect next|home]
+    .venv/bin/python bench/ws_storm.py [--listeners 1000] [--rate 5] [--reconnect lb|home]
 
 Services mode: PostgreSQL (DATABASE_URL, default `tunewave_wsbench`), Redis (REDIS_URL,
 default db 12, flushed first) and, if CELERY_BROKER_URL is set, RabbitMQ — as deployed. Two
@@ -17,9 +17,10 @@ to as much again of jitter, if that is longer. It keeps every chat message by id
 seen is dropped (counted: `dup resync` when a resync repeated a live one, which is expected,
 `dup live` when the server sent the same message live twice, which is not).
 
-`--reconnect next` (default) sends each retry to the other process first, as nginx's
-upstream does when one is down (deploy/nginx.conf); `home` retries the listener's own
-process only (no balancer).
+`--reconnect lb` (default) reconnects through a stand-in for deploy/nginx.conf's upstream
+(nginx's defaults): round-robin over the processes, on a refused connection the next one at
+once, and a process that refused left out for 10 s; `home` retries the listener's own process
+only (no balancer). The room first fills evenly, listener i on process i mod 2.
 
 Meanwhile --senders members (not listeners) post chat over REST (`POST /chat/{room}`, the
 same service and broadcast as the socket) at --rate messages a second, one at a time, each
@@ -72,6 +73,7 @@ START_TIMEOUT = 60.0  # seconds for a Daphne process to answer /healthz
 FILL_CONCURRENCY = 50  # joins in flight while the room first fills (not measured as a storm)
 QUIET_BETWEEN = 3.0  # seconds of steady chat before, between and after the steps
 DRAIN = 8.0  # seconds after the last post for deliveries to arrive
+NGINX_FAIL_TIMEOUT = 10.0  # nginx's default: an upstream that refused is skipped this long
 
 
 def backoff_ms(attempt: int) -> float:
@@ -207,6 +209,8 @@ class Storm:
         self.stopping = False
         self.fill_gate = asyncio.Semaphore(FILL_CONCURRENCY)
         self.filling = True
+        self.round_robin = 0
+        self.down_until = [0.0] * len(servers)
 
     def url(self, server: int, token: str) -> str:
         return f"ws://{HOST}:{self.servers[server].port}/ws/chat/{self.room_id}?token={token}"
@@ -223,9 +227,35 @@ class Storm:
             lis.seen_live.add(message_id)
         lis.last_id = max(lis.last_id, message_id)
 
+    async def _open(self, lis: Listener, first: bool):
+        """A connection through the "balancer": (socket or None, process)."""
+        count = len(self.servers)
+        if first or self.args.reconnect == "home":
+            order = [lis.home]
+        else:  # nginx's default upstream: round-robin, next upstream on a connect error,
+            # a failed one left out for fail_timeout (10 s)
+            start, self.round_robin = self.round_robin, self.round_robin + 1
+            order = [(start + k) % count for k in range(count)]
+            now = time.monotonic()
+            order = [s for s in order if self.down_until[s] <= now] or order
+        for server in order:
+            try:
+                ws = await ws_connect(
+                    self.url(server, lis.token), open_timeout=30, close_timeout=2, ping_interval=None, compression=None
+                )
+                return ws, server
+            except ConnectionRefusedError:
+                self.closes["refused"] += 1
+                self.down_until[server] = time.monotonic() + NGINX_FAIL_TIMEOUT
+            except Exception as exc:  # noqa: BLE001 - reset, timed out, refused at HTTP: back off and retry
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                self.closes[f"handshake {status or type(exc).__name__}"] += 1
+                return None, server
+        return None, order[-1]
+
     async def life(self, lis: Listener) -> None:
         attempt = 0
-        server = lis.home
+        first = True
         while not self.stopping:
             gated = self.filling
             if gated:
@@ -238,13 +268,8 @@ class Storm:
                     released = True
                     self.fill_gate.release()
 
-            try:
-                ws = await ws_connect(
-                    self.url(server, lis.token), open_timeout=30, close_timeout=2, ping_interval=None, compression=None
-                )
-            except Exception:  # noqa: BLE001 - refused, reset, timed out: back off and retry
-                ws = None
-                self.closes["handshake failed"] += 1
+            ws, server = await self._open(lis, first)
+            first = False
             result = None
             if ws is not None:
                 result = await self._connected(lis, ws, server, release)
@@ -261,8 +286,6 @@ class Storm:
                 lis.busy += 1
                 delay = max(delay, result * (1 + random.random()))
             lis.attempts += 1
-            if self.args.reconnect == "next":
-                server = (server + 1) % len(self.servers)
             await asyncio.sleep(delay / 1000)
 
     async def _connected(self, lis: Listener, ws, server: int, admitted_now) -> int | None:
@@ -553,7 +576,7 @@ def main() -> None:
     parser.add_argument("--listeners", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=5.0, help="chat messages per second (REST)")
     parser.add_argument("--senders", type=int, default=10, help="members posting, round-robin (5 per 5 s each)")
-    parser.add_argument("--reconnect", choices=("next", "home"), default="next")
+    parser.add_argument("--reconnect", choices=("lb", "home"), default="lb")
     parser.add_argument("--step-timeout", type=float, default=180.0, help="seconds for a step to converge")
     parser.add_argument("--term-timeout", type=float, default=30.0, help="seconds after SIGTERM before SIGKILL")
     parser.add_argument("--logdir", default="/tmp", help="where Daphne's output goes")
