@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run spa test e2e install frontend-install lint typecheck format migrate worker beat ci clean
+.PHONY: run spa test e2e stack-test install frontend-install lint typecheck format migrate worker beat ci clean
 
 # Runtime packages (what `make run` needs), then the test and lint tools on top.
 $(VENV)/.runtime: requirements.txt
@@ -65,6 +65,31 @@ test: install frontend-install
 e2e: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 e2e: $(VENV)/.runtime frontend-install
 	bash frontend/e2e/run.sh $(E2E_ARGS)
+
+# The deployed topology (deploy/stack.sh: nginx with TLS, two Daphne processes, a worker and beat,
+# DEBUG=0) on the local PostgreSQL, Redis and RabbitMQ, from an empty database; its suite
+# (deploy/tests/stack_suite.py, not part of `make test`) drives it through nginx, faults included.
+# STACK_SMOKE=1 then runs the browser @smoke subset against it; the stack always stops after
+# (STACK_KEEP=1 leaves it running). Logs: .stack/logs/.
+stack-test: export STACK_RESET := 1
+stack-test: export STACK_DEV_LOGIN := 1
+stack-test: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+stack-test: $(VENV)/.installed frontend-install
+	@test -f static/app/index.html || $(MAKE) --no-print-directory spa
+	@deploy/stack.sh down >/dev/null
+	@started=$$(date +%s); status=0; \
+	deploy/stack.sh up || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		$(PY) -m pytest -c deploy/tests/pytest.ini deploy/tests/stack_suite.py -q $(STACK_TEST_ARGS) || status=$$?; \
+	fi; \
+	if [ $$status -eq 0 ] && [ "$(STACK_SMOKE)" = 1 ]; then \
+		E2E_BASE_URL=https://127.0.0.1:$${STACK_HTTPS_PORT:-8443} E2E_IGNORE_HTTPS_ERRORS=1 \
+		NODE_EXTRA_CA_CERTS="$${STACK_DIR:-$$PWD/.stack}/tls/fullchain.pem" \
+		bash frontend/e2e/run.sh --grep @smoke || status=$$?; \
+	fi; \
+	[ -n "$(STACK_KEEP)" ] || deploy/stack.sh down; \
+	echo "stack-test: $$(( $$(date +%s) - started )) s, status $$status"; \
+	exit $$status
 
 lint: install
 	$(VENV)/bin/ruff format --check .

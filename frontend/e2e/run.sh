@@ -24,6 +24,17 @@ E2E_BUILD="${E2E_BUILD:-auto}"
 
 say() { printf 'e2e: %s\n' "$*"; }
 
+# Against a TuneWave already running (e.g. deploy/stack.sh's https://127.0.0.1:8443, with the demo
+# data and TUNEWAVE_DEV_LOGIN=1): E2E_BASE_URL skips steps 1-3 and runs Playwright only;
+# E2E_IGNORE_HTTPS_ERRORS=1 lets the browser accept a self-signed certificate (give Node the
+# certificate too, for the suite's API calls: NODE_EXTRA_CA_CERTS=.stack/tls/fullchain.pem).
+if [[ -n "${E2E_BASE_URL:-}" ]]; then
+    say "against $E2E_BASE_URL (not started here)"
+    cd frontend
+    BASE_URL="$E2E_BASE_URL" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 exec timeout --kill-after=30 "$E2E_TIMEOUT" \
+        npx --no-install playwright test -c e2e/playwright.config.ts "$@"
+fi
+
 # --- 1. the web app -----------------------------------------------------------------------
 shell="$ROOT/static/app/index.html"
 build=no

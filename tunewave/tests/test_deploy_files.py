@@ -154,6 +154,18 @@ def test_it_never_logs_oauth_codes_on_callbacks(nginx):
         assert not any(variable in formats[access_log.args[1]] for variable in QUERY_BEARING)
 
 
+def test_it_keeps_request_lines_of_credential_paths_out_of_the_error_log(nginx):
+    """nginx's error log prints the whole request line (query included) and takes no format: on
+    /ws/ and the OAuth callbacks only `crit` is logged, so an upstream failure under open sockets
+    does not write their tickets there (deploy/tests/stack_suite.py greps the real logs)."""
+    server = https_server(nginx)
+    paths = [location(server, "/ws/"), *[loc for loc in server.all("location") if "callback" in loc.args[-1]]]
+
+    for loc in paths:
+        [error_log] = loc.all("error_log")
+        assert error_log.args[-1] in ("crit", "alert", "emerg"), loc.args
+
+
 def test_it_serves_static_and_media_from_disk_with_nosniff(nginx):
     server = https_server(nginx)
 
@@ -171,7 +183,7 @@ def test_it_accepts_avatar_sized_bodies_and_forwards_client_details(nginx):
     headers = headers_set(server)
     assert headers["x-forwarded-for"] == "$proxy_add_x_forwarded_for"
     assert headers["x-forwarded-proto"] == "$scheme"
-    assert headers["host"] == "$host"
+    assert headers["host"] == "$http_host"  # with its port, for absolute URLs on a non-standard port
 
 
 def test_it_passes_nginx_own_syntax_check(tmp_path):
