@@ -9,12 +9,15 @@ source of truth and the channel layer only carries news of changes.
 import asyncio
 import logging
 import math
+import random
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.events import user_group
@@ -32,7 +35,7 @@ from music.services import listening_record_play
 from rooms import events as room_events
 from rooms import presence
 from rooms import services as room_services
-from rooms.access import room_with_access
+from rooms.access import Admission, RoomAccess, admission_read, admission_recall, admission_remember
 from rooms.models import PlaybackState, Room
 
 logger = logging.getLogger(__name__)
@@ -51,6 +54,39 @@ MAX_POSITION_MS = 2**31 - 1
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+# Over the process's handshake limit (WS_MAX_HANDSHAKES): retry after the delay given.
+CLOSE_BUSY = 4429
+# `presence.page`, per socket: a room of 1,000 is 20 pages of 50.
+PAGE_BURST = 10
+PAGE_PER_SECOND = 2.0
+MAX_CURSOR = 64
+
+
+class HandshakeGate:
+    """The room-socket handshakes this process is working on (one event loop per process):
+    from accept until the socket's first frames are sent, or it is refused."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+
+    def enter(self) -> bool:
+        """Takes a place, or False when WS_MAX_HANDSHAKES are in flight already."""
+        if self.in_flight >= settings.WS_MAX_HANDSHAKES:
+            return False
+        self.in_flight += 1
+        return True
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+
+    @staticmethod
+    def retry_after_ms() -> int:
+        """WS_BUSY_RETRY_MS plus up to as much again: refused clients come back spread out."""
+        base = settings.WS_BUSY_RETRY_MS
+        return base + random.randint(0, base)  # noqa: S311 - jitter, not a secret
+
+
+handshakes = HandshakeGate()
 
 
 def now_ms() -> int:
@@ -77,8 +113,21 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             kind: TokenBucket(burst=RESYNC_BURST, per_second=RESYNC_PER_SECOND)
             for kind in ("sync", "chat.resync", "playback.vote_skip", "reaction")
         }
+        self.buckets["presence.page"] = TokenBucket(burst=PAGE_BURST, per_second=PAGE_PER_SECOND)
         # Accept first: a close before accept is an HTTP 403 and the client never sees our code.
         await self.accept()
+        if not handshakes.enter():
+            # Over the process's handshake limit: told at once, rather than a handshake that
+            # times out while the database thread works through the others' (docs/realtime.md).
+            retry_ms = handshakes.retry_after_ms()
+            await self.send_json({"type": "busy", "retry_after_ms": retry_ms})
+            return await self.close(code=CLOSE_BUSY, reason=f"busy: retry after {retry_ms} ms")
+        try:
+            await self._join()
+        finally:
+            handshakes.leave()
+
+    async def _join(self) -> None:
         user = scope_user(self.scope)
         if user is None:
             return await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -86,45 +135,74 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         verdict = await self._admit()
         if verdict is not None:
             return await self.close(code=verdict)
+        self._brief = {**UserBriefSerializer(self.user).data, "id": str(self.user.pk)}
         # Groups first, state second: nothing sent in between can fall through the gap.
         for group in (room_events.room_group(self.room.pk), user_group(self.user.pk)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
-        await database_sync_to_async(presence.touch)(
-            room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
-        )
-        # Present first, then resume: a room that paused when it emptied plays on (README).
-        await self._playback_presence(room_services.playback_resume_on_join)
-        await self._send_state()
         read_at = time.time()
-        presence_frame, audience_frame = await self._presence_payload()
-        await self.send_json(presence_frame)
-        await self._send_audience(audience_frame, read_at=read_at)
-        await self._send_play_counts()
-        first = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
-        if first == 1:
+        frames, first = await database_sync_to_async(self._arrive)()
+        for frame in frames:
+            if frame["type"] == "playback.state":
+                await self._follow_play(frame)
+            if frame["type"] == "room.audience":
+                await self._send_audience(frame, read_at=read_at)
+            else:
+                await self.send_json(frame)
+        if first:
             presence.presence_news().announce(self.channel_layer, str(self.room.pk), "joined", self._brief)
-            await self._refresh_votes()
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
-    @database_sync_to_async
-    def _admit(self) -> int | None:
+    async def _admit(self) -> int | None:
         """Lets in whoever may join the room (rooms.access): 4404 for no such open room, 4403
-        for the banned and for outsiders of a private room (who learn no more than that)."""
-        room, access = room_with_access(self.scope["url_route"]["kwargs"]["room_id"], self.user)
-        if room is None or access is None:
+        for the banned and for outsiders of a private room (who learn no more than that). A
+        remembered admission (rooms.access.room_admit) reads the cache only, off the database
+        thread; otherwise one trip to it reads the access and makes the user a member."""
+        room_id = self.scope["url_route"]["kwargs"]["room_id"]
+        admission = await sync_to_async(admission_recall, thread_sensitive=False)(room_id, self.user)
+        if not admission.remembered:
+            admission = await database_sync_to_async(self._admit_from_database)(room_id, admission)
+        if admission.room is None or admission.access is None:
             return CLOSE_NOT_FOUND
-        if not access.can_join:
+        if not admission.access.can_join:
             return CLOSE_FORBIDDEN
-        try:
-            room_services.room_join(room=room, user=self.user)
-        except (NotFound, Forbidden):  # banned or closed a moment ago
-            return CLOSE_FORBIDDEN
-        self.room = room
+        self.room = admission.room
         self.admitted = True
-        self._brief = UserBriefSerializer(self.user).data
-        self._brief["id"] = str(self._brief["id"])
         return None
+
+    def _admit_from_database(self, room_id, admission: Admission) -> Admission:
+        admission = admission_read(room_id, self.user, admission)
+        if admission.room is None or admission.access is None or not admission.access.can_join:
+            return admission
+        try:
+            membership, _ = room_services.room_join(room=admission.room, user=self.user)
+        except (NotFound, Forbidden):  # banned or closed a moment ago
+            return Admission(admission.room, RoomAccess(is_open=False, is_private=True))
+        admission_remember(admission, self.user, role=membership.role)
+        return admission
+
+    def _arrive(self) -> tuple[list[dict], bool]:
+        """A join's work after admission, in one trip to the database thread: marks the socket
+        present, resumes a room that paused when it emptied (README), and reads the frames the
+        socket starts with — `playback.state`, `presence`, `room.audience` and the play's counts.
+        Returns (those frames, whether this is the user's first socket in the room). A bounded
+        number of queries whatever the room's size (chat/tests/test_crowded_rooms.py)."""
+        room = self.room
+        online = presence.arrive(room_id=room.pk, user_id=self.user.pk, connection=self.connection)
+        ids = set(online) if online is not None else None
+        self._playback_presence(room_services.playback_resume_on_join)
+        frames = [room_events.playback_state(room_services.playback_advance_if_over(room=room))]
+        frames.append(presence.snapshot(room.pk, user=self.user, online=ids))
+        frames.append(presence.audience(room.pk, online=ids or ()))
+        try:
+            frames += room_services.play_counts(room=room)
+        except Exception:  # noqa: BLE001 - counts come again with the next vote or reaction
+            logger.warning("reading the play's counts failed", exc_info=True)
+        first = online is not None and online.get(str(self.user.pk)) == 1
+        # One more listener changes `needed` only for a play that has votes (just counted).
+        if first and any(f["type"] == "playback.votes" and f["votes"] for f in frames):
+            self._refresh_votes()
+        return frames, first
 
     async def disconnect(self, code):
         for task in self.tasks:
@@ -135,21 +213,28 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
         if not self.admitted or not self.groups_joined:
             return
-        await self._record_listen(until=timezone.now())
-        await database_sync_to_async(presence.leave)(
-            room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
-        )
-        # The last listener gone: the room pauses where it is (not while presence is unknown).
-        await self._playback_presence(room_services.playback_pause_if_empty)
-        left = await database_sync_to_async(presence.user_connections)(room_id=self.room.pk, user_id=self.user.pk)
-        if left == 0:
+        if await database_sync_to_async(self._depart)(until=timezone.now()):
             presence.presence_news().announce(self.channel_layer, str(self.room.pk), "left", self._brief)
-            await self._refresh_votes()
 
-    async def _playback_presence(self, service) -> None:
+    def _depart(self, *, until) -> bool:
+        """A leave's work, in one trip to the database thread: the listen's history, presence,
+        and the last listener gone: the room pauses where it is (not while presence is
+        unknown). Returns whether this was the user's last socket in the room."""
+        self._record_listen(until=until)
+        online = presence.depart(room_id=self.room.pk, user_id=self.user.pk, connection=self.connection)
+        # Someone still here: their own leave pauses the room when it empties (each reads
+        # presence after removing itself, so the last one's read sees nobody).
+        if online is None or not online:
+            self._playback_presence(room_services.playback_pause_if_empty)
+        last = online is not None and str(self.user.pk) not in online
+        if last:
+            self._refresh_votes()
+        return last
+
+    def _playback_presence(self, service) -> None:
         """Runs an arrival or departure rule of the room's playback; a failure is logged, not raised."""
         try:
-            await database_sync_to_async(service)(room=self.room)
+            service(room=self.room)
         except Exception:  # noqa: BLE001 - the room plays on as it was; the next join or leave retries
             logger.warning("%s failed", service.__name__, exc_info=True)
 
@@ -256,6 +341,17 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         # Not complete: ask again with after_id = the last id of this page.
         await self.send_json({"type": "chat.history", "messages": messages, "complete": len(messages) < RESYNC_LIMIT})
 
+    async def _presence_page(self, content):
+        cursor = content.get("cursor")
+        if not isinstance(cursor, str) or not 0 < len(cursor) <= MAX_CURSOR:
+            raise Invalid("cursor must be the `next` of the last presence page.", field="cursor")
+        self._spend("presence.page")
+
+        def load():
+            return presence.listeners_page(self.room.pk, online=presence.online_user_ids(self.room.pk), after=cursor)
+
+        await self.send_json(await database_sync_to_async(load)())
+
     async def _playback(self, content):
         kind = content["type"]
         room, user = self.room, self.user
@@ -307,6 +403,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         "playback.ended": _playback,
         "playback.vote_skip": _vote_skip,
         "reaction": _reaction,
+        "presence.page": _presence_page,
     }
 
     # --- events from the groups -----------------------------------------------------
@@ -406,20 +503,10 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         await self._follow_play(event)
         await self.send_json(event)
 
-    async def _send_play_counts(self):
-        """The current play's `playback.votes` and `reaction.counts` (after playback.state)."""
-        try:
-            frames = await database_sync_to_async(room_services.play_counts)(room=self.room)
-        except Exception:  # noqa: BLE001 - counts come again with the next vote or reaction
-            logger.warning("reading the play's counts failed", exc_info=True)
-            return
-        for frame in frames:
-            await self.send_json(frame)
-
-    async def _refresh_votes(self):
+    def _refresh_votes(self) -> None:
         """A listener came or went: `needed` may change, and the votes may now skip the track."""
         try:
-            await database_sync_to_async(room_services.skip_votes_refresh)(room=self.room)
+            room_services.skip_votes_refresh(room=self.room)
         except Exception:  # noqa: BLE001 - the next vote counts again
             logger.warning("refreshing the skip votes failed", exc_info=True)
 
@@ -429,7 +516,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         started = event.get("track_started_at")
         current = self.playing
         if current is not None and current["started"] != started:
-            await self._record_listen(until=timezone.now())
+            await database_sync_to_async(self._record_listen)(until=timezone.now())
         if event.get("track") is None or started is None:
             self.playing = None
         elif current is None or current["started"] != started:
@@ -452,12 +539,12 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         except Exception:  # noqa: BLE001 - the timer task and the next read will retry
             logger.warning("advance check failed", exc_info=True)
 
-    async def _record_listen(self, *, until):
+    def _record_listen(self, *, until) -> None:
+        """Records the listen of the play this socket was hearing (on the database thread)."""
         play, self.playing = self.playing, None
         if play is None:
             return
-
-        def record():
+        try:
             started_at = datetime.fromtimestamp(play["started"] / 1000, tz=UTC)
             listening_record_play(
                 user=self.user,
@@ -468,25 +555,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
                 until=until,
                 liked=room_services.play_liked(room_id=self.room.pk, user=self.user, started_at=started_at),
             )
-
-        try:
-            await database_sync_to_async(record)()
         except Exception:  # noqa: BLE001 - history must not break the socket
             logger.warning("recording a listen failed", exc_info=True)
-
-    @database_sync_to_async
-    def _presence_payload(self) -> tuple[dict, dict]:
-        """The `presence` and `room.audience` frames, from one read of who is online."""
-        ids = presence.online_user_ids(self.room.pk)
-        users = User.objects.filter(pk__in=ids).order_by("username")
-        return (
-            {
-                "type": "presence",
-                "room_id": str(self.room.pk),
-                "online": UserBriefSerializer(users, many=True).data,
-            },
-            presence.audience(self.room.pk, online=ids),
-        )
 
     async def _error(self, code: str, detail: str, **extra):
         await self.send_json({"type": "error", "code": code, "detail": detail, **extra})

@@ -31,7 +31,11 @@ from datetime import datetime
 from typing import TypeGuard
 
 import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from accounts.models import User
@@ -277,3 +281,137 @@ def user_rooms_get(user: User, *, now: datetime | None = None) -> UserRooms:
         for rows in user_room_rows(user.pk, now or timezone.now())
     )
     return user_rooms(first.union(*rest, all=True))
+
+
+# --- the room socket's admission, remembered (issue 17) -----------------------------------
+#
+# A reconnect storm sends every listener of a room back at once; each admission is a query on
+# the process's one database thread. So an admission that let someone in is remembered in the
+# cache (shared by every process in services mode) for ROOM_ADMISSION_CACHE_SECONDS, stamped
+# with the room's admission generation. Anything that may change who gets in (a room saved or
+# deleted: privacy, close; a membership deleted or its role changed; a ban) draws a new
+# generation, now and again after its transaction commits, so every remembered admission of
+# that room stops counting at once: a reader that read the old rows before the commit stamped
+# what it read with a generation that is already gone. Refusals are never remembered (an
+# invite must work at once). Values are plain JSON (the Redis cache's serializer).
+
+ADMISSION_ROOM_FIELDS = (
+    "id",
+    "name",
+    "is_private",
+    "owner_id",
+    "queue_policy",
+    "playback_policy",
+    "autoplay",
+    "skip_share",
+    "queue_order",
+)
+
+
+def _generation_key(room_id) -> str:
+    return f"rooms:admit-gen:{room_id}"
+
+
+def _admission_key(room_id, user_id) -> str:
+    return f"rooms:admit:{room_id}:{user_id}"
+
+
+def admission_forget(room_id) -> None:
+    """Every remembered admission of the room stops counting: now, and after the commit."""
+
+    def bump() -> None:
+        cache.set(_generation_key(room_id), uuid.uuid4().hex, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _generation(room_id, found: dict) -> str:
+    current = found.get(_generation_key(room_id))
+    if current is None:
+        cache.add(_generation_key(room_id), uuid.uuid4().hex, timeout=None)
+        current = cache.get(_generation_key(room_id))
+    return current or ""
+
+
+def _room_from_fields(fields: dict) -> Room:
+    """A Room read from remembered fields; any other field is deferred (read when touched)."""
+    values = [uuid.UUID(fields[name]) if name in ("id", "owner_id") else fields[name] for name in ADMISSION_ROOM_FIELDS]
+    return Room.from_db("default", list(ADMISSION_ROOM_FIELDS), values)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A room socket's admission: the open room (None if there is none), what the user may do
+    there, whether this came from the cache, and the generation to remember it under."""
+
+    room: Room | None
+    access: RoomAccess | None
+    remembered: bool = False
+    generation: str = ""
+
+
+def admission_recall(room_id, user: User) -> Admission:
+    """The cache's half of `room_admit` (no query): the remembered admission, or one with no
+    room but the generation to stamp a fresh read with. A room id that is not a UUID: no room
+    and no generation."""
+    try:
+        pk = uuid.UUID(str(room_id))
+    except ValueError:
+        return Admission(None, None)
+    # Read before the database: an admission read from rows a change is about to replace is
+    # stamped with a generation that change draws anew.
+    found = cache.get_many([_generation_key(pk), _admission_key(pk, user.pk)])
+    generation = _generation(pk, found)
+    remembered = found.get(_admission_key(pk, user.pk))
+    if isinstance(remembered, dict) and generation and remembered.get("generation") == generation:
+        room = _room_from_fields(remembered["room"])
+        facts = remembered["access"]
+        access = RoomAccess.of(room, role=facts["role"], invited=facts["invited"])
+        return Admission(room, access, remembered=True, generation=generation)
+    return Admission(None, None, generation=generation)
+
+
+def admission_read(room_id, user: User, recalled: Admission) -> Admission:
+    """The database's half of `room_admit`, after `admission_recall` found nothing (one query)."""
+    if recalled.remembered:
+        return recalled
+    room, access = room_with_access(room_id, user)
+    return Admission(room, access, generation=recalled.generation)
+
+
+def room_admit(room_id, user: User) -> Admission:
+    """`room_with_access` for the room socket, remembered: no query for an admission
+    remembered in the room's current generation (`admission_remember`)."""
+    return admission_read(room_id, user, admission_recall(room_id, user))
+
+
+def admission_remember(admission: Admission, user: User, *, role: str | None) -> None:
+    """Remembers that `user` was let in (call once the join made them a member: `role`)."""
+    room, access = admission.room, admission.access
+    if room is None or access is None or not access.can_join or not admission.generation or admission.remembered:
+        return
+    fields = {name: getattr(room, name) for name in ADMISSION_ROOM_FIELDS}
+    fields["id"], fields["owner_id"] = str(fields["id"]), str(fields["owner_id"])
+    value = {"generation": admission.generation, "room": fields, "access": {"role": role, "invited": access.invited}}
+    cache.set(_admission_key(room.pk, user.pk), value, timeout=settings.ROOM_ADMISSION_CACHE_SECONDS)
+
+
+def _membership_saved(sender, instance: Membership, created: bool, **kwargs) -> None:
+    if not created:  # a role changed; a new member changes nobody else's admission
+        admission_forget(instance.room_id)
+
+
+def _room_fact_changed(sender, instance, **kwargs) -> None:
+    admission_forget(instance.room_id if sender is not Room else instance.pk)
+
+
+def admission_watch() -> None:
+    """Connects the changes that forget a room's remembered admissions (RoomsConfig.ready):
+    rooms saved or deleted (privacy, policies, closing: the REST API and the admin alike),
+    memberships deleted (leave, removal, ban) or whose role changed, and bans."""
+    post_save.connect(_room_fact_changed, sender=Room, dispatch_uid="rooms.admission.room_saved")
+    post_delete.connect(_room_fact_changed, sender=Room, dispatch_uid="rooms.admission.room_deleted")
+    post_save.connect(_membership_saved, sender=Membership, dispatch_uid="rooms.admission.membership_saved")
+    post_delete.connect(_room_fact_changed, sender=Membership, dispatch_uid="rooms.admission.membership_deleted")
+    post_save.connect(_room_fact_changed, sender=Ban, dispatch_uid="rooms.admission.ban_saved")

@@ -26,7 +26,10 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from accounts import spotify_player
+from accounts.models import User
+from accounts.serializers import UserBriefSerializer
 from rooms.events import room_group
+from social.services import friend_ids
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +188,111 @@ def user_connections(*, room_id, user_id) -> int | None:
     return sum(1 for m in members.get(str(room_id), []) if m.startswith(prefix))
 
 
+def _users_of(members: Iterable[str]) -> dict[str, int]:
+    """{user id: live sockets} from socket entries."""
+    users: dict[str, int] = {}
+    for member in members:
+        user = member.split("|", 1)[0]
+        users[user] = users.get(user, 0) + 1
+    return users
+
+
+def _decoded(members) -> list[str]:
+    return [m.decode() if isinstance(m, bytes) else m for m in members]
+
+
+def arrive(*, room_id, user_id, connection: str) -> dict[str, int] | None:
+    """`touch` for a socket that just joined, and the room's listeners read after it, in one
+    Redis round trip: {user id: live sockets} (this one counted). None while presence is unknown."""
+    now = time.time()
+    expires = now + PRESENCE_TTL
+    member = _member(user_id, connection)
+    if not _use_redis():
+        _local.add(room_id, member, expires)
+        return _users_of(_local.members([room_id], now)[str(room_id)])
+    try:
+        pipe = _redis().pipeline()
+        pipe.zadd(_key(room_id), {member: expires})
+        pipe.expire(_key(room_id), PRESENCE_TTL * 2)
+        pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
+        pipe.zremrangebyscore(_key(room_id), "-inf", now)
+        pipe.zrange(_key(room_id), 0, -1)
+        replies = pipe.execute()
+    except RedisError as exc:
+        logger.info("presence: could not mark a socket in room %s present (%s)", room_id, type(exc).__name__)
+        return None
+    return _users_of(_decoded(replies[-1]))
+
+
+def depart(*, room_id, user_id, connection: str) -> dict[str, int] | None:
+    """`leave`, and the room's listeners read after it, in one Redis round trip (as `arrive`)."""
+    now = time.time()
+    member = _member(user_id, connection)
+    if not _use_redis():
+        _local.remove(room_id, member)
+        return _users_of(_local.members([room_id], now)[str(room_id)])
+    try:
+        pipe = _redis().pipeline()
+        pipe.zrem(_key(room_id), member)
+        pipe.zremrangebyscore(_key(room_id), "-inf", now)
+        pipe.zrange(_key(room_id), 0, -1)
+        replies = pipe.execute()
+    except RedisError as exc:  # the entry expires by itself
+        logger.info("presence: could not remove a socket from room %s (%s)", room_id, type(exc).__name__)
+        return None
+    return _users_of(_decoded(replies[-1]))
+
+
+# --- what a listener's screen shows: the count, friends present, a page of listeners ----------
+
+
+def page_of(user_ids: Iterable[str], *, after: str | None, size: int) -> tuple[list[str], str | None]:
+    """One page of listener ids in a stable order (by id), after the cursor `after` (the last
+    id of the page before; None for the first page), and the cursor of the next page (None
+    when this is the last)."""
+    ordered = sorted(str(pk) for pk in user_ids if after is None or str(pk) > after)
+    page = ordered[:size]
+    return page, (page[-1] if len(ordered) > size else None)
+
+
+def briefs(user_ids: list[str]) -> dict[str, dict]:
+    """{user id: UserBrief payload} for these users, in one query."""
+    if not user_ids:
+        return {}
+    users = User.objects.filter(pk__in=user_ids, is_active=True)
+    return {str(user.pk): {**UserBriefSerializer(user).data, "id": str(user.pk)} for user in users}
+
+
+def listeners_page(room_id, *, online: Iterable[str], after: str | None = None, size: int | None = None) -> dict:
+    """The `presence.page` answer: a page of the room's listeners (one query)."""
+    ids, following = page_of(online, after=after, size=size or settings.ROOM_PRESENCE_PAGE)
+    found = briefs(ids)
+    return {
+        "type": "presence.page",
+        "room_id": str(room_id),
+        "online": [found[pk] for pk in ids if pk in found],
+        "next": following,
+    }
+
+
+def snapshot(room_id, *, user: User, online: set[str] | None) -> dict:
+    """The `presence` frame a socket starts with: how many are online, the newcomer's friends
+    among them, and the first page of listeners with the cursor of the next (two queries,
+    whatever the room's size). `online` None: presence is unknown (count null, nobody listed)."""
+    ids = online or set()
+    first, following = page_of(ids, after=None, size=settings.ROOM_PRESENCE_PAGE)
+    friends = sorted(str(pk) for pk in friend_ids(user=user) if str(pk) in ids) if ids else []
+    found = briefs(list(dict.fromkeys(first + friends)))
+    return {
+        "type": "presence",
+        "room_id": str(room_id),
+        "count": None if online is None else len(ids),
+        "online": [found[pk] for pk in first if pk in found],
+        "friends": [found[pk] for pk in friends if pk in found],
+        "next": following,
+    }
+
+
 def live_rooms() -> dict[str, int]:
     """Every room with someone online and its count; costs as many rooms as are live.
     {} while presence is unavailable."""
@@ -262,16 +370,23 @@ class PresenceNews:
     after the change). Every announcement reaches every socket of the room, so a room filling up
     at k joins a second would otherwise cost each listener k frames a second (bench/README.md,
     "ws_fanout.py"). Per event loop; within a window, a user's latest change wins.
+
+    A crowded room (more than ROOM_PRESENCE_LIVE_MAX listeners at the last announcement) hears
+    only the count: `room.audience`, at most once per ROOM_PRESENCE_COUNT_SECONDS; its
+    listeners page through who is there (`presence.page`) instead.
     """
 
     def __init__(self):
         self.pending: dict[str, dict[str, tuple[str, dict]]] = {}
         self.last_sent: dict[str, float] = {}
+        self.crowded: set[str] = set()
 
     def announce(self, layer, room_id: str, kind: str, user: dict) -> None:
         """`kind` is "joined" or "left"; `user` is the UserBrief payload (its id a string)."""
         loop = asyncio.get_running_loop()
         window = getattr(settings, "ROOM_PRESENCE_BATCH_SECONDS", 0.2)
+        if room_id in self.crowded:
+            window = max(window, settings.ROOM_PRESENCE_COUNT_SECONDS)
         room = self.pending.get(room_id)
         if room is None:
             room = self.pending[room_id] = {}
@@ -286,21 +401,29 @@ class PresenceNews:
         self.last_sent[room_id] = now
         if len(self.last_sent) > 1000:  # forget rooms whose window is long over
             self.last_sent = {room: at for room, at in self.last_sent.items() if now - at < 60}
-        if len(changes) == 1:
-            kind, user = changes[0]
-            event = {"type": f"member.{kind}", "room_id": room_id, "user": user}
-        else:
-            event = {
-                "type": "members.changed",
-                "room_id": room_id,
-                "joined": [user for kind, user in changes if kind == "joined"],
-                "left": [user for kind, user in changes if kind == "left"],
-            }
         try:
-            await layer.group_send(room_group(room_id), event)
-            await layer.group_send(room_group(room_id), await database_sync_to_async(audience_news)(room_id))
+            audience = await database_sync_to_async(audience_news)(room_id)
+            if audience["online"] > settings.ROOM_PRESENCE_LIVE_MAX:
+                self.crowded.add(room_id)
+            else:
+                self.crowded.discard(room_id)
+                await layer.group_send(room_group(room_id), _members_event(room_id, changes))
+            await layer.group_send(room_group(room_id), audience)
         except Exception:  # noqa: BLE001 - presence news is best effort; clients resync presence
             logger.warning("announcing presence in room %s failed", room_id, exc_info=True)
+
+
+def _members_event(room_id: str, changes: list[tuple[str, dict]]) -> dict:
+    """`member.joined` / `member.left` for a lone change, else `members.changed`."""
+    if len(changes) == 1:
+        kind, user = changes[0]
+        return {"type": f"member.{kind}", "room_id": room_id, "user": user}
+    return {
+        "type": "members.changed",
+        "room_id": room_id,
+        "joined": [user for kind, user in changes if kind == "joined"],
+        "left": [user for kind, user in changes if kind == "left"],
+    }
 
 
 _presence_news: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceNews]" = weakref.WeakKeyDictionary()

@@ -326,6 +326,7 @@ async def room_client(user, room_id, seen: set[str], path: str = "chat") -> Clie
 async def test_a_room_session_matches_the_document(people, public_room, track, settings):
     # A wide presence window, so that two quick joins are told as one `members.changed`.
     settings.ROOM_PRESENCE_BATCH_SECONDS = 1.5
+    settings.ROOM_PRESENCE_PAGE = 1  # so that `presence` has a next page to ask for
     # Uploaded media: the frames that carry them (presence, member events, chat, queue,
     # playback) are held to the document's absolute-URL pattern like every other field.
     people["member"] = await db(with_uploaded_avatar)(people["member"])
@@ -338,6 +339,11 @@ async def test_a_room_session_matches_the_document(people, public_room, track, s
     moderator = await room_client(people["moderator"], room.pk, seen, path="rooms")
     changed = await owner.receive_type("members.changed")
     assert {u["username"] for u in changed["joined"]} == {"member", "moderator"}
+
+    # The listeners, page by page.
+    await moderator.send({"type": "presence.page", "cursor": "0"})
+    page = await moderator.receive_type("presence.page")
+    assert len(page["online"]) == 1 and page["next"] is not None
 
     # Clock, state, chat.
     await owner.send({"type": "time.ping", "t0": 1765090000123.25})
@@ -423,6 +429,14 @@ async def test_a_room_session_matches_the_document(people, public_room, track, s
         await client.receive_type("error", code="room_closed")
         assert await client.receive() is None and client.closed_with == 4404
 
+    # A server process over its handshake limit: `busy`, then 4429.
+    settings.WS_MAX_HANDSHAKES = 0
+    communicator, connected = await connect(people["outsider"], room.pk)
+    assert connected
+    shed = Client(communicator, "room", seen)
+    assert (await shed.receive())["type"] == "busy"
+    assert await shed.receive() is None and shed.closed_with == 4429
+
     never_sent = set(messages("room", "send")) - seen
     assert not never_sent, f"docs/asyncapi.yaml lists server frames this session never saw: {never_sent}"
 
@@ -469,6 +483,12 @@ def _bounds() -> list[tuple[dict, bool]]:
         ({"text": "hi", "client_msg_id": "c" * 65}, False),
         ({"type": "chat.message"}, False),
         ({"type": "sync", "extra": {"a": 1}}, False),
+        ({"type": "presence.page", "cursor": "0"}, True),
+        ({"type": "presence.page", "cursor": "f" * 64}, True),
+        ({"type": "presence.page", "cursor": "f" * 65}, False),
+        ({"type": "presence.page", "cursor": ""}, False),
+        ({"type": "presence.page", "cursor": 7}, False),
+        ({"type": "presence.page"}, False),
     ]
 
 
