@@ -41,4 +41,4 @@ EXPOSE 8000
 # No --proxy-headers: the app reads X-Forwarded-For itself, trusting exactly TRUSTED_PROXY_COUNT hops.
 # No access log of Daphne's own: the proxy in front logs requests, and Daphne's log would
 # print the query strings of OAuth callbacks (authorization codes).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--access-log", "/dev/null", "tunewave.asgi:application"]
+CMD ["python", "-m", "tunewave.serve", "-b", "0.0.0.0", "-p", "8000", "--access-log", "/dev/null", "tunewave.asgi:application"]

@@ -147,7 +147,7 @@ export SPOTIFY_CLIENT_ID=e2e-client SPOTIFY_CLIENT_SECRET=e2e-secret \
     SPOTIFY_ACCOUNTS_URL="http://127.0.0.1:$STUB_PORT" SPOTIFY_API_URL="http://127.0.0.1:$STUB_PORT"
 
 say "starting Daphne on $BASE_URL (log: $WORK/server.log)"
-setsid "$BIN/daphne" -b 127.0.0.1 -p "$PORT" tunewave.asgi:application >"$WORK/server.log" 2>&1 &
+setsid "$BIN/python" -m tunewave.serve -b 127.0.0.1 -p "$PORT" tunewave.asgi:application >"$WORK/server.log" 2>&1 &
 PIDS+=($!)
 if [[ -n "${CELERY_BROKER_URL:-}" ]]; then
     say "starting a Celery worker (log: $WORK/worker.log)"

@@ -18,6 +18,8 @@ from tunewave.tests import BASE_DIR, settings_variables
 
 NGINX_CONF = BASE_DIR / "deploy" / "nginx.conf"
 ASGI_TARGET = "tunewave.asgi:application"
+# Daphne with a graceful SIGTERM (tunewave/serve.py): Daphne's own arguments follow.
+SERVE = ["python", "-m", "tunewave.serve"]
 # Variables that put the query string (and so ?token=…) into a log line.
 QUERY_BEARING = ("$request_uri", "$args", "$query_string", "$arg_", "$is_args")
 
@@ -256,7 +258,7 @@ def test_it_builds_the_image_from_existing_files():
     assert any("collectstatic" in run for run in by_name["RUN"])
     [cmd] = by_name["CMD"]
     command = json.loads(cmd)
-    assert command[0] == "daphne"
+    assert command[:3] == SERVE
     assert command[-1] == ASGI_TARGET
 
 
@@ -272,7 +274,7 @@ def test_it_declares_web_worker_and_beat_in_the_procfile():
     processes = dict(line.split(":", 1) for line in lines if line.strip())
 
     assert {"web", "worker", "beat"} <= set(processes)
-    assert processes["web"].split()[0] == "daphne"
+    assert processes["web"].split()[:3] == SERVE
     assert ASGI_TARGET in processes["web"]
     assert processes["worker"].split()[:4] == ["celery", "-A", "tunewave", "worker"]
     assert processes["beat"].split()[:4] == ["celery", "-A", "tunewave", "beat"]
@@ -309,7 +311,7 @@ def test_it_starts_compose_web_processes_on_the_nginx_upstream(compose, nginx):
     bound = set()
     for service in webs.values():
         command = service["command"]
-        assert command[0] == "daphne"
+        assert command[:3] == SERVE
         assert command[-1] == ASGI_TARGET
         bound.add(f"{command[command.index('-b') + 1]}:{command[command.index('-p') + 1]}")
 
