@@ -54,7 +54,13 @@ export type ServerEvent =
   /** several joins and leaves at once (a busy room's presence news, sent at most every 0.2 s) */
   | { type: "members.changed"; room_id: string; joined: UserBrief[]; left: UserBrief[] }
   | { type: "member.role_changed"; room_id: string; user_id: string; role: string }
-  | { type: "presence"; room_id: string; online: UserBrief[] }
+  /** what the screen shows, whatever the room's size: the count (null: unknown), the
+   * listener's friends present, the first page of listeners and the next page's cursor */
+  | { type: "presence"; room_id: string; count: number | null; online: UserBrief[]; friends: UserBrief[]; next: string | null }
+  /** the answer to `presence.page`: the listeners after the cursor, and the next cursor */
+  | { type: "presence.page"; room_id: string; online: UserBrief[]; next: string | null }
+  /** too many handshakes on that server process: the socket closes with 4429; come back after this */
+  | { type: "busy"; retry_after_ms: number }
   /** listeners online, and how many of them can play Spotify (after presence and its news) */
   | { type: "room.audience"; room_id: string; online: number; spotify: number }
   /** `member_count` when the membership changed (refetch the members list too) */
@@ -75,4 +81,6 @@ export type ClientFrame =
   | { type: "playback.ended"; version: number }
   /** one vote per member per play; "version": the PlaybackState.version last seen */
   | { type: "playback.vote_skip"; version: number }
-  | { type: "reaction"; kind: "like"; version: number };
+  | { type: "reaction"; kind: "like"; version: number }
+  /** the next page of listeners: `cursor` is the `next` of the last presence frame */
+  | { type: "presence.page"; cursor: string };

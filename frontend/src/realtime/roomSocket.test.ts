@@ -207,6 +207,29 @@ describe("RoomSocket", () => {
     socket.stop();
   });
 
+  it("comes back after the delay a busy server gave (4429), without counting it as admitted", async () => {
+    const delays: number[] = [];
+    const socket = makeSocket();
+    socket.onStatus((status) => {
+      if (status.state === "reconnecting") delays.push(status.delayMs);
+    });
+    socket.start();
+    await flush();
+    const first = FakeWebSocket.last;
+    first.open();
+    first.serverSend({ type: "busy", retry_after_ms: 2000 });
+    expect(first.sentOfType("time.ping")).toHaveLength(0);
+    first.serverClose(4429);
+    expect(delays).toEqual([2200]); // the server's 2 s, plus a tenth (random 0.5 of up to a fifth)
+    await vi.advanceTimersByTimeAsync(2199);
+    await flush();
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await flush();
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    socket.stop();
+  });
+
   it("backs off exponentially while the server stays away, and starts over after a good connection", async () => {
     const delays: number[] = [];
     const socket = makeSocket();

@@ -5,7 +5,10 @@
  *   no long-lived token goes into a URL, and an expired session shows up as a failed ticket.
  * - Reconnects with exponential backoff and jitter after anything but a deliberate stop or
  *   a final refusal (4403 banned/not allowed, 4404 no such room; 4401 is retried a few times
- *   with new tickets — the server closes a socket whose credential expired with 4401).
+ *   with new tickets — the server closes a socket whose credential expired with 4401). A
+ *   server process that is busy (4429, after a `busy` frame) is tried again after the delay
+ *   it gave, plus up to a fifth more; one shutting down or cut off from the others (4503)
+ *   is retried with the backoff like any other drop.
  * - Remembers the last chat message id seen and, on every connection after that, sends
  *   `chat.resync {after_id}` so nothing said while disconnected is lost (docs/realtime.md). An
  *   answer with `complete: false` is one page (the server sends at most 500 messages): the
@@ -63,6 +66,8 @@ const OPEN = 1;
 export const CLOSE_UNAUTHENTICATED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_NOT_FOUND = 4404;
+export const CLOSE_BUSY = 4429;
+export const CLOSE_RECONNECT = 4503;
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -87,6 +92,8 @@ export class RoomSocket {
   private attempt = 0;
   private authRetries = 0;
   private admitted = false;
+  /** the `busy` frame's delay, for the 4429 close that follows it */
+  private busyRetryMs: number | null = null;
   private lastMessageId: number | null = null;
   /** While a resync is paging: the after_id asked for. Live messages can run ahead of it, so a
    * reconnect mid-paging resumes from here, not from the newest id seen. */
@@ -194,6 +201,7 @@ export class RoomSocket {
     const ws = new this.Socket(this.makeUrl(this.roomId, ticket));
     this.ws = ws;
     this.admitted = false;
+    this.busyRetryMs = null;
     ws.onopen = () => {
       if (ws !== this.ws) return;
       this.setStatus({ state: "open" });
@@ -227,6 +235,12 @@ export class RoomSocket {
       this.setStatus({ state: "closed", code, reason: "not_found" });
       return;
     }
+    if (code === CLOSE_BUSY) {
+      // Busy is not a failure: the server said when to come back; spread the crowd a little more.
+      const waitMs = this.busyRetryMs ?? backoffDelay(this.attempt, this.random, this.options.backoffBaseMs, this.options.backoffMaxMs);
+      this.scheduleReconnect(Math.round(waitMs * (1 + this.random() * 0.2)));
+      return;
+    }
     if (code === CLOSE_UNAUTHENTICATED) {
       this.authRetries += 1;
       if (this.authRetries > this.options.maxAuthRetries) {
@@ -237,9 +251,8 @@ export class RoomSocket {
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(delayMs = backoffDelay(this.attempt, this.random, this.options.backoffBaseMs, this.options.backoffMaxMs)): void {
     this.clearReconnect();
-    const delayMs = backoffDelay(this.attempt, this.random, this.options.backoffBaseMs, this.options.backoffMaxMs);
     this.attempt += 1;
     this.setStatus({ state: "reconnecting", attempt: this.attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
@@ -264,6 +277,11 @@ export class RoomSocket {
       return;
     }
     if (!event || typeof event !== "object" || typeof event.type !== "string") return;
+    if (event.type === "busy") {
+      // Not admitted: the 4429 close follows.
+      this.busyRetryMs = typeof event.retry_after_ms === "number" && event.retry_after_ms >= 0 ? event.retry_after_ms : null;
+      return;
+    }
     if (!this.admitted) {
       // The server sends nothing before it has let us in: this connection is good, so the
       // next failure starts the backoff from the bottom again.

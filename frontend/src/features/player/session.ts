@@ -10,7 +10,7 @@
  */
 import type { UserBrief } from "../../api/types";
 import type { PlaybackState, ServerEvent } from "../../realtime/events";
-import { applyPresence } from "../../realtime/presence";
+import { applyPresence, applyPresenceMeta, NO_PRESENCE, type PresenceMeta } from "../../realtime/presence";
 import type { SocketStatus } from "../../realtime/roomSocket";
 import { endedReducer, type Ended } from "../room/membership";
 
@@ -28,6 +28,8 @@ export interface LiveRoom {
   /** the version of the first state of the current play */
   playVersion: number;
   online: UserBrief[];
+  /** the count, friends present and the next page's cursor of the listener list */
+  presence: PresenceMeta;
   ended: Ended;
   votes: Tally | null;
   likes: { version: number; count: number } | null;
@@ -48,6 +50,7 @@ export const initialLive: LiveRoom = {
   playback: null,
   playVersion: 0,
   online: [],
+  presence: NO_PRESENCE,
   ended: null,
   votes: null,
   likes: null,
@@ -98,12 +101,13 @@ function onFrame(current: LiveRoom, event: ServerEvent): LiveRoom {
       if (event.version < current.playVersion) return current;
       return { ...current, likes: { version: event.version, count: event.counts.like ?? 0 } };
     case "room.audience":
-      return { ...current, audience: { online: event.online, spotify: event.spotify } };
+      return { ...current, audience: { online: event.online, spotify: event.spotify }, presence: applyPresenceMeta(current.presence, event) };
     case "presence":
+    case "presence.page":
     case "member.joined":
     case "member.left":
     case "members.changed":
-      return { ...current, online: applyPresence(current.online, event) };
+      return { ...current, online: applyPresence(current.online, event), presence: applyPresenceMeta(current.presence, event) };
     case "error":
       if (event.in_reply_to === "playback.vote_skip") return { ...current, voted: false };
       if (event.in_reply_to === "reaction") return { ...current, liked: false, likes: current.likes ? { ...current.likes, count: Math.max(0, current.likes.count - 1) } : null };

@@ -10,13 +10,32 @@ import { AddFriendButton } from "../friends/AddFriendButton";
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, moderator: 1, member: 2 };
 
-export function OnlineNow({ online }: { online: UserBrief[] }) {
+/** Who is listening: the count, the viewer's friends among them, and the listeners the
+ * socket has named so far (its first page, the pages asked for with "Show more", and the
+ * arrivals told since). `count` null: the list's length is the count. */
+export function OnlineNow({
+  online,
+  count = null,
+  friends = [],
+  onMore,
+}: {
+  online: UserBrief[];
+  count?: number | null;
+  friends?: UserBrief[];
+  onMore?: () => void;
+}) {
+  const shown = count ?? online.length;
   return (
     <section aria-labelledby="online-heading">
       <h2 id="online-heading" className="mb-2 text-sm font-semibold uppercase tracking-wider text-zinc-400">
-        Listening now <span className="text-zinc-400">({online.length})</span>
+        Listening now <span className="text-zinc-400">({shown})</span>
       </h2>
-      {online.length === 0 ? <p className="text-sm text-zinc-400">Nobody else is here right now.</p> : null}
+      {shown === 0 ? <p className="text-sm text-zinc-400">Nobody else is here right now.</p> : null}
+      {friends.length ? (
+        <p className="mb-2 text-sm text-zinc-300">
+          Friends here: {friends.map((user) => displayName(user)).join(", ")}
+        </p>
+      ) : null}
       <ul aria-label="Listening now" className="flex flex-wrap gap-2">
         {online.map((user) => (
           <li key={user.id} className="flex min-w-0 max-w-full items-center gap-1.5 rounded-full bg-zinc-800/80 py-0.5 pl-0.5 pr-2.5 text-xs text-zinc-200">
@@ -28,6 +47,11 @@ export function OnlineNow({ online }: { online: UserBrief[] }) {
           </li>
         ))}
       </ul>
+      {onMore ? (
+        <Button className="mt-2" variant="ghost" onClick={onMore}>
+          Show more listeners
+        </Button>
+      ) : null}
     </section>
   );
 }

@@ -64,7 +64,7 @@ async function connect(online = [ME]) {
   act(() => {
     ws.open();
     ws.serverSend({ type: "playback.state", room_id: "r1", track: TRACK, status: "playing", position_ms: 0, server_time: 1, version: 1 });
-    ws.serverSend({ type: "presence", room_id: "r1", online });
+    ws.serverSend({ type: "presence", room_id: "r1", count: online.length, online, friends: [], next: null });
   });
   await screen.findByText("my earlier message");
   return ws;
@@ -138,6 +138,27 @@ describe("<RoomPage> members from the socket", () => {
     expect(within(list).getAllByRole("listitem")).toHaveLength(4);
     expect(screen.getByTestId("member-count").textContent).toBe("4 members");
     expect(within(screen.getByRole("list", { name: "Listening now" })).queryByText("Bob")).toBeNull();
+  });
+});
+
+describe("<RoomPage> a crowded room's listeners", () => {
+  it("shows the count, the friends present and the first page, and asks for more", async () => {
+    setup();
+    const ws = await connect([ME]);
+    act(() => ws.serverSend({ type: "presence", room_id: "r1", count: 240, online: [ME, BOB], friends: [CAROL], next: "b" }));
+    const people = screen.getByRole("heading", { name: /Listening now/ });
+    expect(people.textContent).toBe("Listening now (240)");
+    expect(screen.getByText("Friends here: Carol")).toBeTruthy();
+
+    fireEvent.click(screen.getByRole("button", { name: "Show more listeners" }));
+    expect(ws.sentOfType("presence.page")).toEqual([{ type: "presence.page", cursor: "b" }]);
+    act(() => ws.serverSend({ type: "presence.page", room_id: "r1", online: [CAROL], next: null }));
+    expect(within(screen.getByRole("list", { name: "Listening now" })).getByText("Carol")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Show more listeners" })).toBeNull();
+
+    // The crowded room's count update.
+    act(() => ws.serverSend({ type: "room.audience", room_id: "r1", online: 251, spotify: 0 }));
+    expect(people.textContent).toBe("Listening now (251)");
   });
 });
 

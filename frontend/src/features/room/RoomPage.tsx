@@ -9,7 +9,7 @@ import { useApi, useMe } from "../../app/context";
 import { keys } from "../../app/queryKeys";
 import { Badge, Button, Card, displayName, EmptyState, ErrorNote, Spinner } from "../../components/ui";
 import type { PlaybackState } from "../../realtime/events";
-import { newcomers } from "../../realtime/presence";
+import { NO_PRESENCE, newcomers } from "../../realtime/presence";
 import type { SocketStatus } from "../../realtime/roomSocket";
 import { ListeningProvider, useAudioStatus, useListening, useListeningOptional } from "../player/ListeningProvider";
 import { ChatPanel } from "../chat/ChatPanel";
@@ -80,6 +80,7 @@ function RoomView({ room }: { room: Room }) {
   const status: SocketStatus = session?.status ?? IDLE;
   const playback = session && !session.ended ? session.playback : null;
   const online = session?.online ?? NOBODY;
+  const presence = session?.presence ?? NO_PRESENCE;
   const [notice, setNotice] = useState<string | null>(null);
   const [showSettings, setShowSettings] = useState(false);
   const [section, setSection] = useState<RoomSection>("chat");
@@ -305,7 +306,14 @@ function RoomView({ room }: { room: Room }) {
           </RoomPanel>
           <RoomPanel section="people" selected={section} wide={wide} className="max-lg:h-full max-lg:overflow-y-auto lg:col-start-1 lg:row-start-3 lg:self-start">
             <Card className="min-w-0 space-y-5">
-              {isMember ? <OnlineNow online={shownOnline} /> : null}
+              {isMember ? (
+                <OnlineNow
+                  online={shownOnline}
+                  count={ended ? null : presence.count}
+                  friends={presence.friends}
+                  onMore={presence.next !== null && socket ? () => socket.send({ type: "presence.page", cursor: presence.next! }) : undefined}
+                />
+              ) : null}
               <Members
                 roomId={room.id}
                 members={members.data}
