@@ -492,7 +492,7 @@ async def run(args, room_id: str, tokens: list[str], base_id: int) -> None:
     for server in servers:
         await server.healthy()
     print(
-        f"{listeners} listeners on 2 Daphne processes ({' '.join(server_command()[-2:])}; ports "
+        f"{listeners} listeners on 2 Daphne processes ({'tunewave.serve' if len(server_command()) > 1 else 'plain daphne'}; ports "
         f"{servers[0].port}, {servers[1].port}); "
         f"{args.rate:g} msg/s over REST from {args.senders} members; reconnect: {args.reconnect}; "
         f"broker: {'RabbitMQ' if _broker else 'none'}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}",
