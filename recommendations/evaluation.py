@@ -418,7 +418,8 @@ class TuningSettings:
     # Wall-clock budget: candidates not started by then are skipped (the best so far is kept).
     seconds: float = 60.0
     # The last share of it is kept for blends (each only rescoring the chosen model, no fit):
-    # item models are not started past (1 - blend_share) x seconds.
+    # item models are not started past (1 - blend_share) x seconds, and blends get at least
+    # blend_share x seconds after the item models, however long those took.
     blend_share: float = 0.25
     seed: int = 0
 
@@ -567,8 +568,11 @@ def tune(
         done += 1
         if progress is not None:
             progress(done / steps)
+    # Blends get what is left of the budget, and at least their share of it even when the item
+    # models overran it (the first always runs): serving applies the blend chosen here.
+    blend_deadline = max(started + settings.seconds, clock() + settings.seconds * settings.blend_share)
     for blend_name, blend_params in blends[1:]:
-        if winner_model is None or clock() - started > settings.seconds:
+        if winner_model is None or clock() > blend_deadline:
             record["skipped"].append(f"{winner.name} / {blend_name}")
             continue
         row = run(winner, winner_model, blend_name, blend_params, 0.0)

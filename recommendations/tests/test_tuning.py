@@ -154,3 +154,25 @@ def test_item_models_leave_the_end_of_the_budget_to_the_blends():
     assert len(models) == 4  # the fifth item model would start at 80 s, past 75 s...
     assert blends  # ...so blends were still tried before 100 s
     assert all(row["name"] == tuned.candidate.name for row in rows if row["blend"] != "default")
+
+
+def test_blends_get_their_share_even_when_the_first_model_overran_the_budget():
+    plays, age = planted()
+    # The first item model takes 90 s of a 60 s budget; blends then have 15 s of their own.
+    times = iter([0, 90, 95, 100, 110, 120, 130])
+    blends = evaluation.tuning_blends(engine.BlendParams())
+    settings = evaluation.TuningSettings(seconds=60, blend_share=0.25)
+
+    tuned = evaluation.tune(
+        plays,
+        age,
+        None,
+        candidates=evaluation.tuning_candidates()[:1],
+        blends=blends,
+        settings=settings,
+        clock=lambda: next(times),
+    )
+
+    tried = [row["blend"] for row in tuned.record["candidates"]]
+    assert tried == ["default", blends[1][0], blends[2][0]]
+    assert tuned.record["skipped"] == [f"tunewave / {blends[3][0]}"]
