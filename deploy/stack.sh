@@ -47,7 +47,9 @@ NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
 RUN="$STACK_DIR/run"
 LOGS="$STACK_DIR/logs"
-NAMES=(nginx web-1 web-2 worker beat)
+# Start order: nginx last, once each Daphne answers on its own port; a proxy started first would
+# mark its upstreams failed and answer 502 for a while (fail_timeout) after they came up.
+NAMES=(web-1 web-2 worker beat nginx)
 
 say() { printf 'stack: %s\n' "$*"; }
 die() {
@@ -303,6 +305,18 @@ release() {
     grep -E '^\S+: \(' "$LOGS/release.log" | sed 's/^/stack: check --deploy: /' || true
 }
 
+wait_daphnes() {
+    local name port
+    for name in web-1 web-2; do
+        port="$(daphne_port "$name")"
+        for _ in $(seq 120); do
+            curl -fsS --max-time 2 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+            alive "$name" || die "$name exited during start-up (log: $LOGS/$name.log)"
+            sleep 0.5
+        done
+    done
+}
+
 wait_ready() {
     local cert="$STACK_DIR/tls/fullchain.pem"
     for _ in $(seq 180); do
@@ -336,7 +350,9 @@ up() {
     ensure_vhost
     ensure_database
     release
-    for name in "${NAMES[@]}"; do start_one "$name"; done
+    for name in web-1 web-2 worker beat; do start_one "$name"; done
+    wait_daphnes
+    start_one nginx
     wait_ready
     say "up: $BASE_URL/ (http://127.0.0.1:$HTTP_PORT/ redirects to it; logs in $LOGS)"
     echo "$BASE_URL"
