@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -479,3 +480,32 @@ def test_the_alerts_fire_on_the_trouble_they_are_for():
     alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
 
     assert alerts == tested
+
+
+# --- the broker's queue ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_queue_reading_is_left_out_quickly_when_the_broker_does_not_answer(monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "broker_url", "amqp://guest:guest@127.0.0.1:1//")
+    monkeypatch.setitem(celery_app.conf, "broker_read_url", "amqp://guest:guest@127.0.0.1:1//")
+    started = time.monotonic()
+
+    samples = scrape()
+
+    assert time.monotonic() - started < 3
+    assert not any(name.startswith("tunewave_celery_queue_") for name, _ in samples)
+
+
+@pytest.mark.services
+def test_the_queue_reading_shows_the_brokers_backlog(services_mode, monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    queue = celery_app.conf.task_default_queue
+    with celery_app.connection_for_write() as conn:
+        celery_app.amqp.queues[queue](conn.default_channel).declare()  # as Celery declares it
+
+    samples = scrape()
+
+    assert value(samples, "tunewave_celery_queue_messages", queue=queue) >= 0
+    assert (("tunewave_celery_queue_consumers", frozenset({("queue", queue)}))) in samples
