@@ -20,8 +20,10 @@ the room is quiet, divided by N. A join is done at its first frame: TuneWave acc
 handshake before admission and sends `playback.state` once admitted; the relay and the bare
 app say hello on accept. A listener closed with 4429 (or first told `busy`) waits the
 `retry_after_ms` it was given (1 s if none) plus up to as much again of jitter and tries
-again: `retry` counts those; `fail` counts listeners that never joined (other closes,
-timeouts). The table ends with TuneWave's figures as ratios to the relay's and the bare app's
+again: `retry` counts those. `drop` counts handshakes that failed (the server closed the
+connection before answering, e.g. Daphne's 5 s handshake timeout on a busy loop, a reset or a
+timeout): the listener retries after the web app's backoff, up to 5 times; `fail` counts
+listeners that never joined. The table ends with TuneWave's figures as ratios to the relay's and the bare app's
 in the same run, and the issue's goals.
 
 Configurations (bench/ws_fanout.py's, renamed):
@@ -52,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import connect as ws_connect  # noqa: E402
-from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus  # noqa: E402
 
 from bench import ws_fanout  # noqa: E402  (sets the environment and Django up)
 from bench.ws_fanout import HOST, LoopLag, Servers  # noqa: E402
@@ -62,6 +64,7 @@ CONFIGS = {"tunewave": "pubsub", "relay-pubsub": "relay-pubsub", "bare": "bare"}
 CLOSE_BUSY = 4429
 DEFAULT_BUSY_MS = 1000  # a 4429 without a `busy` frame naming the wait
 MAX_ATTEMPTS = 30  # per listener, busy retries included
+MAX_ERRORS = 5  # dropped handshakes per listener before it counts as failed
 OPEN_TIMEOUT = 60.0
 FIRST_FRAME_TIMEOUT = 60.0
 RUN_TIMEOUT = 240.0  # one (configuration, size, mode) run, all listeners
@@ -90,6 +93,7 @@ class Run:
     opened: list[float] = field(default_factory=list)  # monotonic time of each handshake's end
     first: list[float] = field(default_factory=list)  # ... and of each first (non-busy) frame
     retries: int = 0
+    dropped: int = 0  # handshakes that failed (closed before the answer, reset, timed out)
     failures: int = 0
     frames: int = 0
     kinds: Counter = field(default_factory=Counter)  # frames after the first, by type
@@ -111,15 +115,26 @@ class Run:
             pass
 
     async def join(self, index: int, handshake_gate: asyncio.Semaphore | None, join_gate: asyncio.Semaphore | None):
-        """One listener, until its first frame; retries a busy server after its wait."""
+        """One listener, until its first frame; retries a busy server after its wait, and a
+        dropped handshake after the web app's backoff (a few times)."""
+        errors = 0
         for _attempt in range(MAX_ATTEMPTS):
-            wait_ms = await self._try(index, handshake_gate, join_gate)
+            try:
+                wait_ms = await self._try(index, handshake_gate, join_gate)
+            except Exception:  # noqa: BLE001 - a fault of the bench's own: counted, never silent
+                wait_ms = -1
             if wait_ms is None:
                 return
-            if wait_ms < 0:
+            if wait_ms >= 0:
+                self.retries += 1
+                await asyncio.sleep(wait_ms / 1000 * (1 + random.random()))  # noqa: S311 - jitter, not crypto
+                continue
+            self.dropped += 1
+            errors += 1
+            if errors > MAX_ERRORS:
                 break
-            self.retries += 1
-            await asyncio.sleep(wait_ms / 1000 * (1 + random.random()))  # noqa: S311 - jitter, not crypto
+            nominal = min(30_000, 500 * 2 ** (errors - 1))  # frontend/src/realtime/backoff.ts
+            await asyncio.sleep((nominal / 2 + random.random() * nominal / 2) / 1000)  # noqa: S311
         self.failures += 1
 
     async def _try(self, index, handshake_gate, join_gate) -> int | None:
@@ -150,7 +165,7 @@ class Run:
                     retry = exc.response.headers.get("Retry-After")
                     return int(float(retry) * 1000) if retry else DEFAULT_BUSY_MS
                 return -1
-            except (OSError, TimeoutError):
+            except (OSError, TimeoutError, InvalidHandshake):  # refused, reset, closed or timed out
                 return -1
             opened = time.monotonic()
             try:
@@ -255,6 +270,7 @@ async def one_run(config: str, servers: int, mode: str, n: int, args, room_id: s
         "frames": run.frames,
         "kinds": run.kinds,
         "retries": run.retries,
+        "dropped": run.dropped,
         "failures": run.failures,
         "client_cpu": 100 * client_cpu / wall,
         "lag99": lag.p99(),
@@ -264,7 +280,7 @@ async def one_run(config: str, servers: int, mode: str, n: int, args, room_id: s
 
 HEADER = (
     f"{'config':<13}{'proc':>5}{'mode':>7}{'N':>6}{'joined':>7}{'conn s':>8}{'first s':>8}{'settle':>7}"
-    f"{'ms/join':>8}{'frames':>8}{'retry':>6}{'fail':>5}{'client%':>8}{'lag99':>7}{'load':>6}"
+    f"{'ms/join':>8}{'frames':>8}{'retry':>6}{'drop':>5}{'fail':>5}{'client%':>8}{'lag99':>7}{'load':>6}"
 )
 
 
@@ -272,7 +288,7 @@ def print_row(row: dict) -> None:
     print(
         f"{row['config']:<13}{row['servers']:>5}{row['mode']:>7}{row['n']:>6}{row['joined']:>7}{row['conn_s']:>8.2f}"
         f"{row['first_s']:>8.2f}{row['settle_s']:>7.1f}{row['ms_join']:>8.2f}{row['frames']:>8}{row['retries']:>6}"
-        f"{row['failures']:>5}{row['client_cpu']:>8.0f}{row['lag99']:>7.1f}{row['load']:>6.1f}",
+        f"{row['dropped']:>5}{row['failures']:>5}{row['client_cpu']:>8.0f}{row['lag99']:>7.1f}{row['load']:>6.1f}",
         flush=True,
     )
     if row["kinds"]:

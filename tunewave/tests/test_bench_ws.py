@@ -40,9 +40,9 @@ def test_it_joins_five_listeners_to_one_room_and_prints_the_table(tmp_path):
         for line in result.stdout.splitlines()
         if line.split()[:1] in (["tunewave"], ["bare"])
     }
-    # config, processes, mode, N, joined, ..., retries, failures
+    # config, processes, mode, N, joined, ..., retries, dropped handshakes, failures
     for config in ("tunewave", "bare"):
         row = rows[config]
         assert row[1:5] == ["1", "burst", "5", "5"], row
-        assert row[11] == "0", row  # no listener failed to join
+        assert row[12] == "0", row  # no listener failed to join
     assert "TuneWave against the floors in this run" in result.stdout
