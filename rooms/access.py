@@ -305,6 +305,7 @@ ADMISSION_ROOM_FIELDS = (
     "autoplay",
     "skip_share",
     "queue_order",
+    "closed_at",  # None: only open rooms are remembered (RoomAccess reads it)
 )
 
 
