@@ -24,7 +24,7 @@
 #                        created with rabbitmqctl when the broker is local), so the stack's
 #                        worker never takes tasks queued by another TuneWave on the same broker
 #   STACK_HTTP_PORT / STACK_HTTPS_PORT   default 8080 / 8443
-#   STACK_RESET=1        up starts from an empty database, media and mail directory
+#   STACK_RESET=1        up starts from an empty database, Redis db, media and mail directory
 #   STACK_DEMO_DATA=0    up skips load_demo_data
 #   STACK_DEV_LOGIN=1    sets TUNEWAVE_DEV_LOGIN=1 (the test suites sign in with it); a real
 #                        deployment never does, and `manage.py check --deploy` warns (tunewave.W001)
@@ -349,6 +349,11 @@ up() {
     write_env_file
     ensure_vhost
     ensure_database
+    if [[ "${STACK_RESET:-0}" == 1 ]]; then
+        # Cached admissions, tickets and presence of the last run would outlive its database.
+        "$PY" -c 'import sys, redis; redis.Redis.from_url(sys.argv[1]).flushdb()' "$REDIS_URL"
+        say "emptied Redis $REDIS_URL"
+    fi
     release
     for name in web-1 web-2 worker beat; do start_one "$name"; done
     wait_daphnes
