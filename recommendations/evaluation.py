@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -244,32 +244,56 @@ def evaluate_system(
     Scores are dense (users x every item): a batch holds about 20 million of them, so a
     catalogue of a million tracks is scored 20 users at a time.
     """
+    return evaluate_systems([name], lambda users: [score_batch(users)], data_split, k=k, batch=batch, started=started)[
+        0
+    ]
+
+
+def evaluate_systems(
+    names: list[str],
+    score_batch: Callable[[np.ndarray], Iterable[np.ndarray]],
+    data_split: Split,
+    *,
+    k: int = 10,
+    batch: int | None = None,
+    started: float | None = None,
+) -> list[Result]:
+    """evaluate_system for several systems that share their costly work: `score_batch(users)`
+    yields one users x items score matrix per name, in order (made one at a time, so only one
+    is held with what they share). Each result's seconds are the shared total."""
     started = time.perf_counter() if started is None else started
     train, test, users = data_split.train, data_split.test, data_split.test_users
     batch = batch or max(1, min(256, 20_000_000 // max(train.shape[1], 1)))
-    recalls, ndcgs = [], []
-    seen = np.zeros(train.shape[1], dtype=bool)
+    recalls: list[list[np.ndarray]] = [[] for _ in names]
+    ndcgs: list[list[np.ndarray]] = [[] for _ in names]
+    seen = np.zeros((len(names), train.shape[1]), dtype=bool)
     for start in range(0, users.size, batch):
         chunk = users[start : start + batch]
-        scores = np.asarray(score_batch(chunk), dtype=np.float32)
         rows = train[chunk]
-        scores[np.repeat(np.arange(chunk.size), np.diff(rows.indptr)), rows.indices] = -np.inf
-        best = engine.topk_dense(scores, k)
-        # A -inf "recommendation" (fewer than k candidates) recommends nothing.
-        valid = np.take_along_axis(scores, best, axis=1) > -np.inf
-        best = np.where(valid, best, -1)
-        seen[best[valid]] = True
-        recall, ndcg = _metrics(best, chunk, test, k)
-        recalls.append(recall)
-        ndcgs.append(ndcg)
+        heard = (np.repeat(np.arange(chunk.size), np.diff(rows.indptr)), rows.indices)
+        for system, scores in enumerate(score_batch(chunk)):
+            scores = np.array(scores, dtype=np.float32, copy=True)
+            scores[heard] = -np.inf
+            best = engine.topk_dense(scores, k)
+            # A -inf "recommendation" (fewer than k candidates) recommends nothing.
+            valid = np.take_along_axis(scores, best, axis=1) > -np.inf
+            best = np.where(valid, best, -1)
+            seen[system, best[valid]] = True
+            recall, ndcg = _metrics(best, chunk, test, k)
+            recalls[system].append(recall)
+            ndcgs[system].append(ndcg)
     catalog_size = max(1, int((np.diff(train.tocsc().indptr) > 0).sum()))
-    return Result(
-        name=name,
-        recall=float(np.concatenate(recalls).mean()) if recalls else 0.0,
-        ndcg=float(np.concatenate(ndcgs).mean()) if ndcgs else 0.0,
-        coverage=float(seen.sum()) / catalog_size,
-        seconds=time.perf_counter() - started,
-    )
+    seconds = time.perf_counter() - started
+    return [
+        Result(
+            name=name,
+            recall=float(np.concatenate(recalls[i]).mean()) if recalls[i] else 0.0,
+            ndcg=float(np.concatenate(ndcgs[i]).mean()) if ndcgs[i] else 0.0,
+            coverage=float(seen[i].sum()) / catalog_size,
+            seconds=seconds,
+        )
+        for i, name in enumerate(names)
+    ]
 
 
 def seeds_from_split(data_split: Split, params: engine.SeedParams | None = None) -> sp.csr_matrix:
@@ -526,32 +550,42 @@ def tune(
     record["data"]["held_out_users"] = int(data_split.test_users.size)
     record["data"]["held_out_items"] = int(data_split.test.nnz)
     seeds = seeds_from_split(data_split, seed_params)
-    steps = len(candidates) + len(blends) - 1
+    steps = len(candidates) + 1
     done = 0
 
-    def run(candidate: engine.Candidate, model: engine.ItemModel, blend_name: str, blend_params, fit_seconds: float):
+    def run(
+        candidate: engine.Candidate,
+        model: engine.ItemModel,
+        tried: list[tuple[str, engine.BlendParams]],
+        fit_seconds: float,
+    ) -> list[dict]:
+        """Scores the model with each blend of `tried`; the parts are computed once for all."""
         popularity = engine.popularity_score(model.listeners)
         t0 = time.perf_counter()
 
         def score(users):
-            scores, _ = engine.score_items(
-                seeds[users], model.neighbors, popularity, catalog, blend_params=blend_params
-            )
-            return scores
+            _, parts = engine.score_items(seeds[users], model.neighbors, popularity, catalog)
+            for _, blend_params in tried:
+                yield engine.blend(parts["cf"], parts["genre"], parts["artist"], parts["popularity"], blend_params)
 
-        result = evaluate_system(candidate.name, score, data_split, k=settings.k, started=t0)
-        row = {
-            "name": candidate.name,
-            "kind": candidate.kind,
-            "params": _params_record(candidate.params),
-            "blend": blend_name,
-            "ndcg": round(result.ndcg, 5),
-            "recall": round(result.recall, 5),
-            "coverage": round(result.coverage, 4),
-            "seconds": round(fit_seconds + result.seconds, 2),
-        }
-        record["candidates"].append(row)
-        return row
+        results = evaluate_systems([name for name, _ in tried], score, data_split, k=settings.k, started=t0)
+        rows = []
+        for (blend_name, _), result in zip(tried, results, strict=True):
+            rows.append(
+                {
+                    "name": candidate.name,
+                    "kind": candidate.kind,
+                    "params": _params_record(candidate.params),
+                    "blend": blend_name,
+                    "ndcg": round(result.ndcg, 5),
+                    "recall": round(result.recall, 5),
+                    "coverage": round(result.coverage, 4),
+                    # The blends share one pass: each row shows the pass.
+                    "seconds": round(fit_seconds + result.seconds, 2),
+                }
+            )
+        record["candidates"].extend(rows)
+        return rows
 
     best_ndcg, winner, winner_model = -1.0, candidates[0], None
     chosen_blend, chosen_params = blends[0]
@@ -562,25 +596,25 @@ def tune(
             continue
         t0 = time.perf_counter()
         model = candidate.build(data_split.train)
-        row = run(candidate, model, blends[0][0], blends[0][1], time.perf_counter() - t0)
+        (row,) = run(candidate, model, [blends[0]], time.perf_counter() - t0)
         if row["ndcg"] > best_ndcg:
             best_ndcg, winner, winner_model = row["ndcg"], candidate, model
         done += 1
         if progress is not None:
             progress(done / steps)
-    # Blends get what is left of the budget, and at least their share of it even when the item
-    # models overran it (the first always runs): serving applies the blend chosen here.
+    # The other blends, in one pass over the held-out listeners (the parts are shared), if there
+    # is budget left, or at least their share of it after item models that overran it (the
+    # first always runs): serving applies the blend chosen here.
     blend_deadline = max(started + settings.seconds, clock() + settings.seconds * settings.blend_share)
-    for blend_name, blend_params in blends[1:]:
-        if winner_model is None or clock() > blend_deadline:
-            record["skipped"].append(f"{winner.name} / {blend_name}")
-            continue
-        row = run(winner, winner_model, blend_name, blend_params, 0.0)
-        if row["ndcg"] > best_ndcg:
-            best_ndcg, chosen_blend, chosen_params = row["ndcg"], blend_name, blend_params
-        done += 1
+    others = blends[1:]
+    if others and (winner_model is None or clock() > blend_deadline):
+        record["skipped"].extend(f"{winner.name} / {blend_name}" for blend_name, _ in others)
+    elif others and winner_model is not None:
+        for row, (blend_name, blend_params) in zip(run(winner, winner_model, others, 0.0), others, strict=True):
+            if row["ndcg"] > best_ndcg:
+                best_ndcg, chosen_blend, chosen_params = row["ndcg"], blend_name, blend_params
         if progress is not None:
-            progress(done / steps)
+            progress(1.0)
     record["status"] = "tuned"
     record["seconds"] = round(clock() - started, 2)
     record["chosen"] = {

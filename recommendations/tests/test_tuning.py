@@ -158,21 +158,38 @@ def test_item_models_leave_the_end_of_the_budget_to_the_blends():
 
 def test_blends_get_their_share_even_when_the_first_model_overran_the_budget():
     plays, age = planted()
-    # The first item model takes 90 s of a 60 s budget; blends then have 15 s of their own.
-    times = iter([0, 90, 95, 100, 110, 120, 130])
     blends = evaluation.tuning_blends(engine.BlendParams())
     settings = evaluation.TuningSettings(seconds=60, blend_share=0.25)
 
-    tuned = evaluation.tune(
-        plays,
-        age,
-        None,
-        candidates=evaluation.tuning_candidates()[:1],
-        blends=blends,
-        settings=settings,
-        clock=lambda: next(times),
-    )
+    def tune_with(times):
+        clock = iter(times)
+        return evaluation.tune(
+            plays,
+            age,
+            None,
+            candidates=evaluation.tuning_candidates()[:1],
+            blends=blends,
+            settings=settings,
+            clock=lambda: next(clock),
+        )
 
-    tried = [row["blend"] for row in tuned.record["candidates"]]
-    assert tried == ["default", blends[1][0], blends[2][0]]
-    assert tuned.record["skipped"] == [f"tunewave / {blends[3][0]}"]
+    # The first item model takes 90 s of a 60 s budget; blends then have 15 s of their own.
+    tuned = tune_with([0, 90, 100, 130])
+    assert [row["blend"] for row in tuned.record["candidates"]] == [name for name, _ in blends]
+    assert not tuned.record["skipped"]
+    # Past even that (here: the clock jumps), none is tried and the default blend stays.
+    late = tune_with([0, 90, 106, 130])
+    assert [row["blend"] for row in late.record["candidates"]] == ["default"]
+    assert late.record["skipped"] == [f"tunewave / {name}" for name, _ in blends[1:]]
+    assert late.blend == engine.BlendParams()
+
+
+def test_blends_scored_together_score_as_each_would_alone():
+    plays, age = planted()
+    blends = evaluation.tuning_blends(engine.BlendParams())
+    candidate = evaluation.tuning_candidates()[0]
+    together = evaluation.tune(plays, age, None, candidates=[candidate], blends=blends).record["candidates"]
+    for name, params in blends[1:]:
+        alone = evaluation.tune(plays, age, None, candidates=[candidate], blends=[(name, params)])
+        (row,) = [row for row in together if row["blend"] == name]
+        assert row["ndcg"] == alone.record["candidates"][0]["ndcg"], name
