@@ -366,9 +366,13 @@ def admission_recall(room_id, user: User) -> Admission:
     generation = _generation(pk, found)
     remembered = found.get(_admission_key(pk, user.pk))
     if isinstance(remembered, dict) and generation and remembered.get("generation") == generation:
-        room = _room_from_fields(remembered["room"])
-        facts = remembered["access"]
-        access = RoomAccess.of(room, role=facts["role"], invited=facts["invited"])
+        try:
+            room = _room_from_fields(remembered["room"])
+            facts = remembered["access"]
+            access = RoomAccess.of(room, role=facts["role"], invited=facts["invited"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # An entry of another shape (another release's, during a rolling deploy): read afresh.
+            return Admission(None, None, generation=generation)
         return Admission(room, access, remembered=True, generation=generation)
     return Admission(None, None, generation=generation)
 

@@ -53,3 +53,25 @@ def test_it_never_remembers_a_refusal(people, private_room):
 
 def test_a_room_id_that_is_not_a_uuid_is_no_room(people):
     assert room_admit("nope", people["member"]).room is None
+
+
+@pytest.mark.parametrize(
+    "written_by_another_release",
+    [
+        lambda value: {**value, "room": {k: v for k, v in value["room"].items() if k != "closed_at"}},
+        lambda value: {**value, "access": {}},
+        lambda value: {**value, "room": "not a dict"},
+    ],
+    ids=["a room field missing", "no access facts", "a room of another shape"],
+)
+def test_an_entry_of_another_shape_is_read_afresh_not_a_crash(people, public_room, written_by_another_release):
+    # During a rolling deploy the previous release's processes still write entries of their shape.
+    from django.core.cache import cache
+
+    from rooms.access import _admission_key
+
+    remembered(public_room, people["member"])
+    key = _admission_key(public_room.pk, people["member"].pk)
+    cache.set(key, written_by_another_release(cache.get(key)))
+    admission = room_admit(public_room.pk, people["member"])
+    assert admission.access.can_join and not admission.remembered
