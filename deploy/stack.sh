@@ -28,6 +28,9 @@
 #   STACK_DEMO_DATA=0    up skips load_demo_data
 #   STACK_DEV_LOGIN=1    sets TUNEWAVE_DEV_LOGIN=1 (the test suites sign in with it); a real
 #                        deployment never does, and `manage.py check --deploy` warns (tunewave.W001)
+# The processes log JSON lines (LOG_FORMAT=json) with nginx's request id, share one metrics
+# directory ($STACK_DIR/metrics, emptied on every `up`) and answer /metrics for the random
+# METRICS_TOKEN kept in $STACK_DIR/metrics_token (also in stack.env).
 # E-mail goes to files in $STACK_DIR/mail (Django's file backend), so tests can read what the
 # worker sent.
 set -euo pipefail
@@ -59,17 +62,21 @@ die() {
 
 # --- the environment every process gets (docker-compose.yml's x-app, on local services) -----
 
-secret_key() {
-    local file="$STACK_DIR/secret_key"
+# A random value kept in $STACK_DIR/NAME (made on first use, readable by this user only).
+kept_secret() {
+    local file="$STACK_DIR/$1"
     if [[ ! -s "$file" ]]; then
-        (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(64))' >"$file")
+        (umask 077 && "$PY" -c "import secrets; print(secrets.token_urlsafe($2))" >"$file")
     fi
     cat "$file"
 }
 
 app_env() {
     export DEBUG=0 \
-        SECRET_KEY="$(secret_key)" \
+        SECRET_KEY="$(kept_secret secret_key 64)" \
+        METRICS_TOKEN="$(kept_secret metrics_token 32)" \
+        LOG_FORMAT=json \
+        PROMETHEUS_MULTIPROC_DIR="$STACK_DIR/metrics" \
         ALLOWED_HOSTS="127.0.0.1,localhost" \
         FRONTEND_URL="$BASE_URL/app/" \
         TRUSTED_PROXY_COUNT=1 \
@@ -96,8 +103,8 @@ write_env_file() {
     (
         umask 077
         {
-            for key in DEBUG SECRET_KEY ALLOWED_HOSTS FRONTEND_URL TRUSTED_PROXY_COUNT SERVE_MEDIA DATABASE_URL \
-                REDIS_URL CELERY_BROKER_URL EMAIL_URL STATIC_ROOT MEDIA_ROOT; do
+            for key in DEBUG SECRET_KEY METRICS_TOKEN LOG_FORMAT PROMETHEUS_MULTIPROC_DIR ALLOWED_HOSTS FRONTEND_URL \
+                TRUSTED_PROXY_COUNT SERVE_MEDIA DATABASE_URL REDIS_URL CELERY_BROKER_URL EMAIL_URL STATIC_ROOT MEDIA_ROOT; do
                 printf '%s=%s\n' "$key" "${!key}"
             done
             [[ -n "${TUNEWAVE_DEV_LOGIN:-}" ]] && printf 'TUNEWAVE_DEV_LOGIN=1\n'
@@ -305,6 +312,21 @@ release() {
     grep -E '^\S+: \(' "$LOGS/release.log" | sed 's/^/stack: check --deploy: /' || true
 }
 
+# prometheus_client's multiprocess files (README "Metrics"), shared by both Daphne processes and
+# the worker: emptied before they start, after the release step (whose processes leave files of
+# their own); kept when one of them is still running, whose files are live.
+fresh_metrics() {
+    local name
+    for name in web-1 web-2 worker beat; do
+        if alive "$name"; then
+            say "$name is running: kept $PROMETHEUS_MULTIPROC_DIR"
+            return 0
+        fi
+    done
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+}
+
 wait_daphnes() {
     local name port
     for name in web-1 web-2; do
@@ -355,6 +377,7 @@ up() {
         say "emptied Redis $REDIS_URL"
     fi
     release
+    fresh_metrics
     for name in web-1 web-2 worker beat; do start_one "$name"; done
     wait_daphnes
     start_one nginx

@@ -27,6 +27,7 @@ import psycopg
 import pytest
 import requests
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -365,6 +366,118 @@ def test_beat_runs_the_outbox_sweep_that_sends_a_forgotten_mail(alice, run_id):
     assert "Sending due task social-emails-requeue" in (LOGS / "beat.log").read_text()
 
 
+# --- metrics ------------------------------------------------------------------------------
+
+
+def scrape(authorization: str | None = None) -> requests.Response:
+    headers = {"Authorization": authorization} if authorization else {}
+    return requests.get(BASE + "/metrics", headers=headers, verify=CERT, timeout=10)
+
+
+def samples(page: str, name: str) -> list[Any]:
+    return [
+        sample for family in text_string_to_metric_families(page) for sample in family.samples if sample.name == name
+    ]
+
+
+def test_metrics_are_a_404_without_the_bearer_token_or_with_a_wrong_one():
+    for authorization in (None, "Bearer " + "x" * 43, f"Basic {ENV['METRICS_TOKEN']}"):
+        response = scrape(authorization)
+
+        assert response.status_code == 404, authorization
+        assert "tunewave_" not in response.text
+
+
+def test_metrics_show_open_sockets_of_both_daphne_processes_and_the_worker_s_tasks(alice, bob, room):
+    """Multiprocess mode (README "Metrics"): whichever Daphne nginx sends the scrape to reads
+    the files of all three processes. Runs after the friend-request mail, which the worker sent."""
+    on_first = socket_on(alice, room, "127.0.0.1:8001")
+    on_second = socket_on(bob, room, "127.0.0.1:8002")
+    try:
+        pages = [scrape(f"Bearer {ENV['METRICS_TOKEN']}") for _ in range(2)]  # round-robin: one from each
+    finally:
+        on_first.close()
+        on_second.close()
+
+    for response in pages:
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        open_sockets = {
+            int(s.labels["pid"]): s.value
+            for s in samples(response.text, "tunewave_websocket_connections")
+            if s.labels["route"] == "room"
+        }
+        assert {p for p, value in open_sockets.items() if value >= 1} == {pid("web-1"), pid("web-2")}
+        sent = [
+            s.value
+            for s in samples(response.text, "tunewave_celery_tasks_total")
+            if s.labels == {"task": "social.tasks.email_send", "outcome": "success"}
+        ]
+        assert sent and sent[0] >= 1  # one series: summed over the worker's pool processes
+    assert {r.headers[UPSTREAM] for r in pages} == {"127.0.0.1:8001", "127.0.0.1:8002"}
+
+
+# --- the request id -------------------------------------------------------------------------
+
+
+def json_lines(name: str) -> list[dict]:
+    lines = []
+    for line in (LOGS / name).read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                pass
+    return lines
+
+
+def nginx_line(request_id: str) -> str | None:
+    """The access-log line nginx wrote for a request: its format ends with $request_id."""
+    lines = (LOGS / "tunewave.access.log").read_text().splitlines()
+    return next((line for line in lines if line.endswith(" " + request_id)), None)
+
+
+def test_a_request_carries_nginx_s_request_id_into_the_daphne_access_line(alice):
+    response = alice.get("/users/me")
+    request_id = response.headers["X-Request-ID"]
+    daphne_log = {"127.0.0.1:8001": "web-1.log", "127.0.0.1:8002": "web-2.log"}[response.headers[UPSTREAM]]
+
+    line = wait_for(lambda: nginx_line(request_id), timeout=10, what="nginx's access line")
+    [access] = wait_for(
+        lambda: [
+            e for e in json_lines(daphne_log) if e.get("request_id") == request_id and e.get("event") == "http_request"
+        ],
+        timeout=10,
+        what="Daphne's JSON access line",
+    )
+
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, not one the app made
+    assert '"GET /users/me HTTP/1.1" 200' in line
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/users/me", 200)
+    assert access["user_id"] == str(alice.me()["id"])
+
+
+def test_the_request_id_of_a_friend_request_reaches_the_worker_s_log_of_its_mail(alice, run_id):
+    carol = issued(f"carol-{run_id}@example.com")
+    response = carol.post("/friendships/send-request", {"user_id": alice.me()["id"]})
+    assert response.status_code == 201, response.text
+    request_id = response.headers["X-Request-ID"]
+    wait_for(
+        lambda: [m for m in mails_to(f"alice-{run_id}@example.com") if f"carol-{run_id}" in m.get_payload()],
+        timeout=30,
+        what="carol's friend-request e-mail",
+    )
+
+    task_lines = wait_for(
+        lambda: [e for e in json_lines("worker.log") if e.get("request_id") == request_id],
+        timeout=10,
+        what="the worker's log lines of the task",
+    )
+
+    assert any("social.tasks.email_send" in e["message"] for e in task_lines), task_lines
+    assert nginx_line(request_id) and '"POST /friendships/send-request HTTP/1.1" 201' in nginx_line(request_id)
+
+
 # --- faults -------------------------------------------------------------------------------
 
 
@@ -498,9 +611,9 @@ def test_oauth_callbacks_and_sockets_with_credentials_in_the_url_are_answered(al
         assert json.loads(ws.recv(timeout=10))["type"]
 
 
-def test_no_log_holds_a_token_ticket_or_oauth_code():
+def test_no_log_holds_a_token_ticket_oauth_code_or_the_metrics_token():
     assert len(SECRETS) >= 10, "the earlier tests did not run"
-    SECRETS.add(ENV["SECRET_KEY"])
+    SECRETS.update((ENV["SECRET_KEY"], ENV["METRICS_TOKEN"]))
     logs = sorted(LOGS.glob("*.log"))
     names = {p.name for p in logs}
     assert {"tunewave.access.log", "nginx.error.log", "web-1.log", "web-2.log", "worker.log", "beat.log"} <= names

@@ -188,6 +188,33 @@ def test_it_accepts_avatar_sized_bodies_and_forwards_client_details(nginx):
     assert headers["host"] == "$http_host"  # with its port, for absolute URLs on a non-standard port
 
 
+def proxied_locations(nginx: Directive) -> list[tuple[Directive, Directive]]:
+    http = nginx.all("http")[0]
+    return [(server, loc) for server in http.all("server") for loc in server.all("location") if loc.all("proxy_pass")]
+
+
+def test_it_sends_its_request_id_to_daphne_on_every_proxied_location(nginx):
+    """nginx's rule: a location that sets any proxy_set_header inherits none from its server, so
+    each proxied location is checked with the headers that really apply to it."""
+    proxied = proxied_locations(nginx)
+
+    assert len(proxied) >= 4  # /healthz on :80, the upload, the sockets, the callbacks, the rest
+    for server, loc in proxied:
+        headers = headers_set(loc) or headers_set(server) or headers_set(nginx.all("http")[0])
+        assert headers.get("x-request-id") == "$request_id", loc.args
+
+
+def test_it_logs_the_request_id_in_both_formats_and_still_no_query_string(nginx):
+    formats = log_formats(nginx)
+
+    assert set(formats) >= {"tunewave", "tunewave_noquery"}
+    for name, used in formats.items():
+        assert "$request_id" in used, name
+    noquery = formats["tunewave_noquery"]
+    assert not re.search(r"\$request(?![_a-z])", noquery), "$request is the whole request line, query included"
+    assert not any(variable in noquery for variable in QUERY_BEARING)
+
+
 def test_it_passes_nginx_own_syntax_check(tmp_path):
     nginx_bin = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
@@ -316,6 +343,27 @@ def test_it_starts_compose_web_processes_on_the_nginx_upstream(compose, nginx):
         bound.add(f"{command[command.index('-b') + 1]}:{command[command.index('-p') + 1]}")
 
     assert bound == servers
+
+
+def test_it_shares_one_metrics_directory_and_pid_namespace_between_the_processes_it_scrapes(compose):
+    """prometheus_client's multiprocess mode (README "Metrics"): the Daphne processes and the
+    worker write their files into one directory; their pids name the files and tell a dead
+    process from a live one, so they must share a pid namespace too."""
+    services = compose["services"]
+    counted = [name for name in services if name.startswith("web")] + ["worker"]
+
+    mounts, namespaces = set(), set()
+    for name in counted:
+        directory = services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        [volume] = [v.split(":")[0] for v in services[name]["volumes"] if v.split(":")[1] == directory]
+        mounts.add(volume)
+        namespaces.add(services[name]["pid"])
+
+    assert len(mounts) == 1 and next(iter(mounts)) in compose["volumes"]
+    [namespace] = namespaces
+    assert namespace.startswith("service:") and namespace.removeprefix("service:") in services
+    for name in counted:
+        assert services[name]["environment"]["METRICS_TOKEN"] == "${METRICS_TOKEN:-}", name
 
 
 def test_it_mounts_the_nginx_config_from_this_repository(compose):
