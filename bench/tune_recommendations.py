@@ -92,6 +92,7 @@ def main() -> None:
         f"{data.plays.shape[0]:,} users, {data.plays.shape[1]:,} items, {data.plays.nnz:,} pairs, "
         f"{data_split.test_users.size:,} test users (loaded in {time.perf_counter() - started:.1f}s)"
     )
+    results: list = []
     if args.baselines:
         results = [
             evaluation.popularity_system(data_split, args.k),
@@ -112,7 +113,8 @@ def main() -> None:
         r = evaluation.tunewave_system(
             data, data_split, args.k, candidate=tuned.candidate, blend_params=tuned.blend, name="TuneWave tuned"
         )
-        print(evaluation.format_table([r], args.k), flush=True)
+        # Beside the baselines (when run) so "vs pop" has its reference.
+        print(evaluation.format_table([*[x for x in results if x is not None], r], args.k), flush=True)
     for grid in args.grid or []:
         for change in GRIDS[grid]:
             model, blend, seed = engine.ItemModelParams(), engine.BlendParams(), engine.SeedParams()
