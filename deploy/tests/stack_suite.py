@@ -218,14 +218,21 @@ def reconnect(client: Client, room_id: str, *, attempts: int = 5) -> Socket:
     raise AssertionError("unreachable")
 
 
-def socket_on(client: Client, room_id: str, upstream: str, *, tries: int = 12) -> Socket:
-    """A socket held by the given Daphne: nginx balances round-robin, so a few tries find it."""
+def socket_on(client: Client, room_id: str, upstream: str, *, tries: int = 16) -> Socket:
+    """A socket held by the given Daphne: nginx balances round-robin, so a few tries find it.
+    Each try is two requests (the ticket, then the upgrade), which can fall into step with the
+    round-robin and send every upgrade to the same process: a miss adds one request to break
+    the step."""
     for _ in range(tries):
         socket = client.room_socket(room_id)
         if socket.upstream == upstream:
             socket.next("presence")
             return socket
-        socket.close()
+        try:
+            socket.close()
+        except ConnectionClosed:  # already gone; this one is not wanted anyway
+            pass
+        client.get("/healthz")
     raise AssertionError(f"no socket landed on {upstream} in {tries} tries")
 
 
