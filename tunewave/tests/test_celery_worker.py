@@ -1,15 +1,11 @@
 """Celery: the app's safety settings, enqueue-on-commit, and (services mode) a real worker."""
 
-import subprocess
-import sys
-import uuid
-
 import pytest
 from django.conf import settings
 from django.db import transaction
 
 from tunewave.celery import app, ping
-from tunewave.tests import BASE_DIR
+from tunewave.tests.celery_worker import celery_worker
 
 # Read at import, before conftest's autouse fixture forces eager mode for each test.
 BROKER_CONFIGURED = not settings.CELERY_TASK_ALWAYS_EAGER
@@ -71,47 +67,9 @@ def worker_queue(tmp_path):
     """A worker consuming one queue of its own, in the same environment as this test run."""
     if not BROKER_CONFIGURED:
         pytest.skip("services mode only: set CELERY_BROKER_URL to run a real worker")
-    queue = f"tw-test-{uuid.uuid4().hex[:12]}"
-    log = (tmp_path / "worker.log").open("w+")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tunewave",
-            "worker",
-            "-P",
-            "solo",
-            "-c",
-            "1",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield queue, worker, log
-    finally:
-        # Nothing the test needs still runs there: no point waiting out Celery's ~10 s warm shutdown.
-        worker.terminate()
-        try:
-            worker.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        log.close()
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+    log_path = tmp_path / "worker.log"
+    with celery_worker(log_path, prefix="tw-test") as (queue, worker):
+        yield queue, worker, log_path
 
 
 def test_it_completes_a_task_on_a_real_worker(worker_queue):
@@ -123,7 +81,6 @@ def test_it_completes_a_task_on_a_real_worker(worker_queue):
     try:
         answer = result.get(timeout=30)
     except Exception as exc:
-        log.seek(0)
         state = "running" if worker.poll() is None else f"exited with {worker.returncode}"
-        pytest.fail(f"no answer from the worker ({state}, {exc!r}); its log:\n{log.read()}")
+        pytest.fail(f"no answer from the worker ({state}, {exc!r}); its log:\n{log.read_text()}")
     assert answer == "pong"

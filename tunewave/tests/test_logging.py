@@ -20,6 +20,7 @@ from core.request_id import request_id_bind, request_id_unbind
 from tunewave.celery import app, ping
 from tunewave.logging import JsonFormatter, RedactTokensFilter, RequestIdFilter, sentry_before_send
 from tunewave.tests import BASE_DIR
+from tunewave.tests.celery_worker import celery_worker
 
 BROKER_CONFIGURED = not settings.CELERY_TASK_ALWAYS_EAGER  # read before conftest forces eager mode
 
@@ -180,28 +181,9 @@ def json_worker(tmp_path):
     """A worker on a queue of its own, writing JSON logs to a file."""
     if not BROKER_CONFIGURED:
         pytest.skip("services mode only: set CELERY_BROKER_URL to run a real worker")
-    queue = f"tw-log-{uuid.uuid4().hex[:12]}"
     log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tunewave", "worker", "-P", "solo", "-Q", queue]
-            + ["-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=BASE_DIR,
-            env={**os.environ, "LOG_FORMAT": "json"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with celery_worker(log_path, prefix="tw-log", env={**os.environ, "LOG_FORMAT": "json"}) as (queue, _worker):
         yield queue, log_path
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
 
 
 def test_a_real_worker_logs_the_request_id_of_the_request_that_enqueued(json_worker):
