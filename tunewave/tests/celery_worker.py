@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tunewave.celery import app
 from tunewave.tests import BASE_DIR
@@ -37,4 +38,5 @@ def celery_worker(
             worker.kill()
             worker.wait()
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+            channel: Any = conn.default_channel  # kombu types it as the abstract StdChannel
+            channel.queue_delete(queue)
