@@ -259,8 +259,11 @@ def briefs(user_ids: list[str]) -> dict[str, dict]:
     """{user id: UserBrief payload} for these users, in one query."""
     if not user_ids:
         return {}
-    users = User.objects.filter(pk__in=user_ids, is_active=True)
-    return {str(user.pk): {**UserBriefSerializer(user).data, "id": str(user.pk)} for user in users}
+    users = list(User.objects.filter(pk__in=user_ids, is_active=True))
+    # One serializer for the list: DRF builds a ModelSerializer's fields per instance, which
+    # took most of a join's time when done once per listener (bench/ws_join.py).
+    rows = UserBriefSerializer(users, many=True).data
+    return {str(user.pk): {**row, "id": str(user.pk)} for user, row in zip(users, rows, strict=True)}
 
 
 def listeners_page(room_id, *, online: Iterable[str], after: str | None = None, size: int | None = None) -> dict:
@@ -310,15 +313,51 @@ def live_rooms() -> dict[str, int]:
     return {room_id: len(users) for room_id, users in counts.items() if users}
 
 
+class _SpotifyReady:
+    """Whether each listener can play Spotify (accounts.spotify_player's rule), remembered in
+    this process for ROOM_AUDIENCE_SPOTIFY_SECONDS: a join then reads only the newcomer's link,
+    not every listener's (a query of N ids per join in a crowded room). A link or unlink shows
+    in the counts within that time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[bool, float]] = {}
+
+    def count(self, ids: set[str]) -> int:
+        now = time.monotonic()
+        with self._lock:
+            unknown = [pk for pk in ids if (hit := self._known.get(pk)) is None or hit[1] <= now]
+        if unknown:
+            fresh = spotify_player.statuses(unknown)
+            until = now + float(getattr(settings, "ROOM_AUDIENCE_SPOTIFY_SECONDS", 30))
+            with self._lock:
+                if len(self._known) > 100_000:  # long-gone listeners: start over rather than grow
+                    self._known.clear()
+                self._known.update((pk, (status == spotify_player.READY, until)) for pk, status in fresh.items())
+        with self._lock:
+            return sum(1 for pk in ids if self._known.get(pk, (False, 0.0))[0])
+
+    def forget(self, user_id=None) -> None:
+        with self._lock:
+            if user_id is None:
+                self._known.clear()
+            else:
+                self._known.pop(str(user_id), None)
+
+
+spotify_ready = _SpotifyReady()
+
+
 def audience(room_id, *, online: Iterable | None = None) -> dict:
     """The `room.audience` frame: listeners online, and how many of them can play Spotify
-    (accounts.spotify_player's rule; one query). `online`: the ids, when the caller has read them."""
+    (accounts.spotify_player's rule; a query for the listeners not remembered). `online`: the
+    ids, when the caller has read them."""
     ids = {str(pk) for pk in online} if online is not None else online_user_ids(room_id)
     return {
         "type": "room.audience",
         "room_id": str(room_id),
         "online": len(ids),
-        "spotify": spotify_player.ready_count(ids),
+        "spotify": spotify_ready.count(ids),
     }
 
 
@@ -332,6 +371,7 @@ def audience_news(room_id) -> dict:
 def reset_local() -> None:
     """Tests only: forget the embedded mode's entries."""
     _local.clear()
+    spotify_ready.forget()
 
 
 def prune_stale(*, dry_run: bool = False) -> int:

@@ -585,8 +585,26 @@ def playback_resume_on_join(*, room: Room) -> PlaybackState | None:
             return _advance(room=room, expected_version=state.version)
         return _cas(state, status=Status.PLAYING)
     if state.status == Status.IDLE and room.autoplay:
-        return _advance(room=room, expected_version=state.version)
+        # A crowd arriving in a room with nothing to pick would ask the recommender once per
+        # join; one ask per version and retry window does (a member's queue add plays at once).
+        tried = _autoplay_tried_key(room.pk)
+        if cache.get(tried) == state.version:
+            return None
+        fresh = _advance(room=room, expected_version=state.version)
+        if fresh is None or fresh.version == state.version:
+            cache.set(tried, state.version, timeout=_autoplay_retry_seconds())
+            return None
+        return fresh
     return None
+
+
+def _autoplay_tried_key(room_id) -> str:
+    return f"rooms:autoplay-tried:{room_id}"
+
+
+def _autoplay_retry_seconds() -> float:
+    """How long an idle autoplay room that found nothing to play waits before a join asks again."""
+    return float(getattr(settings, "ROOM_AUTOPLAY_RETRY_SECONDS", 10))
 
 
 # --- playback: the sync model (docs/architecture.md, "A skip, step by step") ----------

@@ -4,6 +4,8 @@ presence change."""
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import link_spotify
 from chat.tests.conftest import connect
@@ -71,3 +73,18 @@ async def test_a_second_tab_of_the_same_listener_changes_nothing(people, public_
     assert await first.receive_nothing(timeout=0.4)  # same counts: nothing new to say
     await second.disconnect()
     await first.disconnect()
+
+
+def test_a_join_reads_the_spotify_links_of_the_newcomer_only():
+    from accounts.tests.factories import UserFactory
+    from rooms import presence
+
+    crowd = {str(UserFactory().pk) for _ in range(30)}
+    presence.audience("room", online=crowd)
+    newcomer = str(UserFactory().pk)
+    with CaptureQueriesContext(connection) as captured:
+        frame = presence.audience("room", online=crowd | {newcomer})
+    assert frame["online"] == 31
+    links = [q["sql"] for q in captured.captured_queries if "social_auth_usersocialauth" in q["sql"]]
+    assert len(links) == 1 and newcomer.replace("-", "") in links[0].replace("-", "")
+    assert not any(pk.replace("-", "") in links[0].replace("-", "") for pk in crowd)

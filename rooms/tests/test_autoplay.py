@@ -222,3 +222,28 @@ def test_racing_advances_of_an_empty_queue_pick_once(services_mode):
     assert after.via == "autoplay" and after.track_id != before.track_id
     assert len(services.recent_play_ids(room.pk)) == plays_before + 1
     assert queue(room) and all(via == "autoplay" for _, via in queue(room)) and len(queue(room)) == 1
+
+
+def test_joins_of_an_idle_room_with_nothing_to_pick_ask_the_picker_once_a_while(people, jazz_room, settings):
+    # A crowd arriving in an idle autoplay room that has nothing to play: each join used to run
+    # the recommender again (most of a join's server time in bench/ws_join.py).
+    settings.ROOM_AUTOPLAY_RETRY_SECONDS = 30
+    assert services.playback_state_get(room=jazz_room).status == "idle"
+    with mock.patch.object(hooks, "_picker", return_value=[]) as picker:
+        for _ in range(5):
+            assert services.playback_resume_on_join(room=jazz_room) is None
+        assert picker.call_count == 1
+        # Something to play appears: a member's queue add plays it at once (not a join's job).
+        services.queue_add(room=jazz_room, actor=people["owner"], track=playable("Now"))
+    assert state(jazz_room).status == "playing"
+
+
+def test_after_the_retry_window_a_join_asks_the_picker_again(people, jazz_room, settings):
+    settings.ROOM_AUTOPLAY_RETRY_SECONDS = 0
+    services.playback_state_get(room=jazz_room)
+    with mock.patch.object(hooks, "_picker", return_value=[]) as picker:
+        services.playback_resume_on_join(room=jazz_room)
+        services.playback_resume_on_join(room=jazz_room)
+    assert picker.call_count == 2
+    playable("Pick")
+    assert services.playback_resume_on_join(room=jazz_room).status == "playing"
