@@ -12,6 +12,7 @@ in a subclass and changes nothing else (`tunewave/tests/test_serve.py` runs it f
 """
 
 import logging
+import os
 import signal
 import sys
 import time
@@ -79,8 +80,25 @@ class DrainingServer(Server):
         reactor.stop()
 
 
+def connect_timeout() -> float:
+    """Seconds a WebSocket handshake may wait for the application to accept it
+    (WS_CONNECT_TIMEOUT, from the environment: Django is not set up when the command line is
+    read). Daphne's own default, 5 s, drops the handshakes of a reconnect storm that queue
+    behind the joins ahead of them, and every dropped one sends its client further into its
+    backoff; the room socket sheds load itself (4429 with a retry delay) once it runs."""
+    try:
+        return max(1.0, float(os.environ.get("WS_CONNECT_TIMEOUT", "30")))
+    except ValueError:
+        return 30.0
+
+
 class DrainingCommandLine(CommandLineInterface):
     server_class = DrainingServer
+
+    def __init__(self) -> None:
+        super().__init__()
+        # `--websocket_connect_timeout` on the command line still wins.
+        self.parser.set_defaults(websocket_connect_timeout=connect_timeout())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -126,3 +126,23 @@ def test_on_sigterm_every_socket_closes_with_4503_and_the_server_exits_within_th
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("environment", "argv", "expected"),
+    [
+        ({}, [], 30.0),
+        ({"WS_CONNECT_TIMEOUT": "12"}, [], 12.0),
+        ({"WS_CONNECT_TIMEOUT": "nonsense"}, [], 30.0),
+        ({"WS_CONNECT_TIMEOUT": "12"}, ["--websocket_connect_timeout", "7"], 7.0),
+    ],
+    ids=["default", "from the environment", "unreadable", "the command line wins"],
+)
+def test_a_handshake_may_wait_longer_than_daphnes_five_seconds(monkeypatch, environment, argv, expected):
+    from tunewave import serve
+
+    monkeypatch.delenv("WS_CONNECT_TIMEOUT", raising=False)
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    args = serve.DrainingCommandLine().parser.parse_args([*argv, "tunewave.asgi:application"])
+    assert args.websocket_connect_timeout == expected
