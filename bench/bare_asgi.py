@@ -11,6 +11,20 @@ socket and bench/relay.py beside it: what the same Daphne costs with nothing beh
 HELLO = '{"type": "hello"}'
 
 
+async def healthz(scope, receive, send):
+    """HTTP: 200 on /healthz, 404 elsewhere (bench/relay.py answers with it too)."""
+    await receive()
+    found = scope["path"].rstrip("/") == "/healthz"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200 if found else 404,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"status": "ok"}' if found else b"{}"})
+
+
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -21,16 +35,7 @@ async def application(scope, receive, send):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     if scope["type"] == "http":
-        await receive()
-        found = scope["path"].rstrip("/") == "/healthz"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200 if found else 404,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"status": "ok"}' if found else b"{}"})
+        await healthz(scope, receive, send)
         return
     if scope["type"] != "websocket":
         return

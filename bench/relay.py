@@ -45,6 +45,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from bench.bare_asgi import healthz  # noqa: E402
 from core.layers import ConsumerMixin  # noqa: E402
 
 
@@ -66,21 +67,6 @@ class RelayConsumer(ConsumerMixin, AsyncWebsocketConsumer):
 
     async def relay_frame(self, event):
         await self.send(text_data=event["text"])
-
-
-async def healthz(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    await receive()
-    found = scope["path"].rstrip("/") == "/healthz"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200 if found else 404,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b'{"status": "ok"}' if found else b"{}"})
 
 
 application = ProtocolTypeRouter(
