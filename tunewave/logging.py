@@ -24,6 +24,7 @@ from typing import Any
 import sentry_sdk
 
 from core.request_id import request_id_accept, request_id_bind, request_id_get, request_id_unbind
+from tunewave.socket_watch import watch
 
 _SECRET_PARAMS = re.compile(
     r"(?P<key>\b(?:token|ticket|access|refresh|code|state|access_token|refresh_token)=)[^&\s\"']+",
@@ -118,21 +119,7 @@ class SocketSessionLogMiddleware:
         request_id = request_id_accept(_header(scope, b"x-request-id"))
         token = request_id_bind(request_id)
         started = time.monotonic()
-        session: dict[str, Any] = {"accepted": False, "close_code": None, "closed_by": None}
-
-        async def watched_receive() -> Any:
-            message = await receive()
-            if message.get("type") == "websocket.disconnect" and session["close_code"] is None:
-                session.update(close_code=message.get("code", 1005), closed_by="client")
-            return message
-
-        async def watched_send(message: dict[str, Any]) -> Any:
-            kind = message.get("type")
-            if kind == "websocket.accept":
-                session["accepted"] = True
-            elif kind == "websocket.close" and session["close_code"] is None:
-                session.update(close_code=message.get("code", 1000), closed_by="server")
-            return await send(message)
+        session, watched_receive, watched_send = watch(receive, send)
 
         try:
             return await self.app(scope, watched_receive, watched_send)
@@ -145,16 +132,16 @@ class SocketSessionLogMiddleware:
             access_logger.info(
                 "WS %s %s %s %.1fms",
                 path,
-                "accepted" if session["accepted"] else "refused",
-                session["close_code"],
+                "accepted" if session.accepted else "refused",
+                session.close_code,
                 duration_ms,
                 extra={
                     "event": "ws_session",
                     "path": path,
                     "room_id": room["room_id"] if room else None,
-                    "accepted": session["accepted"],
-                    "close_code": session["close_code"],
-                    "closed_by": session["closed_by"],
+                    "accepted": session.accepted,
+                    "close_code": session.close_code,
+                    "closed_by": session.closed_by,
                     "duration_ms": duration_ms,
                     "user_id": user_id,
                     "request_id": request_id,

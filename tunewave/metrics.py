@@ -23,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from core import metrics
 from core.background import celery_app
+from tunewave.socket_watch import watch
 
 logger = logging.getLogger(__name__)
 
@@ -55,35 +56,16 @@ def count_sockets(app):
 
     async def application(scope, receive, send):
         route = metrics.socket_route(scope.get("path", ""))
-        accepted = False
-        ended: tuple[int | None, str] | None = None
-
-        async def counted_send(message):
-            nonlocal accepted, ended
-            kind = message.get("type")
-            if kind == "websocket.accept" and not accepted:
-                accepted = True
-                metrics.socket_opened(route)
-            elif kind == "websocket.close" and ended is None:
-                ended = (message.get("code") or 1000, "server")
-            await send(message)
-
-        async def counted_receive():
-            nonlocal ended
-            message = await receive()
-            if message.get("type") == "websocket.disconnect" and ended is None:
-                ended = (message.get("code") or 1005, "client")
-            return message
-
+        session, watched_receive, watched_send = watch(receive, send, on_accept=lambda: metrics.socket_opened(route))
         try:
-            return await app(scope, counted_receive, counted_send)
+            return await app(scope, watched_receive, watched_send)
         except Exception:
-            if ended is None:
-                ended = (1011, "server")  # the server closes a socket whose application failed
+            session.ended(1011, "server")  # the server closes a socket whose application failed
             raise
         finally:
-            code, by = ended or (None, "server")
-            metrics.socket_closed(route, accepted=accepted, code=code, by=by)
+            metrics.socket_closed(
+                route, accepted=session.accepted, code=session.close_code, by=session.closed_by or "server"
+            )
 
     return application
 
