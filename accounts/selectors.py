@@ -1,8 +1,12 @@
 import logging
 import time
 import uuid
+from datetime import date, datetime
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from accounts.models import User
@@ -28,6 +32,81 @@ def user_get(*, user_id: str | uuid.UUID, active_only: bool = True) -> User:
     if user is None:
         raise Http404("No such user.")
     return user
+
+
+# --- the user behind a socket's credential, remembered for reconnects --------------------
+
+# A socket's handshake needs its user; a crowd (re)connecting would read the same rows once per
+# socket. Remembered in the cache for SOCKET_USER_SECONDS, and rewritten when a user is saved
+# (after the commit: deactivating shows at the next handshake).
+SOCKET_USER_SECONDS = 60
+_INACTIVE = "inactive"
+# Every column but the password hash, which stays out of the cache (a deferred field).
+_SOCKET_USER_COLUMNS = tuple(f for f in User._meta.concrete_fields if f.attname != "password")
+_SOCKET_USER_FIELDS = tuple(f.attname for f in _SOCKET_USER_COLUMNS)
+
+
+def _socket_user_key(user_id) -> str:
+    return f"accounts:socket-user:{user_id}"
+
+
+def _socket_user_row(user: User) -> dict | str:
+    """The columns as the cache's JSON keeps them (read back with each field's `to_python`)."""
+    if not user.is_active:
+        return _INACTIVE
+    row = {}
+    for field in _SOCKET_USER_COLUMNS:
+        value = field.value_from_object(user)
+        if isinstance(value, datetime | date):
+            value = value.isoformat()  # microseconds kept (the JSON encoder keeps milliseconds)
+        elif hasattr(value, "storage"):  # a file: its name
+            value = value.name
+        row[field.attname] = value
+    return row
+
+
+def socket_user_recall(user_id) -> tuple[bool, User | None]:
+    """(remembered, the active user or None) without a query."""
+    row = cache.get(_socket_user_key(user_id))
+    if row == _INACTIVE:
+        return True, None
+    if not isinstance(row, dict):
+        return False, None
+    try:
+        values = [field.to_python(row[field.attname]) for field in _SOCKET_USER_COLUMNS]
+    except (KeyError, ValidationError):  # remembered by a release with other columns
+        return False, None
+    return True, User.from_db("default", list(_SOCKET_USER_FIELDS), values)
+
+
+def socket_user_read(user_id) -> User | None:
+    """The active user with that id, read and remembered (`socket_user_recall`)."""
+    try:
+        pk = uuid.UUID(str(user_id))
+    except ValueError:
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is not None:
+        # `add`: a save that committed meanwhile wrote its own row, which wins.
+        cache.add(_socket_user_key(pk), _socket_user_row(user), timeout=SOCKET_USER_SECONDS)
+    return user
+
+
+def _user_saved(sender, instance: User, **kwargs) -> None:
+    row = _socket_user_row(instance)
+    key = _socket_user_key(instance.pk)
+    transaction.on_commit(lambda: cache.set(key, row, timeout=SOCKET_USER_SECONDS))
+
+
+def _user_deleted(sender, instance: User, **kwargs) -> None:
+    key = _socket_user_key(instance.pk)
+    transaction.on_commit(lambda: cache.set(key, _INACTIVE, timeout=SOCKET_USER_SECONDS))
+
+
+def socket_user_watch() -> None:
+    """Connects the changes that rewrite remembered socket users (AccountsConfig.ready)."""
+    post_save.connect(_user_saved, sender=User, dispatch_uid="accounts.socket_user.saved")
+    post_delete.connect(_user_deleted, sender=User, dispatch_uid="accounts.socket_user.deleted")
 
 
 def access_token_deny_key(jti: str) -> str:

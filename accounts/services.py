@@ -512,6 +512,12 @@ def ws_ticket_redeem(*, ticket: str) -> User | None:
     `cache.delete` reports whether this caller removed the key, so of two racing
     redeemers only one wins, in Redis and in the local cache alike.
     """
+    user_id = ws_ticket_take(ticket=ticket)
+    return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+
+
+def ws_ticket_take(*, ticket: str) -> str | None:
+    """`ws_ticket_redeem` without reading the user (no query): the ticket's user id, once."""
     if not ticket or len(ticket) > 100:
         return None
     key = f"{_TICKET_PREFIX}{ticket}"
@@ -523,7 +529,7 @@ def ws_ticket_redeem(*, ticket: str) -> User | None:
     # sign-out since then voids it, as it voids the token.
     if access_jti and access_token_denied(jti=access_jti):
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    return user_id or None
 
 
 def social_account_link(*, user: User, provider: str, uid: str, id_key: str, extra_data: dict) -> UserSocialAuth:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -22,29 +23,47 @@ from accounts import selectors, services
 from accounts.models import User
 
 
-def _user_from_jwt(raw: str):
-    try:
-        # simplejwt annotates its `token` argument as a Token object; it takes the encoded JWT string.
-        token = AccessToken(raw)  # type: ignore[arg-type]
-    except TokenError:
-        return None, None
-    if selectors.access_token_denied(jti=token.get(api_settings.JTI_CLAIM)):
-        return None, None
-    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-    return user, token.get("exp")
-
-
-@database_sync_to_async
-def authenticate(raw: str):
-    """Returns (user or None, unix time the credential expires or None)."""
-    if not raw:
-        return None, None
+def _credential(raw: str) -> tuple[str, float] | None:
+    """The user id and the expiry (unix time) of a credential that holds, without a query
+    (the deny-list and tickets live in the cache); None for one that does not."""
     if raw.count(".") == 2:
-        return _user_from_jwt(raw)
-    user = services.ws_ticket_redeem(ticket=raw)
+        try:
+            # simplejwt annotates its `token` argument as a Token object; it takes the encoded JWT string.
+            token = AccessToken(raw)  # type: ignore[arg-type]
+        except TokenError:
+            return None
+        if selectors.access_token_denied(jti=token.get(api_settings.JTI_CLAIM)):
+            return None
+        user_id, expires = token.get("user_id"), token.get("exp")
+        return (str(user_id), float(expires)) if user_id and expires else None
+    user_id = services.ws_ticket_take(ticket=raw)
     # A ticket only opens the door; the socket then lives as long as an access token would.
     lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
-    return user, (time.time() + lifetime) if user else None
+    return (user_id, time.time() + lifetime) if user_id else None
+
+
+def _recall(raw: str) -> tuple[str, float, bool, User | None] | None:
+    """`_credential`, and its user if remembered (selectors.socket_user_recall): no query."""
+    found = _credential(raw)
+    if found is None:
+        return None
+    user_id, expires = found
+    return user_id, expires, *selectors.socket_user_recall(user_id)
+
+
+async def authenticate(raw: str):
+    """Returns (user or None, unix time the credential expires or None). The cache's part runs
+    off the database thread, which a crowd of handshakes would otherwise queue on; the
+    database is read only for a user not remembered."""
+    if not raw or len(raw) > 4096:
+        return None, None
+    found = await sync_to_async(_recall, thread_sensitive=False)(raw)
+    if found is None:
+        return None, None
+    user_id, expires, remembered, user = found
+    if not remembered:
+        user = await database_sync_to_async(selectors.socket_user_read)(user_id)
+    return (user, expires) if user is not None else (None, None)
 
 
 class QueryTokenAuthMiddleware:

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from accounts.events import user_group
 from accounts.models import User
-from accounts.serializers import UserBriefSerializer
 from accounts.ws import scope_expires_at, scope_user
 from chat import events as chat_events
 from chat import selectors, services
@@ -33,10 +32,11 @@ from core.ratelimit import TokenBucket
 from core.socket_errors import error_frame
 from music.services import listening_record_play
 from rooms import events as room_events
-from rooms import presence
+from rooms import presence, room_view
 from rooms import services as room_services
 from rooms.access import Admission, RoomAccess, admission_read, admission_recall, admission_remember
 from rooms.models import PlaybackState, Room
+from social.services import friend_ids_recall, friend_ids_remembered
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     admitted = False
     audience_sent: tuple[int, int] | None = None  # the counts of the last `room.audience` sent
     audience_read_at = 0.0  # when those counts were read (epoch s)
+    _friends: set[str] | None = None  # the user's friends' ids, when the admission read them
 
     # --- connection lifecycle -------------------------------------------------------
 
@@ -135,13 +136,13 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         verdict = await self._admit()
         if verdict is not None:
             return await self.close(code=verdict)
-        self._brief = {**UserBriefSerializer(self.user).data, "id": str(self.user.pk)}
+        self._brief = presence.brief_of(self.user)
         # Groups first, state second: nothing sent in between can fall through the gap.
         for group in (room_events.room_group(self.room.pk), user_group(self.user.pk)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         read_at = time.time()
-        frames, first = await database_sync_to_async(self._arrive)()
+        frames, first = await self._arrive()
         for frame in frames:
             if frame["type"] == "playback.state":
                 await self._follow_play(frame)
@@ -174,35 +175,92 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         admission = admission_read(room_id, self.user, admission)
         if admission.room is None or admission.access is None or not admission.access.can_join:
             return admission
-        try:
-            membership, _ = room_services.room_join(room=admission.room, user=self.user)
-        except (NotFound, Forbidden):  # banned or closed a moment ago
-            return Admission(admission.room, RoomAccess(is_open=False, is_private=True))
-        admission_remember(admission, self.user, role=membership.role)
+        role = admission.access.role if admission.access.is_member else None
+        if role is None:  # not a member yet: joining makes them one
+            try:
+                membership, _ = room_services.room_join(room=admission.room, user=self.user)
+            except (NotFound, Forbidden):  # banned or closed a moment ago
+                return Admission(admission.room, RoomAccess(is_open=False, is_private=True))
+            role = membership.role
+        admission_remember(admission, self.user, role=role)
+        # Read in this trip, which a first join makes anyway: the presence frame needs them.
+        self._friends = friend_ids_remembered(user=self.user)
         return admission
 
-    def _arrive(self) -> tuple[list[dict], bool]:
-        """A join's work after admission, in one trip to the database thread: marks the socket
-        present, resumes a room that paused when it emptied (README), and reads the frames the
-        socket starts with — `playback.state`, `presence`, `room.audience` and the play's counts.
-        Returns (those frames, whether this is the user's first socket in the room). A bounded
-        number of queries whatever the room's size (chat/tests/test_crowded_rooms.py)."""
+    async def _arrive(self) -> tuple[list[dict], bool]:
+        """A join's work after admission: marks the socket present, resumes a room that paused
+        when it emptied (README), and reads the frames the socket starts with —
+        `playback.state`, `presence`, `room.audience` and the play's counts. Returns (those
+        frames, whether this is the user's first socket in the room). The room's part comes
+        from this process's view of it when current (rooms.room_view), else from one trip to
+        the database thread; a bounded number of queries whatever the room's size
+        (chat/tests/test_crowded_rooms.py)."""
         room = self.room
-        online = presence.arrive(room_id=room.pk, user_id=self.user.pk, connection=self.connection)
-        ids = set(online) if online is not None else None
-        self._playback_presence(room_services.playback_resume_on_join)
-        frames = [room_events.playback_state(room_services.playback_advance_if_over(room=room))]
-        frames.append(presence.snapshot(room.pk, user=self.user, online=ids))
-        frames.append(presence.audience(room.pk, online=ids or ()))
-        try:
-            frames += room_services.play_counts(room=room)
-        except Exception:  # noqa: BLE001 - counts come again with the next vote or reaction
-            logger.warning("reading the play's counts failed", exc_info=True)
-        first = online is not None and online.get(str(self.user.pk)) == 1
+        arrival = await sync_to_async(presence.arrive, thread_sensitive=False)(
+            room_id=room.pk, user_id=self.user.pk, connection=self.connection
+        )
+        users = arrival.users
+        view = room_view.views.recall(room.pk, arrival.view_counter, established=arrival.established)
+        if view is not None:
+            state, *counts = view.frames(online=None if users is None else len(users))
+            frames = [state, *await self._listener_frames(users), *counts]
+        else:
+            frames = await database_sync_to_async(self._arrive_from_database)(arrival)
+        first = users is not None and users.get(str(self.user.pk)) == 1
         # One more listener changes `needed` only for a play that has votes (just counted).
         if first and any(f["type"] == "playback.votes" and f["votes"] for f in frames):
-            self._refresh_votes()
+            await database_sync_to_async(self._refresh_votes)()
         return frames, first
+
+    def _arrive_from_database(self, arrival: presence.Arrival) -> list[dict]:
+        """`_arrive`'s database path: the room's playback rules on arrival, then its state and
+        counts read and left as this process's view of the room (stamped with the counter
+        read before them), and the listener frames."""
+        room = self.room
+        self._playback_presence(room_services.playback_resume_on_join)
+        state = room_services.playback_advance_if_over(room=room)
+        frames = [room_events.playback_state(state)]
+        users = arrival.users
+        listeners = self._listener_frames_read(users)
+        try:
+            view = room_view.view_read(
+                counter=arrival.view_counter or 0,
+                state=frames[0],
+                tally=room_services.play_tally(room=room, state=state),
+                skip_share=room_services.skip_share_of(room),
+            )
+        except Exception:  # noqa: BLE001 - counts come again with the next vote or reaction
+            logger.warning("reading the play's counts failed", exc_info=True)
+        else:
+            if arrival.view_counter is not None:
+                room_view.views.remember(room.pk, view)
+            frames = view.frames(online=None if users is None else len(users))
+        return [frames[0], *listeners, *frames[1:]]
+
+    async def _listener_frames(self, users: dict[str, int] | None) -> list[dict]:
+        """`presence` (the count, friends present, the first page) and `room.audience`: from
+        what this process and the cache remember, else with a trip to the database thread.
+        A crowded room's count of Spotify listeners leaves out those not remembered: the
+        room's next `room.audience` (within ROOM_PRESENCE_COUNT_SECONDS) counts them."""
+        ids = set(users) if users is not None else None
+        friends = self._friends
+        if ids and friends is None:
+            friends = await sync_to_async(friend_ids_recall, thread_sensitive=False)(user_id=self.user.pk)
+        if friends is not None or not ids:
+            crowded = ids is not None and len(ids) > settings.ROOM_PRESENCE_LIVE_MAX
+            snapshot = presence.snapshot(self.room.pk, online=ids, friends=friends or (), read=False)
+            audience = presence.audience(self.room.pk, online=ids or (), read=False, partial=crowded)
+            if snapshot is not None and audience is not None:
+                return [snapshot, audience]
+        return await database_sync_to_async(self._listener_frames_read)(users)
+
+    def _listener_frames_read(self, users: dict[str, int] | None) -> list[dict]:
+        ids = set(users) if users is not None else None
+        friends = self._friends if self._friends is not None else friend_ids_remembered(user=self.user) if ids else set()
+        return [
+            presence.snapshot(self.room.pk, online=ids, friends=friends),
+            presence.audience(self.room.pk, online=ids or ()),
+        ]
 
     async def disconnect(self, code):
         for task in self.tasks:

@@ -78,10 +78,26 @@ async def _send_in_order(queue: asyncio.Queue) -> None:
             logger.warning("group_send to %s failed", group, exc_info=True)
 
 
+# Called with (group, event) before each broadcast, in the sending thread (after the commit):
+# e.g. rooms.room_view, which learns there that a room's joins must read it afresh.
+_send_hooks: list[Callable[[str, dict[str, Any]], None]] = []
+
+
+def add_send_hook(hook: Callable[[str, dict[str, Any]], None]) -> None:
+    """Registers `hook` (once; at start-up, from an app's `ready`)."""
+    if hook not in _send_hooks:
+        _send_hooks.append(hook)
+
+
 def group_send_now(group: str, event: dict[str, Any]) -> None:
     """Broadcasts `event`. In a server process the send is handed to its event loop and this
     returns at once: the thread (and the request or socket frame it serves) does not wait
     while the loop is busy fanning out earlier events; one task per loop sends them in order."""
+    for hook in _send_hooks:
+        try:
+            hook(group, event)
+        except Exception:  # noqa: BLE001 - a hook's failure must not lose the broadcast
+            logger.warning("a send hook failed for %s", group, exc_info=True)
     layer = get_channel_layer()
     if layer is None:
         return

@@ -19,17 +19,19 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db.models.signals import post_save
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from accounts import spotify_player
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
+from rooms import room_view
 from rooms.events import room_group
-from social.services import friend_ids
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,13 @@ class _LocalPresence:
                 result[str(room_id)] = list(entries)
             return result
 
+    def members_with_expiry(self, room_id, now: float) -> dict[str, float]:
+        with self._lock:
+            entries = self._rooms.get(str(room_id), {})
+            for member in [m for m, exp in entries.items() if exp <= now]:
+                del entries[member]
+            return dict(entries)
+
     def rooms(self) -> list[str]:
         with self._lock:
             return [room_id for room_id, entries in self._rooms.items() if entries]
@@ -88,7 +97,8 @@ class PresenceUnavailable(Exception):
     """Redis, which holds presence in services mode, did not answer."""
 
 
-def _redis():
+def redis_client():
+    """The cache's Redis client (core/redis_guard.py), which holds presence in services mode."""
     return get_redis_connection("default")
 
 
@@ -106,7 +116,7 @@ def touch(*, room_id, user_id, connection: str) -> None:
     member = _member(user_id, connection)
     if _use_redis():
         try:
-            pipe = _redis().pipeline()
+            pipe = redis_client().pipeline()
             pipe.zadd(_key(room_id), {member: expires})
             pipe.expire(_key(room_id), PRESENCE_TTL * 2)
             pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
@@ -121,7 +131,7 @@ def leave(*, room_id, user_id, connection: str) -> None:
     member = _member(user_id, connection)
     if _use_redis():
         try:
-            _redis().zrem(_key(room_id), member)
+            redis_client().zrem(_key(room_id), member)
         except RedisError as exc:  # the entry expires by itself
             logger.info("presence: could not remove a socket from room %s (%s)", room_id, type(exc).__name__)
     else:
@@ -136,7 +146,7 @@ def _members(room_ids: list) -> dict[str, list[str]]:
     if not _use_redis():
         return _local.members(room_ids, now)
     try:
-        pipe = _redis().pipeline()
+        pipe = redis_client().pipeline()
         for room_id in room_ids:
             pipe.zremrangebyscore(_key(room_id), "-inf", now)
             pipe.zrange(_key(room_id), 0, -1)
@@ -201,27 +211,46 @@ def _decoded(members) -> list[str]:
     return [m.decode() if isinstance(m, bytes) else m for m in members]
 
 
-def arrive(*, room_id, user_id, connection: str) -> dict[str, int] | None:
-    """`touch` for a socket that just joined, and the room's listeners read after it, in one
-    Redis round trip: {user id: live sockets} (this one counted). None while presence is unknown."""
+@dataclass(frozen=True)
+class Arrival:
+    """What a socket's arrival read, in the round trip that marked it present."""
+
+    users: dict[str, int] | None  # {user id: live sockets} (this one counted); None: presence unknown
+    established: bool  # someone was present ESTABLISHED_SECONDS before (rooms.room_view)
+    view_counter: int | None  # the room's view counter (rooms.room_view); None: unknown
+
+
+def arrive(*, room_id, user_id, connection: str) -> Arrival:
+    """`touch` for a socket that just joined, and what it reads after that, in one Redis round
+    trip: the room's listeners, whether one of them was there already ESTABLISHED_SECONDS ago,
+    and the room's view counter."""
     now = time.time()
     expires = now + PRESENCE_TTL
+    # Entries refreshed at least ESTABLISHED_SECONDS ago (score = refresh + PRESENCE_TTL).
+    settled = expires - room_view.ESTABLISHED_SECONDS
     member = _member(user_id, connection)
     if not _use_redis():
         _local.add(room_id, member, expires)
-        return _users_of(_local.members([room_id], now)[str(room_id)])
+        members = _local.members_with_expiry(room_id, now)
+        return Arrival(
+            users=_users_of(members),
+            established=any(exp <= settled for exp in members.values()),
+            view_counter=room_view.views.local_counter(room_id),
+        )
     try:
-        pipe = _redis().pipeline()
+        pipe = redis_client().pipeline()
         pipe.zadd(_key(room_id), {member: expires})
         pipe.expire(_key(room_id), PRESENCE_TTL * 2)
         pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
         pipe.zremrangebyscore(_key(room_id), "-inf", now)
         pipe.zrange(_key(room_id), 0, -1)
-        replies = pipe.execute()
+        pipe.zcount(_key(room_id), "-inf", settled)
+        pipe.get(room_view.counter_key(room_id))
+        *_, listed, settled_count, counter = pipe.execute()
     except RedisError as exc:
         logger.info("presence: could not mark a socket in room %s present (%s)", room_id, type(exc).__name__)
-        return None
-    return _users_of(_decoded(replies[-1]))
+        return Arrival(users=None, established=False, view_counter=None)
+    return Arrival(users=_users_of(_decoded(listed)), established=settled_count > 0, view_counter=int(counter or 0))
 
 
 def depart(*, room_id, user_id, connection: str) -> dict[str, int] | None:
@@ -232,7 +261,7 @@ def depart(*, room_id, user_id, connection: str) -> dict[str, int] | None:
         _local.remove(room_id, member)
         return _users_of(_local.members([room_id], now)[str(room_id)])
     try:
-        pipe = _redis().pipeline()
+        pipe = redis_client().pipeline()
         pipe.zrem(_key(room_id), member)
         pipe.zremrangebyscore(_key(room_id), "-inf", now)
         pipe.zrange(_key(room_id), 0, -1)
@@ -255,21 +284,84 @@ def page_of(user_ids: Iterable[str], *, after: str | None, size: int) -> tuple[l
     return page, (page[-1] if len(ordered) > size else None)
 
 
-def briefs(user_ids: list[str]) -> dict[str, dict]:
-    """{user id: UserBrief payload} for these users, in one query."""
-    if not user_ids:
-        return {}
-    users = list(User.objects.filter(pk__in=user_ids, is_active=True))
-    # One serializer for the list: DRF builds a ModelSerializer's fields per instance, which
-    # took most of a join's time when done once per listener (bench/ws_join.py).
-    rows = UserBriefSerializer(users, many=True).data
-    return {str(user.pk): {**row, "id": str(user.pk)} for user, row in zip(users, rows, strict=True)}
+class _Remembered:
+    """Facts about users remembered in this process for `seconds` (a setting's name and its
+    default): a crowd joining one room would otherwise read the same rows once per join."""
+
+    def __init__(self, setting: str, default: float) -> None:
+        self.setting, self.default = setting, default
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[object, float]] = {}
+
+    def recall(self, ids) -> tuple[dict[str, object], list[str]]:
+        """({id: fact} for the ids remembered, [the ids not])."""
+        now = time.monotonic()
+        found, unknown = {}, []
+        with self._lock:
+            for pk in ids:
+                hit = self._known.get(pk)
+                if hit is None or hit[1] <= now:
+                    unknown.append(pk)
+                else:
+                    found[pk] = hit[0]
+        return found, unknown
+
+    def learn(self, facts: dict[str, object]) -> None:
+        until = time.monotonic() + float(getattr(settings, self.setting, self.default))
+        with self._lock:
+            if len(self._known) > 100_000:  # long-gone listeners: start over rather than grow
+                self._known.clear()
+            self._known.update((pk, (fact, until)) for pk, fact in facts.items())
+
+    def forget(self, user_id=None) -> None:
+        with self._lock:
+            if user_id is None:
+                self._known.clear()
+            else:
+                self._known.pop(str(user_id), None)
+
+
+# Each listener's UserBrief payload (a rename or a new avatar shows in other processes' pages
+# within ROOM_PRESENCE_BRIEF_SECONDS; in the user's own process at once, `_user_saved`).
+brief_memo = _Remembered("ROOM_PRESENCE_BRIEF_SECONDS", 30)
+
+
+def brief_of(user: User) -> dict:
+    """A user's UserBrief payload (its id a string), remembered for the presence pages."""
+    brief = {**UserBriefSerializer(user).data, "id": str(user.pk)}
+    brief_memo.learn({brief["id"]: brief})
+    return brief
+
+
+def briefs(user_ids: list[str], *, read: bool = True) -> dict[str, dict] | None:
+    """{user id: UserBrief payload} for these users: the remembered ones, and the others in
+    one query. `read` False: None unless all are remembered (no query)."""
+    found, unknown = brief_memo.recall(user_ids)
+    if unknown and not read:
+        return None
+    if unknown:
+        users = list(User.objects.filter(pk__in=unknown, is_active=True))
+        # One serializer for the list: DRF builds a ModelSerializer's fields per instance, which
+        # took most of a join's time when done once per listener (bench/ws_join.py).
+        rows = UserBriefSerializer(users, many=True).data
+        fresh = {str(user.pk): {**row, "id": str(user.pk)} for user, row in zip(users, rows, strict=True)}
+        brief_memo.learn(fresh)
+        found.update(fresh)
+    return found  # type: ignore[return-value]
+
+
+def _user_saved(sender, instance: User, **kwargs) -> None:
+    brief_memo.forget(instance.pk)
+
+
+def brief_watch() -> None:
+    post_save.connect(_user_saved, sender=User, dispatch_uid="rooms.presence.user_saved")
 
 
 def listeners_page(room_id, *, online: Iterable[str], after: str | None = None, size: int | None = None) -> dict:
-    """The `presence.page` answer: a page of the room's listeners (one query)."""
+    """The `presence.page` answer: a page of the room's listeners (at most one query)."""
     ids, following = page_of(online, after=after, size=size or settings.ROOM_PRESENCE_PAGE)
-    found = briefs(ids)
+    found = briefs(ids) or {}
     return {
         "type": "presence.page",
         "room_id": str(room_id),
@@ -278,20 +370,23 @@ def listeners_page(room_id, *, online: Iterable[str], after: str | None = None, 
     }
 
 
-def snapshot(room_id, *, user: User, online: set[str] | None) -> dict:
-    """The `presence` frame a socket starts with: how many are online, the newcomer's friends
-    among them, and the first page of listeners with the cursor of the next (two queries,
-    whatever the room's size). `online` None: presence is unknown (count null, nobody listed)."""
+def snapshot(room_id, *, online: set[str] | None, friends: Iterable, read: bool = True) -> dict | None:
+    """The `presence` frame a socket starts with: how many are online, the newcomer's
+    `friends` among them, and the first page of listeners with the cursor of the next (at most
+    one query, whatever the room's size; `read` False: None unless it needs none).
+    `online` None: presence is unknown (count null, nobody listed)."""
     ids = online or set()
     first, following = page_of(ids, after=None, size=settings.ROOM_PRESENCE_PAGE)
-    friends = sorted(str(pk) for pk in friend_ids(user=user) if str(pk) in ids) if ids else []
-    found = briefs(list(dict.fromkeys(first + friends)))
+    present = sorted(str(pk) for pk in friends if str(pk) in ids) if ids else []
+    found = briefs(list(dict.fromkeys(first + present)), read=read)
+    if found is None:
+        return None
     return {
         "type": "presence",
         "room_id": str(room_id),
         "count": None if online is None else len(ids),
         "online": [found[pk] for pk in first if pk in found],
-        "friends": [found[pk] for pk in friends if pk in found],
+        "friends": [found[pk] for pk in present if pk in found],
         "next": following,
     }
 
@@ -302,7 +397,7 @@ def live_rooms() -> dict[str, int]:
     now = time.time()
     try:
         if _use_redis():
-            client = _redis()
+            client = redis_client()
             client.zremrangebyscore(_ROOMS_KEY, "-inf", now)
             candidates = [r.decode() if isinstance(r, bytes) else r for r in client.zrange(_ROOMS_KEY, 0, -1)]
         else:
@@ -313,51 +408,31 @@ def live_rooms() -> dict[str, int]:
     return {room_id: len(users) for room_id, users in counts.items() if users}
 
 
-class _SpotifyReady:
-    """Whether each listener can play Spotify (accounts.spotify_player's rule), remembered in
-    this process for ROOM_AUDIENCE_SPOTIFY_SECONDS: a join then reads only the newcomer's link,
-    not every listener's (a query of N ids per join in a crowded room). A link or unlink shows
-    in the counts within that time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._known: dict[str, tuple[bool, float]] = {}
-
-    def count(self, ids: set[str]) -> int:
-        now = time.monotonic()
-        with self._lock:
-            unknown = [pk for pk in ids if (hit := self._known.get(pk)) is None or hit[1] <= now]
-        if unknown:
-            fresh = spotify_player.statuses(unknown)
-            until = now + float(getattr(settings, "ROOM_AUDIENCE_SPOTIFY_SECONDS", 30))
-            with self._lock:
-                if len(self._known) > 100_000:  # long-gone listeners: start over rather than grow
-                    self._known.clear()
-                self._known.update((pk, (status == spotify_player.READY, until)) for pk, status in fresh.items())
-        with self._lock:
-            return sum(1 for pk in ids if self._known.get(pk, (False, 0.0))[0])
-
-    def forget(self, user_id=None) -> None:
-        with self._lock:
-            if user_id is None:
-                self._known.clear()
-            else:
-                self._known.pop(str(user_id), None)
+# Whether each listener can play Spotify (accounts.spotify_player's rule): a join then reads
+# only the listeners not remembered, not every listener's link (a query of N ids per join in a
+# crowded room). A link or unlink shows in the counts within ROOM_AUDIENCE_SPOTIFY_SECONDS.
+spotify_ready = _Remembered("ROOM_AUDIENCE_SPOTIFY_SECONDS", 30)
 
 
-spotify_ready = _SpotifyReady()
-
-
-def audience(room_id, *, online: Iterable | None = None) -> dict:
-    """The `room.audience` frame: listeners online, and how many of them can play Spotify
-    (accounts.spotify_player's rule; a query for the listeners not remembered). `online`: the
-    ids, when the caller has read them."""
+def audience(room_id, *, online: Iterable | None = None, read: bool = True, partial: bool = False) -> dict | None:
+    """The `room.audience` frame: listeners online, and how many of them can play Spotify (a
+    query for the listeners not remembered; `read` False: None if there are any, or with
+    `partial` they count as not ready). `online`: the ids, when the caller has read them."""
     ids = {str(pk) for pk in online} if online is not None else online_user_ids(room_id)
+    found, unknown = spotify_ready.recall(ids)
+    if unknown and not read:
+        if not partial:
+            return None
+        unknown = []
+    if unknown:
+        fresh = {pk: status == spotify_player.READY for pk, status in spotify_player.statuses(unknown).items()}
+        spotify_ready.learn(fresh)  # type: ignore[arg-type]
+        found.update(fresh)
     return {
         "type": "room.audience",
         "room_id": str(room_id),
         "online": len(ids),
-        "spotify": spotify_ready.count(ids),
+        "spotify": sum(1 for ready in found.values() if ready),
     }
 
 
@@ -365,13 +440,15 @@ def audience_news(room_id) -> dict:
     """`audience` for the room's group, with `read_at` (epoch s, taken before the read): a socket
     that read fresher counts itself (on connect) drops older news that reaches it late."""
     read_at = time.time()
-    return {**audience(room_id), "read_at": read_at}
+    return {**audience(room_id), "read_at": read_at}  # type: ignore[dict-item]
 
 
 def reset_local() -> None:
     """Tests only: forget the embedded mode's entries."""
     _local.clear()
     spotify_ready.forget()
+    brief_memo.forget()
+    room_view.reset_local()
 
 
 def prune_stale(*, dry_run: bool = False) -> int:
@@ -385,7 +462,7 @@ def prune_stale(*, dry_run: bool = False) -> int:
                 for room_id, member in stale:
                     del _local._rooms[room_id][member]
             return len(stale)
-    client = _redis()
+    client = redis_client()
     rooms = [r.decode() if isinstance(r, bytes) else r for r in client.zrange(_ROOMS_KEY, 0, -1)]
     count = 0
     for room_id in rooms:

@@ -971,24 +971,39 @@ def play_counts(*, room: Room) -> list[dict]:
     """What a socket is told on connect, after `playback.state`: the current play's
     `playback.votes` (unless presence is unknown) and `reaction.counts`; nothing when idle."""
     state = PlaybackState.objects.filter(room=room).first()
-    if state is None or state.track_started_at is None:
+    tally = play_tally(room=room, state=state)
+    if state is None or tally is None:
         return []
-    frames = []
     online = presence.online_counts([room.pk]).get(str(room.pk))
+    return play_count_frames(
+        room_id=room.pk, version=state.version, tally=tally, skip_share=skip_share_of(room), online=online
+    )
+
+
+def play_count_frames(*, room_id, version: int, tally, skip_share: float, online: int | None) -> list[dict]:
+    """`play_counts` from what was read: `tally` (`play_tally`), the skip share and the
+    listeners online (None: unknown, and no `playback.votes`)."""
+    if tally is None:
+        return []
+    votes, reactions = tally
+    frames = []
     if online is not None:
-        share = Room.objects.filter(pk=room.pk).values_list("skip_share", flat=True).first() or room.skip_share
-        needed = skip_votes_needed(skip_share=share, online=online)
-        frames.append(
-            events.playback_votes(
-                room_id=room.pk,
-                version=state.version,
-                votes=_vote_count(room.pk, state.track_started_at),
-                needed=needed,
-            )
-        )
-    counts = _reaction_counts(room.pk, state.track_started_at)
-    frames.append(events.reaction_counts(room_id=room.pk, version=state.version, counts=counts))
+        needed = skip_votes_needed(skip_share=skip_share, online=online)
+        frames.append(events.playback_votes(room_id=room_id, version=version, votes=votes, needed=needed))
+    frames.append(events.reaction_counts(room_id=room_id, version=version, counts=dict(reactions)))
     return frames
+
+
+def play_tally(*, room: Room, state: PlaybackState | None) -> tuple[int, dict[str, int]] | None:
+    """The play of `state`: (its skip votes, its reactions by kind); None when idle."""
+    if state is None or state.track_started_at is None:
+        return None
+    return _vote_count(room.pk, state.track_started_at), _reaction_counts(room.pk, state.track_started_at)
+
+
+def skip_share_of(room: Room) -> float:
+    """The room's skip share as stored now (`room` may be a remembered copy)."""
+    return Room.objects.filter(pk=room.pk).values_list("skip_share", flat=True).first() or room.skip_share
 
 
 def _broadcast_new_play_counts(state: PlaybackState) -> None:

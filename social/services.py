@@ -4,8 +4,10 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from accounts.events import user_group
@@ -70,6 +72,42 @@ def friend_ids(*, user: User) -> set:
         "from_user_id", "to_user_id"
     )
     return {b if a == user.pk else a for a, b in rows}
+
+
+# A user's friends, remembered in the cache for a room socket's join (`friend_ids_recall`):
+# forgotten when a friendship between them changes, and after FRIENDS_CACHE_SECONDS anyway.
+FRIENDS_CACHE_SECONDS = 300
+
+
+def _friends_key(user_id) -> str:
+    return f"social:friends:{user_id}"
+
+
+def friend_ids_recall(*, user_id) -> set[str] | None:
+    """The ids (strings) of the user's friends as remembered, without a query; None if not."""
+    found = cache.get(_friends_key(user_id))
+    return set(found) if isinstance(found, list) else None
+
+
+def friend_ids_remembered(*, user: User) -> set[str]:
+    """`friend_ids` as strings, from the cache when remembered, else read and remembered."""
+    found = friend_ids_recall(user_id=user.pk)
+    if found is None:
+        found = {str(pk) for pk in friend_ids(user=user)}
+        cache.set(_friends_key(user.pk), sorted(found), timeout=FRIENDS_CACHE_SECONDS)
+    return found
+
+
+def _friendship_changed(sender, instance: Friendship, **kwargs) -> None:
+    keys = [_friends_key(instance.from_user_id), _friends_key(instance.to_user_id)]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))  # and any read made meanwhile
+
+
+def friends_watch() -> None:
+    """Connects the changes that forget remembered friends (SocialConfig.ready)."""
+    post_save.connect(_friendship_changed, sender=Friendship, dispatch_uid="social.friends.saved")
+    post_delete.connect(_friendship_changed, sender=Friendship, dispatch_uid="social.friends.deleted")
 
 
 @transaction.atomic

@@ -2,14 +2,18 @@
 bans and room changes still take effect at once, and a process over its handshake limit says
 "busy" instead of letting handshakes time out."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts import services as account_services
 from accounts.tests.factories import UserFactory
 from chat.consumers import handshakes
 from chat.tests.conftest import closed_with, connect, join, token_for
+from rooms import room_view
 from rooms import services as room_services
 from social.models import Friendship
 
@@ -177,3 +181,88 @@ async def test_a_crowded_room_hears_the_count_not_each_join(people, public_room,
     assert await owner.nothing(0.5)
     for socket in (owner, member, moderator):
         await socket.close()
+
+
+@pytest.fixture
+def settled_at_once(monkeypatch):
+    """Listeners count as established (rooms.room_view) 0.3 s after they arrive, not 2 s."""
+    monkeypatch.setattr(room_view, "ESTABLISHED_SECONDS", 0.3)
+    return 0.35
+
+
+async def test_a_reconnect_into_a_room_with_listeners_runs_no_query(people, public_room, track, settled_at_once):
+    await db(room_services.queue_add)(room=public_room, actor=people["owner"], track=track)
+    owner = await join(people["owner"], public_room.pk)
+    member = people["member"]
+    socket = await join(member, public_room.pk)  # reads the room, the user, the friends; remembers them
+    await socket.close()
+    await asyncio.sleep(settled_at_once)
+
+    token = await token_for(member)
+    async with DatabaseThreadQueries() as again:
+        socket = await join(member, public_room.pk, token=token)
+    assert len(again) == 0, "\n".join(again.sql)
+    # What it was told is what the database says.
+    state = await db(room_services.playback_state_get)(room=public_room)
+    votes = await socket.receive_type("playback.votes")
+    assert votes["version"] == state.version and votes["needed"] == 1
+    for s in (socket, owner):
+        await s.close()
+
+
+async def test_a_change_after_the_room_was_read_reaches_the_next_joiner(people, public_room, track, settled_at_once):
+    owner = await join(people["owner"], public_room.pk)
+    await asyncio.sleep(settled_at_once)
+    idle = await join(people["member"], public_room.pk)  # the room's view: idle
+    await db(room_services.queue_add)(room=public_room, actor=people["owner"], track=track)  # plays at once
+    playing = await idle.receive_type("playback.state")
+    assert playing["status"] == "playing"
+
+    communicator, connected = await connect(people["moderator"], public_room.pk)
+    first = await communicator.receive_json_from(timeout=3)
+    assert first["type"] == "playback.state"
+    assert (first["status"], first["version"]) == ("playing", playing["version"])
+    await communicator.disconnect()
+    for s in (owner, idle):
+        await s.close()
+
+
+async def test_a_deactivated_account_cannot_reconnect_with_a_token_it_still_holds(people, public_room):
+    member = people["member"]
+    token = await token_for(member)
+    socket = await join(member, public_room.pk, token=token)  # its user remembered
+    await socket.close()
+    await db(account_services.user_deactivate)(user=member)
+    assert await closed_with(member, public_room.pk, token=token) == 4401
+
+
+async def test_a_new_friend_is_among_the_friends_present_at_the_next_join(people, public_room, settled_at_once):
+    member, friend = people["member"], people["moderator"]
+    there = await join(friend, public_room.pk)
+    socket = await join(member, public_room.pk)  # no friends yet, and remembered so
+    await socket.close()
+    await asyncio.sleep(settled_at_once)
+    await db(Friendship.objects.create)(from_user=friend, to_user=member, status=Friendship.Status.ACCEPTED)
+
+    communicator, _ = await connect(member, public_room.pk)
+    frames = [await communicator.receive_json_from(timeout=3) for _ in range(2)]
+    assert [f["username"] for f in frames[1]["friends"]] == ["moderator"]
+    await communicator.disconnect()
+    await there.close()
+
+
+async def test_a_rename_shows_in_the_next_presence_page(people, public_room, settled_at_once):
+    owner = await join(people["owner"], public_room.pk)
+    socket = await join(people["member"], public_room.pk)
+    await socket.close()
+    await asyncio.sleep(settled_at_once)
+    owner_user = people["owner"]
+    owner_user.display_name = "Olivia Renamed"
+    await db(owner_user.save)(update_fields=["display_name"])
+
+    communicator, _ = await connect(people["member"], public_room.pk)
+    frames = [await communicator.receive_json_from(timeout=3) for _ in range(2)]
+    names = {f["username"]: f["display_name"] for f in frames[1]["online"]}
+    assert names["owner"] == "Olivia Renamed"
+    await communicator.disconnect()
+    await owner.close()

@@ -42,7 +42,7 @@ def test_online_members_of_no_rooms_is_empty():
 def test_online_members_makes_one_round_trip_to_redis(monkeypatch):
     for i in range(5):
         presence.touch(room_id=f"room-{i}", user_id=f"user-{i}", connection="c")
-    client = presence._redis()
+    client = presence.redis_client()
     calls = []
     real_pipeline = client.pipeline
 
@@ -58,7 +58,7 @@ def test_online_members_makes_one_round_trip_to_redis(monkeypatch):
         return pipe
 
     monkeypatch.setattr(client, "pipeline", counting_pipeline)
-    monkeypatch.setattr(presence, "_redis", lambda: client)
+    monkeypatch.setattr(presence, "redis_client", lambda: client)
     found = presence.online_members([f"room-{i}" for i in range(5)])
     assert found == {f"room-{i}": {f"user-{i}"} for i in range(5)}
     assert len(calls) == 1
