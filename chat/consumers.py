@@ -256,7 +256,9 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
 
     def _listener_frames_read(self, users: dict[str, int] | None) -> list[dict]:
         ids = set(users) if users is not None else None
-        friends = self._friends if self._friends is not None else friend_ids_remembered(user=self.user) if ids else set()
+        friends = (
+            self._friends if self._friends is not None else friend_ids_remembered(user=self.user) if ids else set()
+        )
         return [
             presence.snapshot(self.room.pk, online=ids, friends=friends),
             presence.audience(self.room.pk, online=ids or ()),

@@ -11,8 +11,8 @@ class RoomsConfig(AppConfig):
         # Registrations at start-up (docs/architecture.md, "Registering implementations across
         # layers"): music asks who belongs to which rooms (uploads shared there), and tells rooms
         # when a track is deleted (an upload: queues drop it, rooms playing it skip it).
-        from music import hooks  # noqa: PLC0415 - runs once the apps are loaded
         from core import realtime  # noqa: PLC0415 - idem
+        from music import hooks  # noqa: PLC0415 - runs once the apps are loaded
         from rooms import access, presence, room_view, selectors, services  # noqa: PLC0415 - idem
         from rooms.metrics import PresenceCollector  # noqa: PLC0415 - idem
 
