@@ -248,8 +248,8 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             friends = await sync_to_async(friend_ids_recall, thread_sensitive=False)(user_id=self.user.pk)
         if friends is not None or not ids:
             crowded = ids is not None and len(ids) > settings.ROOM_PRESENCE_LIVE_MAX
-            snapshot = presence.snapshot(self.room.pk, online=ids, friends=friends or (), read=False)
-            audience = presence.audience(self.room.pk, online=ids or (), read=False, partial=crowded)
+            snapshot = presence.snapshot_remembered(self.room.pk, online=ids, friends=friends or ())
+            audience = presence.audience_remembered(self.room.pk, online=ids or (), partial=crowded)
             if snapshot is not None and audience is not None:
                 return [snapshot, audience]
         return await database_sync_to_async(self._listener_frames_read)(users)

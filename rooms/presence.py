@@ -20,6 +20,7 @@ import uuid
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -284,19 +285,23 @@ def page_of(user_ids: Iterable[str], *, after: str | None, size: int) -> tuple[l
     return page, (page[-1] if len(ordered) > size else None)
 
 
-class _Remembered:
+Fact = TypeVar("Fact")
+
+
+class _Remembered(Generic[Fact]):
     """Facts about users remembered in this process for `seconds` (a setting's name and its
     default): a crowd joining one room would otherwise read the same rows once per join."""
 
     def __init__(self, setting: str, default: float) -> None:
         self.setting, self.default = setting, default
         self._lock = threading.Lock()
-        self._known: dict[str, tuple[object, float]] = {}
+        self._known: dict[str, tuple[Fact, float]] = {}
 
-    def recall(self, ids) -> tuple[dict[str, object], list[str]]:
+    def recall(self, ids) -> tuple[dict[str, Fact], list[str]]:
         """({id: fact} for the ids remembered, [the ids not])."""
         now = time.monotonic()
-        found, unknown = {}, []
+        found: dict[str, Fact] = {}
+        unknown: list[str] = []
         with self._lock:
             for pk in ids:
                 hit = self._known.get(pk)
@@ -306,7 +311,7 @@ class _Remembered:
                     found[pk] = hit[0]
         return found, unknown
 
-    def learn(self, facts: dict[str, object]) -> None:
+    def learn(self, facts: dict[str, Fact]) -> None:
         until = time.monotonic() + float(getattr(settings, self.setting, self.default))
         with self._lock:
             if len(self._known) > 100_000:  # long-gone listeners: start over rather than grow
@@ -323,7 +328,7 @@ class _Remembered:
 
 # Each listener's UserBrief payload (a rename or a new avatar shows in other processes' pages
 # within ROOM_PRESENCE_BRIEF_SECONDS; in the user's own process at once, `_user_saved`).
-brief_memo = _Remembered("ROOM_PRESENCE_BRIEF_SECONDS", 30)
+brief_memo: _Remembered[dict] = _Remembered("ROOM_PRESENCE_BRIEF_SECONDS", 30)
 
 
 def brief_of(user: User) -> dict:
@@ -347,7 +352,7 @@ def briefs(user_ids: list[str], *, read: bool = True) -> dict[str, dict] | None:
         fresh = {str(user.pk): {**row, "id": str(user.pk)} for user, row in zip(users, rows, strict=True)}
         brief_memo.learn(fresh)
         found.update(fresh)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def _user_saved(sender, instance: User, **kwargs) -> None:
@@ -370,11 +375,22 @@ def listeners_page(room_id, *, online: Iterable[str], after: str | None = None, 
     }
 
 
-def snapshot(room_id, *, online: set[str] | None, friends: Iterable, read: bool = True) -> dict | None:
+def snapshot(room_id, *, online: set[str] | None, friends: Iterable) -> dict:
     """The `presence` frame a socket starts with: how many are online, the newcomer's
     `friends` among them, and the first page of listeners with the cursor of the next (at most
-    one query, whatever the room's size; `read` False: None unless it needs none).
-    `online` None: presence is unknown (count null, nobody listed)."""
+    one query, whatever the room's size). `online` None: presence is unknown (count null,
+    nobody listed)."""
+    frame = _snapshot(room_id, online=online, friends=friends, read=True)
+    assert frame is not None  # noqa: S101 - reading, it always has one
+    return frame
+
+
+def snapshot_remembered(room_id, *, online: set[str] | None, friends: Iterable) -> dict | None:
+    """`snapshot` from what this process remembers, without a query; None if it needs one."""
+    return _snapshot(room_id, online=online, friends=friends, read=False)
+
+
+def _snapshot(room_id, *, online: set[str] | None, friends: Iterable, read: bool) -> dict | None:
     ids = online or set()
     first, following = page_of(ids, after=None, size=settings.ROOM_PRESENCE_PAGE)
     present = sorted(str(pk) for pk in friends if str(pk) in ids) if ids else []
@@ -411,13 +427,24 @@ def live_rooms() -> dict[str, int]:
 # Whether each listener can play Spotify (accounts.spotify_player's rule): a join then reads
 # only the listeners not remembered, not every listener's link (a query of N ids per join in a
 # crowded room). A link or unlink shows in the counts within ROOM_AUDIENCE_SPOTIFY_SECONDS.
-spotify_ready = _Remembered("ROOM_AUDIENCE_SPOTIFY_SECONDS", 30)
+spotify_ready: _Remembered[bool] = _Remembered("ROOM_AUDIENCE_SPOTIFY_SECONDS", 30)
 
 
-def audience(room_id, *, online: Iterable | None = None, read: bool = True, partial: bool = False) -> dict | None:
+def audience(room_id, *, online: Iterable | None = None) -> dict:
     """The `room.audience` frame: listeners online, and how many of them can play Spotify (a
-    query for the listeners not remembered; `read` False: None if there are any, or with
-    `partial` they count as not ready). `online`: the ids, when the caller has read them."""
+    query for the listeners not remembered). `online`: the ids, when the caller has read them."""
+    frame = _audience(room_id, online=online, read=True)
+    assert frame is not None  # noqa: S101 - reading, it always has one
+    return frame
+
+
+def audience_remembered(room_id, *, online: Iterable, partial: bool) -> dict | None:
+    """`audience` from what this process remembers, without a query: None if someone is not
+    remembered, or with `partial`, they count as not ready."""
+    return _audience(room_id, online=online, read=False, partial=partial)
+
+
+def _audience(room_id, *, online: Iterable | None, read: bool, partial: bool = False) -> dict | None:
     ids = {str(pk) for pk in online} if online is not None else online_user_ids(room_id)
     found, unknown = spotify_ready.recall(ids)
     if unknown and not read:
@@ -426,7 +453,7 @@ def audience(room_id, *, online: Iterable | None = None, read: bool = True, part
         unknown = []
     if unknown:
         fresh = {pk: status == spotify_player.READY for pk, status in spotify_player.statuses(unknown).items()}
-        spotify_ready.learn(fresh)  # type: ignore[arg-type]
+        spotify_ready.learn(fresh)
         found.update(fresh)
     return {
         "type": "room.audience",
@@ -440,7 +467,7 @@ def audience_news(room_id) -> dict:
     """`audience` for the room's group, with `read_at` (epoch s, taken before the read): a socket
     that read fresher counts itself (on connect) drops older news that reaches it late."""
     read_at = time.time()
-    return {**audience(room_id), "read_at": read_at}  # type: ignore[dict-item]
+    return {**audience(room_id), "read_at": read_at}
 
 
 def reset_local() -> None:
