@@ -10,6 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from accounts.models import User
+from core.reads import CompiledRead
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,14 @@ _INACTIVE = "inactive"
 # Every column but the password hash, which stays out of the cache (a deferred field).
 _SOCKET_USER_COLUMNS = tuple(f for f in User._meta.concrete_fields if f.attname != "password")
 _SOCKET_USER_FIELDS = tuple(f.attname for f in _SOCKET_USER_COLUMNS)
+
+
+def _socket_user_rows(user_id):
+    return User.objects.filter(pk=user_id, is_active=True).values_list(*_SOCKET_USER_FIELDS)
+
+
+# Compiled once per process (core/reads.py): every handshake of a user not remembered reads it.
+_SOCKET_USER_READ = CompiledRead(_socket_user_rows, "uuid", model=User)
 
 
 def _socket_user_key(user_id) -> str:
@@ -85,7 +94,8 @@ def socket_user_read(user_id) -> User | None:
         pk = uuid.UUID(str(user_id))
     except ValueError:
         return None
-    user = User.objects.filter(pk=pk, is_active=True).first()
+    rows = _SOCKET_USER_READ(pk)
+    user = User.from_db("default", list(_SOCKET_USER_FIELDS), list(rows[0])) if rows else None
     if user is not None:
         # `add`: a save that committed meanwhile wrote its own row, which wins.
         cache.add(_socket_user_key(pk), _socket_user_row(user), timeout=SOCKET_USER_SECONDS)

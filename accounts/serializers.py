@@ -33,8 +33,25 @@ def avatar_url(user, request=None) -> str | None:
     return absolute_url(user.avatar.url, request) if user.avatar else None
 
 
+def user_brief(user, request=None) -> dict:
+    """The UserBrief payload (UserBriefSerializer's), built straight from the row: a room's
+    presence page lists up to 50 at each join, and DRF builds a serializer's fields anew for
+    each instance it is given."""
+    return {
+        "id": str(user.pk),
+        "username": user.username,
+        "display_name": user.display_name,
+        "avatar_url": avatar_url(user, request),
+    }
+
+
 class UserBriefSerializer(serializers.ModelSerializer):
     """A person as shown inside other objects (room owners, message authors, ...)."""
+
+    def to_representation(self, instance):
+        if type(self) is not UserBriefSerializer:  # a fuller view of a person, built on this one
+            return super().to_representation(instance)
+        return user_brief(instance, self.context.get("request"))
 
     avatar_url = serializers.SerializerMethodField()
 

@@ -13,8 +13,8 @@ from typing import Generic, NamedTuple, TypeVar
 
 from django.db.models import IntegerField, Value
 
+from core.reads import CompiledRead
 from music.models import Artist, Track, TrackArtist
-from recommendations.reads import CompiledRead
 
 _Card = TypeVar("_Card")
 

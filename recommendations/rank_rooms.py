@@ -19,10 +19,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import User
+from core.reads import CompiledRead
 from recommendations import cards, reasons, room_index, tastes
 from recommendations.memo import Memo
 from recommendations.models import UserNeighbors, unpack_floats, unpack_uuids
-from recommendations.reads import CompiledRead
 from rooms import access as room_access
 from rooms import presence
 from rooms import selectors as room_selectors

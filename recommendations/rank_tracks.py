@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.errors import Forbidden, NotFound
+from core.reads import CompiledRead
 from music.models import ListeningEvent, Track, TrackArtist, UploadShare
 from music.selectors import track_visible_q
 from recommendations import cards, engine, reasons, served, tastes
 from recommendations.models import TrackNeighbors, unpack_counts, unpack_floats, unpack_ints
-from recommendations.reads import CompiledRead
 from rooms import access as room_access
 from rooms import presence
 from rooms.models import Membership, PlaybackState, QueueItem, Room

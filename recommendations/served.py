@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.reads import CompiledRead
 from music.models import Track
 from recommendations import engine
 from recommendations.memo import Memo
 from recommendations.models import ModelBuild, TrackList, unpack_floats, unpack_ints
-from recommendations.reads import CompiledRead
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import User
+from core.reads import CompiledRead
 from music.models import FavoriteTrack, Genre, ListeningEvent
 from recommendations import codec, engine, served
-from recommendations.reads import CompiledRead
 from rooms.models import Reaction
 
 logger = logging.getLogger(__name__)

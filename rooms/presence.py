@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 
 from accounts import spotify_player
 from accounts.models import User
-from accounts.serializers import UserBriefSerializer
+from accounts.serializers import user_brief
 from rooms import room_view
 from rooms.events import room_group
 
@@ -333,7 +333,7 @@ brief_memo: _Remembered[dict] = _Remembered("ROOM_PRESENCE_BRIEF_SECONDS", 30)
 
 def brief_of(user: User) -> dict:
     """A user's UserBrief payload (its id a string), remembered for the presence pages."""
-    brief = {**UserBriefSerializer(user).data, "id": str(user.pk)}
+    brief = user_brief(user)
     brief_memo.learn({brief["id"]: brief})
     return brief
 
@@ -345,11 +345,7 @@ def briefs(user_ids: list[str], *, read: bool = True) -> dict[str, dict] | None:
     if unknown and not read:
         return None
     if unknown:
-        users = list(User.objects.filter(pk__in=unknown, is_active=True))
-        # One serializer for the list: DRF builds a ModelSerializer's fields per instance, which
-        # took most of a join's time when done once per listener (bench/ws_join.py).
-        rows = UserBriefSerializer(users, many=True).data
-        fresh = {str(user.pk): {**row, "id": str(user.pk)} for user, row in zip(users, rows, strict=True)}
+        fresh = {str(user.pk): user_brief(user) for user in User.objects.filter(pk__in=unknown, is_active=True)}
         brief_memo.learn(fresh)
         found.update(fresh)
     return found

@@ -14,6 +14,7 @@ from accounts.events import user_group
 from accounts.models import User
 from core.background import enqueue
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.reads import CompiledRead
 from core.realtime import send_on_commit
 from social import events
 from social.models import Friendship, Notification, OutgoingEmail
@@ -67,11 +68,17 @@ def email_enqueue(*, email_id) -> bool:
     return enqueue("social.tasks.email_send", args=[str(email_id)])  # by name: social.tasks imports this module
 
 
+def _friendship_rows(from_user_id, to_user_id):
+    mine = Q(from_user_id=from_user_id) | Q(to_user_id=to_user_id)
+    return Friendship.objects.filter(mine, status=Status.ACCEPTED).values_list("from_user_id", "to_user_id")
+
+
+# Compiled once per process (core/reads.py): a room socket's join reads it.
+_FRIENDSHIPS = CompiledRead(_friendship_rows, "uuid", "uuid", model=Friendship)
+
+
 def friend_ids(*, user: User) -> set:
-    rows = Friendship.objects.filter(Q(from_user=user) | Q(to_user=user), status=Status.ACCEPTED).values_list(
-        "from_user_id", "to_user_id"
-    )
-    return {b if a == user.pk else a for a, b in rows}
+    return {b if a == user.pk else a for a, b in _FRIENDSHIPS(user.pk, user.pk)}
 
 
 # A user's friends, remembered in the cache for a room socket's join (`friend_ids_recall`):

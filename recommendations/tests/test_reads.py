@@ -8,9 +8,9 @@ from django.db.models import IntegerField, Value
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from core import reads
+from core.reads import CompiledRead
 from music.models import ListeningEvent, Track
-from recommendations import reads
-from recommendations.reads import CompiledRead
 from recommendations.tests.conftest import listen
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,9 @@
-"""Hot reads of a recommendation request, compiled once per process.
+"""Hot reads compiled once per process: a recommendation request's, a room socket's join.
 
 Building and compiling a queryset costs the ORM about a millisecond of CPU, several times
 what the database takes to answer the small indexed reads a request makes (measured on the
-bench data: 1.2 ms of ORM work around a 0.3 ms query). These reads have a fixed shape, so a
+bench data: 1.2 ms of ORM work around a 0.3 ms query; a join's admission read, with its three
+subqueries, about 3 ms). These reads have a fixed shape, so a
 `CompiledRead` builds its queryset once, with marker arguments, keeps the SQL the ORM made for
 the database in use, and on each call swaps the markers' places in the parameters for the
 caller's values (adapted as the ORM adapts them) and runs the rows through the converters the
@@ -14,7 +15,7 @@ parameters (the ORM inlined one) falls back to running the queryset as is.
 This leans on the SQL compiler's undocumented parts (`query.get_compiler`, `as_sql`,
 `select`, `col_count`, `get_converters`, `results_iter(tuple_expected=True)`), which change
 between Django releases without notice. CHECKED_DJANGO lists the releases it was checked
-against; tests/test_reads.py fails on any other until it is checked again (run that file and
+against; recommendations/tests/test_reads.py fails on any other until it is checked again (run that file and
 bench/recommendations.py) and the release added.
 """
 
