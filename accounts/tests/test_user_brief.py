@@ -3,7 +3,7 @@ serializer that documents it (OpenAPI) must name exactly its fields."""
 
 import pytest
 
-from accounts.serializers import UserBriefSerializer, user_brief
+from accounts.serializers import UserBriefSerializer
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
