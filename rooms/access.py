@@ -380,7 +380,6 @@ def admission_recall(room_id, user: User) -> Admission:
 
 def _admission_rows(room_id, user_id, now):
     rooms = Room.objects.filter(pk=room_id, closed_at__isnull=True).annotate(**_annotations(user_id, now=now))
-    # django-stubs cannot see annotations passed as **kwargs, so it doubts these names.
     return rooms.values_list(*ADMISSION_ROOM_FIELDS, "access_role", "access_banned", "access_invited")
 
 
