@@ -41,9 +41,13 @@ def json_log():
     previous_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # Each test starts outside any request, whatever ran before it in this thread (a CI run once
+    # found an id bound here by an earlier test; which one, a rerun did not show).
+    outside = request_id_bind(None)
     try:
         yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     finally:
+        request_id_unbind(outside)
         root.removeHandler(handler)
         root.setLevel(previous_level)
 
