@@ -71,10 +71,18 @@ def _fresh_channel_layer():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and tickets must not leak from one test into the next."""
+    """Rate-limit counters and tickets must not leak from one test into the next, nor what a
+    process remembers (core/remembered.py): SQLite hands a flushed table's ids out again."""
+    from chat.selectors import history_forget
+    from rooms.presence import reset_local
+
     cache.clear()
+    reset_local()
+    history_forget()
     yield
     cache.clear()
+    reset_local()
+    history_forget()
 
 
 class _FrozenClock:

@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
 HEARTBEAT_SECONDS = 20
-RESYNC_LIMIT = 500
+RESYNC_LIMIT = selectors.RESYNC_LIMIT
 # Per socket, each of `chat.resync` and `sync`: this many at once, then one a second. A resync
 # answer is up to RESYNC_LIMIT messages (~100 KB-1 MB); unlimited, one socket asking again and
 # again made the server send 253 MB (issue 11). Paging a long gap needs one resync per page.
@@ -390,14 +390,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_BIGINT:
             raise Invalid("after_id must be a message id (a whole number, 0 or more).", field="after_id")
         self._spend("chat.resync")
-
-        def load():
-            return [
-                chat_events.message_payload(m)
-                for m in selectors.messages_after(room=self.room, after_id=after, limit=RESYNC_LIMIT)
-            ]
-
-        messages = await database_sync_to_async(load)()
+        messages = await database_sync_to_async(selectors.history_after)(room=self.room, after_id=after)
         # Not complete: ask again with after_id = the last id of this page.
         await self.send_json({"type": "chat.history", "messages": messages, "complete": len(messages) < RESYNC_LIMIT})
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from accounts.serializers import UserBriefSerializer
+from accounts.serializers import user_brief
 from chat.models import Message
 
 
@@ -10,7 +10,7 @@ def message_payload(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "room_id": str(message.room_id),
-        "user": UserBriefSerializer(message.user).data,
+        "user": user_brief(message.user),
         "text": message.text,
         "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
         "client_msg_id": message.client_msg_id,

@@ -20,7 +20,6 @@ import uuid
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -31,6 +30,7 @@ from redis.exceptions import RedisError
 from accounts import spotify_player
 from accounts.models import User
 from accounts.serializers import user_brief
+from core.remembered import Remembered
 from rooms import room_view
 from rooms.events import room_group
 
@@ -285,50 +285,9 @@ def page_of(user_ids: Iterable[str], *, after: str | None, size: int) -> tuple[l
     return page, (page[-1] if len(ordered) > size else None)
 
 
-Fact = TypeVar("Fact")
-
-
-class _Remembered(Generic[Fact]):
-    """Facts about users remembered in this process for `seconds` (a setting's name and its
-    default): a crowd joining one room would otherwise read the same rows once per join."""
-
-    def __init__(self, setting: str, default: float) -> None:
-        self.setting, self.default = setting, default
-        self._lock = threading.Lock()
-        self._known: dict[str, tuple[Fact, float]] = {}
-
-    def recall(self, ids) -> tuple[dict[str, Fact], list[str]]:
-        """({id: fact} for the ids remembered, [the ids not])."""
-        now = time.monotonic()
-        found: dict[str, Fact] = {}
-        unknown: list[str] = []
-        with self._lock:
-            for pk in ids:
-                hit = self._known.get(pk)
-                if hit is None or hit[1] <= now:
-                    unknown.append(pk)
-                else:
-                    found[pk] = hit[0]
-        return found, unknown
-
-    def learn(self, facts: dict[str, Fact]) -> None:
-        until = time.monotonic() + float(getattr(settings, self.setting, self.default))
-        with self._lock:
-            if len(self._known) > 100_000:  # long-gone listeners: start over rather than grow
-                self._known.clear()
-            self._known.update((pk, (fact, until)) for pk, fact in facts.items())
-
-    def forget(self, user_id=None) -> None:
-        with self._lock:
-            if user_id is None:
-                self._known.clear()
-            else:
-                self._known.pop(str(user_id), None)
-
-
 # Each listener's UserBrief payload (a rename or a new avatar shows in other processes' pages
 # within ROOM_PRESENCE_BRIEF_SECONDS; in the user's own process at once, `_user_saved`).
-brief_memo: _Remembered[dict] = _Remembered("ROOM_PRESENCE_BRIEF_SECONDS", 30)
+brief_memo: Remembered[str, dict] = Remembered("ROOM_PRESENCE_BRIEF_SECONDS", 30)
 
 
 def brief_of(user: User) -> dict:
@@ -352,7 +311,7 @@ def briefs(user_ids: list[str], *, read: bool = True) -> dict[str, dict] | None:
 
 
 def _user_saved(sender, instance: User, **kwargs) -> None:
-    brief_memo.forget(instance.pk)
+    brief_memo.forget(str(instance.pk))
 
 
 def brief_watch() -> None:
@@ -423,7 +382,7 @@ def live_rooms() -> dict[str, int]:
 # Whether each listener can play Spotify (accounts.spotify_player's rule): a join then reads
 # only the listeners not remembered, not every listener's link (a query of N ids per join in a
 # crowded room). A link or unlink shows in the counts within ROOM_AUDIENCE_SPOTIFY_SECONDS.
-spotify_ready: _Remembered[bool] = _Remembered("ROOM_AUDIENCE_SPOTIFY_SECONDS", 30)
+spotify_ready: Remembered[str, bool] = Remembered("ROOM_AUDIENCE_SPOTIFY_SECONDS", 30)
 
 
 def audience(room_id, *, online: Iterable | None = None) -> dict:

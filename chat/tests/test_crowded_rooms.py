@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
 from accounts.tests.factories import UserFactory
+from chat import services as chat_services
 from chat.consumers import handshakes
 from chat.tests.conftest import closed_with, connect, join, token_for
 from rooms import room_view
@@ -266,3 +267,24 @@ async def test_a_rename_shows_in_the_next_presence_page(people, public_room, set
     assert names["owner"] == "Olivia Renamed"
     await communicator.disconnect()
     await owner.close()
+
+
+async def test_reconnects_catching_up_read_each_message_once_and_never_a_deleted_one(people, public_room):
+    owner = people["owner"]
+    for text in ("one", "two", "three"):
+        await db(chat_services.message_send)(room=public_room, user=owner, text=text)
+    first = await join(people["member"], public_room.pk)
+    await first.send({"type": "chat.resync", "after_id": 0})
+    history = await first.receive_type("chat.history")
+    assert [m["text"] for m in history["messages"]] == ["one", "two", "three"]
+    await db(chat_services.message_delete)(room=public_room, actor=owner, message_id=history["messages"][1]["id"])
+
+    second = await join(people["moderator"], public_room.pk)
+    async with DatabaseThreadQueries() as caught_up:
+        await second.send({"type": "chat.resync", "after_id": 0})
+        again = await second.receive_type("chat.history")
+    assert [m["text"] for m in again["messages"]] == ["one", "three"]
+    assert again["messages"][0] == history["messages"][0]
+    assert len(caught_up) == 1, "\n".join(caught_up.sql)  # the ids; the messages were remembered
+    for socket in (first, second):
+        await socket.close()
