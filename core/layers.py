@@ -35,6 +35,7 @@ import logging
 import uuid
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -65,6 +66,22 @@ def _current_task() -> asyncio.Task:
     return task
 
 
+def sends_unless_closed(send):
+    """The ASGI `send`, dropping what goes to a socket the server has closed: Daphne raises
+    autobahn's Disconnected for it, and a consumer hears `websocket.disconnect` only after
+    (tunewave.serve's drain closes sockets under their consumers with 4503; a client goes away).
+    A broadcast reaching it meanwhile has nowhere to go; it had failed the consumer, with a
+    traceback in the log per socket (906 in one bench/ws_storm.py drain)."""
+
+    async def send_unless_closed(message):
+        try:
+            await send(message)
+        except Disconnected:
+            pass
+
+    return send_unless_closed
+
+
 class ConsumerMixin(AsyncWebsocketConsumer):
     """What our socket consumers share.
 
@@ -80,7 +97,7 @@ class ConsumerMixin(AsyncWebsocketConsumer):
 
     async def __call__(self, scope, receive, send):
         realtime.bind_server_loop()  # broadcasts from this socket's database work go to this loop
-        return await super().__call__(scope, receive, send)
+        return await super().__call__(scope, receive, sends_unless_closed(send))
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)

@@ -207,3 +207,21 @@ def test_async_to_sync_runs_a_coroutine_from_a_plain_thread():
 
 def test_a_layer_broken_event_is_handled_by_layer_broken():
     assert get_handler_name(BROKEN_EVENT) == "layer_broken", "ConsumerMixin.layer_broken closes with 4503"
+
+
+async def test_a_frame_for_a_socket_the_server_closed_is_dropped_not_raised():
+    """Daphne raises autobahn's Disconnected for a send on a protocol it closed (tunewave.serve's
+    drain closes sockets under their consumers); a broadcast arriving before the consumer hears
+    `websocket.disconnect` must not fail it."""
+    from autobahn.exception import Disconnected
+
+    from core.layers import sends_unless_closed
+
+    sent = []
+
+    async def closed(message):
+        sent.append(message)
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    await sends_unless_closed(closed)({"type": "websocket.send", "text": "late"})
+    assert sent == [{"type": "websocket.send", "text": "late"}]

@@ -109,6 +109,11 @@ def test_on_sigterm_every_socket_closes_with_4503_and_the_server_exits_within_th
         async def scenario() -> tuple[list[int | None], float]:
             url = f"ws://{HOST}:{port}/ws/chat/{fixture['room']}?token="
             listening = [await _listen(url + token) for token in fixture["tokens"]]
+            # Chat on the way to every socket while they close: a socket closed under its
+            # consumer must drop the frame, not fail (it did, with a traceback per socket).
+            for socket, _ in listening:
+                for n in range(5):
+                    await socket.send(json.dumps({"type": "chat.message", "text": f"last words {n}"}))
             started = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             codes = await asyncio.wait_for(asyncio.gather(*(task for _, task in listening)), timeout=DRAIN_SECONDS)
@@ -119,6 +124,7 @@ def test_on_sigterm_every_socket_closes_with_4503_and_the_server_exits_within_th
         exit_code = proc.wait(timeout=DRAIN_SECONDS + 2)
         assert exit_code == 0, log.read_text(errors="replace")[-3000:]
         assert time.monotonic() - started < DRAIN_SECONDS + 2
+        assert "Exception inside application" not in log.read_text(errors="replace")
         # It no longer accepts.
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1)  # noqa: S310
