@@ -20,6 +20,7 @@ import pytest
 from core.testing.redis_server import free_port
 
 websockets = pytest.importorskip("websockets", reason="websockets is a dev requirement (requirements-dev.txt)")
+from websockets.asyncio.client import ClientConnection  # noqa: E402
 from websockets.asyncio.client import connect as ws_connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
@@ -70,7 +71,7 @@ def _wait_healthy(proc: subprocess.Popen, port: int, log: Path) -> None:
     pytest.fail(f"the server did not answer /healthz:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-async def _listen(url: str) -> tuple[object, asyncio.Task]:
+async def _listen(url: str) -> tuple[ClientConnection, asyncio.Task]:
     socket = await ws_connect(url, open_timeout=10)
     await asyncio.wait_for(socket.recv(), timeout=10)  # admitted: playback.state
 
