@@ -168,5 +168,8 @@ class OriginCheckMiddleware:
         return await self.app(scope, receive, send)
 
 
-def websocket_stack(inner):
-    return OriginCheckMiddleware(QueryTokenAuthMiddleware(inner))
+def websocket_stack(inner, *, before_auth=None):
+    """Origin check, then `before_auth` (an ASGI middleware, such as the handshake gate), then
+    authentication, around `inner`."""
+    authenticated = QueryTokenAuthMiddleware(inner)
+    return OriginCheckMiddleware(before_auth(authenticated) if before_auth is not None else authenticated)

@@ -7,6 +7,7 @@ source of truth and the channel layer only carries news of changes.
 """
 
 import asyncio
+import json
 import logging
 import math
 import random
@@ -63,8 +64,8 @@ MAX_CURSOR = 64
 
 
 class HandshakeGate:
-    """The room-socket handshakes this process is working on (one event loop per process):
-    from accept until the socket's first frames are sent, or it is refused."""
+    """The socket handshakes this process is working on (one event loop per process): from
+    the handshake until the socket's first frame is sent or it is closed (`shed_busy`)."""
 
     def __init__(self) -> None:
         self.in_flight = 0
@@ -87,6 +88,41 @@ class HandshakeGate:
 
 
 handshakes = HandshakeGate()
+
+
+def shed_busy(app):
+    """ASGI middleware, ahead of authentication: over WS_MAX_HANDSHAKES handshakes in flight,
+    accepts, says `busy {retry_after_ms}` and closes with 4429 at once, rather than let the
+    handshake wait its turn and time out (docs/realtime.md). A refused handshake costs no
+    credential check (nor a ticket: it can be used on the retry) and no consumer."""
+
+    async def application(scope, receive, send):
+        if scope["type"] != "websocket":
+            return await app(scope, receive, send)
+        if not handshakes.enter():
+            if (await receive())["type"] != "websocket.connect":
+                return None
+            retry_ms = handshakes.retry_after_ms()
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.send", "text": json.dumps({"type": "busy", "retry_after_ms": retry_ms})})
+            await send({"type": "websocket.close", "code": CLOSE_BUSY, "reason": f"busy: retry after {retry_ms} ms"})
+            return None
+        held = True
+
+        async def send_and_release(message):
+            nonlocal held
+            if held and message["type"] in ("websocket.send", "websocket.close"):
+                held = False
+                handshakes.leave()
+            await send(message)
+
+        try:
+            return await app(scope, receive, send_and_release)
+        finally:
+            if held:
+                handshakes.leave()
+
+    return application
 
 
 def now_ms() -> int:
@@ -116,17 +152,9 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         }
         self.buckets["presence.page"] = TokenBucket(burst=PAGE_BURST, per_second=PAGE_PER_SECOND)
         # Accept first: a close before accept is an HTTP 403 and the client never sees our code.
+        # (Over the process's handshake limit, `shed_busy` answered before this runs.)
         await self.accept()
-        if not handshakes.enter():
-            # Over the process's handshake limit: told at once, rather than a handshake that
-            # times out while the database thread works through the others' (docs/realtime.md).
-            retry_ms = handshakes.retry_after_ms()
-            await self.send_json({"type": "busy", "retry_after_ms": retry_ms})
-            return await self.close(code=CLOSE_BUSY, reason=f"busy: retry after {retry_ms} ms")
-        try:
-            await self._join()
-        finally:
-            handshakes.leave()
+        await self._join()
 
     async def _join(self) -> None:
         user = scope_user(self.scope)

@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from accounts.ws import websocket_stack  # noqa: E402
+from chat.consumers import shed_busy  # noqa: E402
 from core.realtime import with_server_loop  # noqa: E402
 from tunewave import daphne_requests  # noqa: E402
 from tunewave.asgi_limits import BodyLimitMiddleware  # noqa: E402
@@ -25,7 +26,9 @@ application = with_server_loop(
     ProtocolTypeRouter(
         {
             "http": BodyLimitMiddleware(django_asgi_app),
-            "websocket": count_sockets(websocket_stack(SocketSessionLogMiddleware(URLRouter(websocket_urlpatterns)))),
+            "websocket": count_sockets(
+                websocket_stack(SocketSessionLogMiddleware(URLRouter(websocket_urlpatterns)), before_auth=shed_busy)
+            ),
         }
     )
 )

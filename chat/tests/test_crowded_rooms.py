@@ -168,6 +168,18 @@ async def test_over_the_handshake_limit_the_server_says_busy_and_closes_with_442
     await socket.close()
 
 
+async def test_a_busy_refusal_checks_no_credential_so_a_ticket_still_opens_the_retry(people, public_room, settings):
+    settings.WS_MAX_HANDSHAKES = 0
+    ticket = await db(account_services.ws_ticket_issue)(user=people["member"])
+    communicator, connected = await connect(None, public_room.pk, token=ticket)
+    assert (await communicator.receive_json_from(timeout=3))["type"] == "busy"
+    assert (await communicator.receive_output(timeout=3))["code"] == 4429
+
+    settings.WS_MAX_HANDSHAKES = 200
+    socket = await join(None, public_room.pk, token=ticket)  # the single-use ticket was not spent
+    await socket.close()
+
+
 async def test_a_crowded_room_hears_the_count_not_each_join(people, public_room, settings):
     settings.ROOM_PRESENCE_LIVE_MAX = 2
     settings.ROOM_PRESENCE_COUNT_SECONDS = 0.2
