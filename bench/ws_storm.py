@@ -13,7 +13,8 @@ on every open it sends `chat.resync` from the last message id it has seen (and p
 `complete` is false, waiting out `rate_limited`); after any close it reconnects after the web
 app's backoff (500 ms doubling to 30 s, "equal jitter": half fixed, half random), reset by the
 first frame of a connection; a `busy` frame / 4429 close makes it wait `retry_after_ms` plus up
-to as much again of jitter, if that is longer. It keeps every chat message by id: one already
+to a fifth more of jitter, instead of the backoff, as roomSocket.ts does (the server's delay is
+jittered already). It keeps every chat message by id: one already
 seen is dropped (counted: `dup resync` when a resync repeated a live one, which is expected,
 `dup live` when the server sent the same message live twice, which is not).
 
@@ -284,7 +285,7 @@ class Storm:
             attempt += 1
             if result is not None and result >= 0:
                 lis.busy += 1
-                delay = max(delay, result * (1 + random.random()))
+                delay = result * (1 + random.random() * 0.2)  # roomSocket.ts: busy is not a failure
             lis.attempts += 1
             await asyncio.sleep(delay / 1000)
 
