@@ -319,9 +319,10 @@ ROOM_PRESENCE_COUNT_SECONDS = env.float("ROOM_PRESENCE_COUNT_SECONDS", default=1
 # reconnect skips the database; bans, role and room changes forget it at once (rooms.access).
 ROOM_ADMISSION_CACHE_SECONDS = env.int("ROOM_ADMISSION_CACHE_SECONDS", default=60)
 # Socket handshakes one server process works on at once; more are closed with 4429 ("busy").
-# A join costs a few ms of CPU once its reads are remembered (docs/architecture.md), so 200 wait
-# about a second at most; refused clients come back soon (bench/README.md, "Crowded rooms").
-WS_MAX_HANDSHAKES = env.int("WS_MAX_HANDSHAKES", default=200)
+# A join costs a few ms of CPU once its reads are remembered (docs/architecture.md), so 500 wait
+# a few seconds at most, well inside WS_CONNECT_TIMEOUT; a refusal costs a handshake and the
+# client's wait (bench/README.md, "Crowded rooms").
+WS_MAX_HANDSHAKES = env.int("WS_MAX_HANDSHAKES", default=500)
 # The retry delay told to a client closed with 4429, in ms: this, plus up to as much again (jitter).
 WS_BUSY_RETRY_MS = env.int("WS_BUSY_RETRY_MS", default=500)
 # On SIGTERM, seconds the server (tunewave.serve) gives its sockets to close (4503) before it exits.
