@@ -65,22 +65,20 @@ class _LocalPresence:
         with self._lock:
             self._rooms.get(str(room_id), {}).pop(member, None)
 
+    def _live(self, room_id, now: float) -> dict[str, float]:
+        """The room's entries that have not expired (call under the lock); drops the others."""
+        entries = self._rooms.get(str(room_id), {})
+        for member in [m for m, exp in entries.items() if exp <= now]:
+            del entries[member]
+        return entries
+
     def members(self, room_ids: Iterable, now: float) -> dict[str, list[str]]:
         with self._lock:
-            result = {}
-            for room_id in room_ids:
-                entries = self._rooms.get(str(room_id), {})
-                for member in [m for m, exp in entries.items() if exp <= now]:
-                    del entries[member]
-                result[str(room_id)] = list(entries)
-            return result
+            return {str(room_id): list(self._live(room_id, now)) for room_id in room_ids}
 
     def members_with_expiry(self, room_id, now: float) -> dict[str, float]:
         with self._lock:
-            entries = self._rooms.get(str(room_id), {})
-            for member in [m for m, exp in entries.items() if exp <= now]:
-                del entries[member]
-            return dict(entries)
+            return dict(self._live(room_id, now))
 
     def rooms(self) -> list[str]:
         with self._lock:
