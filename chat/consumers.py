@@ -244,25 +244,16 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         """`_arrive`'s database path: the room's playback rules on arrival, then its state and
         counts read and left as this process's view of the room (stamped with the counter
         read before them), and the listener frames."""
-        room = self.room
         self._playback_presence(room_services.playback_resume_on_join)
-        state = room_services.playback_advance_if_over(room=room)
-        frames = [room_events.playback_state(state)]
+        state = room_services.playback_advance_if_over(room=self.room)
         users = arrival.users
         listeners = self._listener_frames_read(users)
         try:
-            view = room_view.view_read(
-                counter=arrival.view_counter or 0,
-                state=frames[0],
-                tally=room_services.play_tally(room=room, state=state),
-                skip_share=room_services.skip_share_of(room),
-            )
+            view = room_services.join_view(room=self.room, state=state, counter=arrival.view_counter)
+            frames = view.frames(online=None if users is None else len(users))
         except Exception:  # noqa: BLE001 - counts come again with the next vote or reaction
             logger.warning("reading the play's counts failed", exc_info=True)
-        else:
-            if arrival.view_counter is not None:
-                room_view.views.remember(room.pk, view)
-            frames = view.frames(online=None if users is None else len(users))
+            frames = [room_events.playback_state(state)]
         return [frames[0], *listeners, *frames[1:]]
 
     async def _listener_frames(self, users: dict[str, int] | None) -> list[dict]:
@@ -284,9 +275,9 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
 
     def _listener_frames_read(self, users: dict[str, int] | None) -> list[dict]:
         ids = set(users) if users is not None else None
-        friends = (
-            self._friends if self._friends is not None else friend_ids_remembered(user=self.user) if ids else set()
-        )
+        friends = self._friends
+        if friends is None:
+            friends = friend_ids_remembered(user=self.user) if ids else set()
         return [
             presence.snapshot(self.room.pk, online=ids, friends=friends),
             presence.audience(self.room.pk, online=ids or ()),

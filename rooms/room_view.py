@@ -2,7 +2,7 @@
 
 A crowd joining one room would each read the same rows: the playback state, the play's vote
 and reaction counts and the room's skip share (bench/README.md, "Crowded rooms"). A join that
-finds nothing usable here reads them on the database thread (RoomConsumer) and leaves them
+finds nothing usable here reads them on the database thread (rooms.services.join_view) and leaves them
 here; the joins after it in this process reuse that read while it is current:
 
 - Every broadcast to the room's group that changes what a view holds (`VIEW_EVENTS`) first

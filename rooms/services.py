@@ -26,7 +26,7 @@ from music import uploads
 from music.models import Track
 from music.services import genres_get_or_create, listening_mark_liked
 from music.uploads import upload_share_for_queue
-from rooms import events, hooks, presence
+from rooms import events, hooks, presence, room_view
 from rooms.access import RoomAccess, may_be_banned, open_invites, room_access
 from rooms.models import Ban, Invite, Membership, PlaybackState, QueueItem, Reaction, Room, SkipVote
 from social.services import emails_prune, notifications_prune, notify, notify_friends
@@ -978,6 +978,22 @@ def play_counts(*, room: Room) -> list[dict]:
     return play_count_frames(
         room_id=room.pk, version=state.version, tally=tally, skip_share=skip_share_of(room), online=online
     )
+
+
+def join_view(*, room: Room, state: PlaybackState, counter: int | None) -> room_view.RoomView:
+    """What a joining socket is told of the room's playback: `state` (after the arrival rules)
+    and its play's counts, read now, and left as this process's view of the room
+    (rooms/room_view.py) under `counter`, the view counter read before this (None: unknown,
+    and not left)."""
+    view = room_view.view_read(
+        counter=counter or 0,
+        state=events.playback_state(state),
+        tally=play_tally(room=room, state=state),
+        skip_share=skip_share_of(room),
+    )
+    if counter is not None:
+        room_view.views.remember(room.pk, view)
+    return view
 
 
 def play_count_frames(*, room_id, version: int, tally, skip_share: float, online: int | None) -> list[dict]:
