@@ -55,7 +55,7 @@ def _socket_user_rows(user_id):
 _SOCKET_USER_READ = CompiledRead(_socket_user_rows, "uuid", model=User)
 
 
-def _socket_user_key(user_id) -> str:
+def socket_user_key(user_id) -> str:
     return f"accounts:socket-user:{user_id}"
 
 
@@ -76,7 +76,11 @@ def _socket_user_row(user: User) -> dict | str:
 
 def socket_user_recall(user_id) -> tuple[bool, User | None]:
     """(remembered, the active user or None) without a query."""
-    row = cache.get(_socket_user_key(user_id))
+    return socket_user_from(cache.get(socket_user_key(user_id)))
+
+
+def socket_user_from(row) -> tuple[bool, User | None]:
+    """`socket_user_recall` from the value the cache held under `socket_user_key` (None: nothing)."""
     if row == _INACTIVE:
         return True, None
     if not isinstance(row, dict):
@@ -98,18 +102,18 @@ def socket_user_read(user_id) -> User | None:
     user = User.from_db("default", list(_SOCKET_USER_FIELDS), list(rows[0])) if rows else None
     if user is not None:
         # `add`: a save that committed meanwhile wrote its own row, which wins.
-        cache.add(_socket_user_key(pk), _socket_user_row(user), timeout=SOCKET_USER_SECONDS)
+        cache.add(socket_user_key(pk), _socket_user_row(user), timeout=SOCKET_USER_SECONDS)
     return user
 
 
 def _user_saved(sender, instance: User, **kwargs) -> None:
     row = _socket_user_row(instance)
-    key = _socket_user_key(instance.pk)
+    key = socket_user_key(instance.pk)
     transaction.on_commit(lambda: cache.set(key, row, timeout=SOCKET_USER_SECONDS))
 
 
 def _user_deleted(sender, instance: User, **kwargs) -> None:
-    key = _socket_user_key(instance.pk)
+    key = socket_user_key(instance.pk)
     transaction.on_commit(lambda: cache.set(key, _INACTIVE, timeout=SOCKET_USER_SECONDS))
 
 
@@ -129,7 +133,6 @@ def access_token_denied(*, jti: str | None) -> bool:
     Fails open: while the cache cannot answer, access tokens are taken as not denied (they
     expire within ACCESS_TOKEN_LIFETIME anyway) and the log says so, at most once a minute.
     """
-    global _deny_list_warned_at
     if not jti:
         return False
     try:
@@ -140,13 +143,19 @@ def access_token_denied(*, jti: str | None) -> bool:
     else:
         reason = "no answer"
     if found is None:
-        now = time.monotonic()
-        if now - _deny_list_warned_at >= _DENY_LIST_WARNING_EVERY:
-            _deny_list_warned_at = now
-            logger.warning(
-                "The access-token deny-list is unavailable (%s): access tokens are accepted without "
-                "checking for logout until the cache answers again.",
-                reason,
-            )
+        deny_list_unavailable(reason)
         return False
     return bool(found)
+
+
+def deny_list_unavailable(reason: str) -> None:
+    """Says (at most once a minute) that access tokens are being let through unchecked."""
+    global _deny_list_warned_at
+    now = time.monotonic()
+    if now - _deny_list_warned_at >= _DENY_LIST_WARNING_EVERY:
+        _deny_list_warned_at = now
+        logger.warning(
+            "The access-token deny-list is unavailable (%s): access tokens are accepted without "
+            "checking for logout until the cache answers again.",
+            reason,
+        )

@@ -38,6 +38,7 @@ from accounts.names import (
     username_visible,
 )
 from accounts.selectors import access_token_denied, access_token_deny_key
+from core import cache_batch
 from core.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
 from core.realtime import send_on_commit
 from core.sql import chunked, lower_variants
@@ -518,18 +519,27 @@ def ws_ticket_redeem(*, ticket: str) -> User | None:
 
 def ws_ticket_take(*, ticket: str) -> str | None:
     """`ws_ticket_redeem` without reading the user (no query): the ticket's user id, once."""
-    if not ticket or len(ticket) > 100:
+    claims = ws_ticket_claims(ticket=ticket)
+    if claims is None:
         return None
-    key = f"{_TICKET_PREFIX}{ticket}"
-    value = cache.get(key)
-    if value is None or not cache.delete(key):
-        return None
-    user_id, _, access_jti = str(value).partition(" ")
+    user_id, access_jti = claims
     # A ticket is worth no more than the access token that asked for it (`access_jti`): a
     # sign-out since then voids it, as it voids the token.
     if access_jti and access_token_denied(jti=access_jti):
         return None
-    return user_id or None
+    return user_id
+
+
+def ws_ticket_claims(*, ticket: str) -> tuple[str, str | None] | None:
+    """The ticket's user id and the id (jti) of the access token it was issued for, once (one
+    round trip to the cache); the caller checks that token's deny-list entry (`ws_ticket_take`)."""
+    if not ticket or len(ticket) > 100:
+        return None
+    value = cache_batch.take(f"{_TICKET_PREFIX}{ticket}")
+    if value is None:
+        return None
+    user_id, _, access_jti = str(value).partition(" ")
+    return (user_id, access_jti or None) if user_id else None
 
 
 def social_account_link(*, user: User, provider: str, uid: str, id_key: str, extra_data: dict) -> UserSocialAuth:

@@ -21,34 +21,46 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import selectors, services
 from accounts.models import User
+from core import cache_batch
 
 
-def _credential(raw: str) -> tuple[str, float] | None:
-    """The user id and the expiry (unix time) of a credential that holds, without a query
-    (the deny-list and tickets live in the cache); None for one that does not."""
+def _credential(raw: str) -> tuple[str, float, str | None] | None:
+    """The user id and the expiry (unix time) of a credential that may hold, and the id (jti)
+    of the access token whose deny-list entry decides (None: nothing to check). No query: the
+    deny-list and tickets live in the cache."""
     if raw.count(".") == 2:
         try:
             # simplejwt annotates its `token` argument as a Token object; it takes the encoded JWT string.
             token = AccessToken(raw)  # type: ignore[arg-type]
         except TokenError:
             return None
-        if selectors.access_token_denied(jti=token.get(api_settings.JTI_CLAIM)):
-            return None
-        user_id, expires = token.get("user_id"), token.get("exp")
-        return (str(user_id), float(expires)) if user_id and expires else None
-    user_id = services.ws_ticket_take(ticket=raw)
+        user_id, expires, jti = token.get("user_id"), token.get("exp"), token.get(api_settings.JTI_CLAIM)
+        return (str(user_id), float(expires), str(jti) if jti else None) if user_id and expires else None
+    claims = services.ws_ticket_claims(ticket=raw)
+    if claims is None:
+        return None
     # A ticket only opens the door; the socket then lives as long as an access token would.
     lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
-    return (user_id, time.time() + lifetime) if user_id else None
+    user_id, access_jti = claims
+    return user_id, time.time() + lifetime, access_jti
 
 
 def _recall(raw: str) -> tuple[str, float, bool, User | None] | None:
-    """`_credential`, and its user if remembered (selectors.socket_user_recall): no query."""
+    """`_credential` checked against the deny-list, and its user if remembered
+    (selectors.socket_user_recall), in one round trip to the cache: no query."""
     found = _credential(raw)
     if found is None:
         return None
-    user_id, expires = found
-    return user_id, expires, *selectors.socket_user_recall(user_id)
+    user_id, expires, jti = found
+    user_key = selectors.socket_user_key(user_id)
+    deny_key = selectors.access_token_deny_key(jti) if jti else None
+    held = cache_batch.recall_many([user_key, deny_key] if deny_key else [user_key])
+    if held is None:  # fail open, as access_token_denied does
+        selectors.deny_list_unavailable("no answer")
+        held = {}
+    if deny_key in held:
+        return None
+    return user_id, expires, *selectors.socket_user_from(held.get(user_key))
 
 
 async def authenticate(raw: str):

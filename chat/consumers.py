@@ -26,6 +26,7 @@ from accounts.models import User
 from accounts.ws import scope_expires_at, scope_user
 from chat import events as chat_events
 from chat import selectors, services
+from core.cache_batch import Entry, recall_many, remember_many
 from core.errors import Forbidden, Invalid, NotFound, RateLimited
 from core.frames import FrameError, frame_parse, utf8_size
 from core.layers import ConsumerMixin
@@ -35,9 +36,16 @@ from music.services import listening_record_play
 from rooms import events as room_events
 from rooms import presence, room_view
 from rooms import services as room_services
-from rooms.access import Admission, RoomAccess, admission_read, admission_recall, admission_remember
+from rooms.access import (
+    Admission,
+    RoomAccess,
+    admission_keys,
+    admission_read,
+    admission_recall,
+    admission_remember,
+)
 from rooms.models import PlaybackState, Room
-from social.services import friend_ids_recall, friend_ids_remembered
+from social.services import friend_ids_from, friend_ids_recall, friend_ids_remembered, friends_key
 
 logger = logging.getLogger(__name__)
 
@@ -186,10 +194,11 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         """Lets in whoever may join the room (rooms.access): 4404 for no such open room, 4403
         for the banned and for outsiders of a private room (who learn no more than that). A
         remembered admission (rooms.access.room_admit) reads the cache only, off the database
-        thread; otherwise one trip to it reads the access and makes the user a member."""
+        thread, in the round trip that reads the user's friends; otherwise one trip to the
+        database reads the access, makes the user a member and reads the friends."""
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
-        admission = await sync_to_async(admission_recall, thread_sensitive=False)(room_id, self.user)
-        if not admission.remembered:
+        admission = await sync_to_async(self._admit_from_cache, thread_sensitive=False)(room_id)
+        if not admission.remembered or self._friends is None:
             admission = await database_sync_to_async(self._admit_from_database)(room_id, admission)
         if admission.room is None or admission.access is None:
             return CLOSE_NOT_FOUND
@@ -199,7 +208,29 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         self.admitted = True
         return None
 
+    def _admit_from_cache(self, room_id) -> Admission:
+        """The remembered admission and friends, in one round trip to the cache."""
+        keys = admission_keys(room_id, self.user.pk)
+        friends = friends_key(self.user.pk)
+        found = recall_many([*keys, friends]) or {}
+        self._friends = friend_ids_from(found.get(friends))
+        return admission_recall(room_id, self.user, found) if keys else Admission(None, None)
+
     def _admit_from_database(self, room_id, admission: Admission) -> Admission:
+        """What the cache did not hold: the admission (then a newcomer joins) and the friends,
+        remembered in one round trip."""
+        writes: list[Entry] = []
+        try:
+            if not admission.remembered:
+                admission = self._admission_read(room_id, admission, writes)
+            if self._friends is None and admission.access is not None and admission.access.can_join:
+                # Read in this trip, which a first join makes anyway: the presence frame needs them.
+                self._friends = friend_ids_remembered(user=self.user, writes=writes)
+        finally:
+            remember_many(writes)
+        return admission
+
+    def _admission_read(self, room_id, admission: Admission, writes: list[Entry]) -> Admission:
         admission = admission_read(room_id, self.user, admission)
         if admission.room is None or admission.access is None or not admission.access.can_join:
             return admission
@@ -210,9 +241,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
             except (NotFound, Forbidden):  # banned or closed a moment ago
                 return Admission(admission.room, RoomAccess(is_open=False, is_private=True))
             role = membership.role
-        admission_remember(admission, self.user, role=role)
-        # Read in this trip, which a first join makes anyway: the presence frame needs them.
-        self._friends = friend_ids_remembered(user=self.user)
+        admission_remember(admission, self.user, role=role, writes=writes)
         return admission
 
     async def _arrive(self) -> tuple[list[dict], bool]:

@@ -39,6 +39,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from accounts.models import User
+from core.cache_batch import Entry, remember_many
 from core.reads import CompiledRead
 from rooms.models import Ban, Invite, Membership, Room
 
@@ -353,17 +354,28 @@ class Admission:
     generation: str = ""
 
 
-def admission_recall(room_id, user: User) -> Admission:
+def admission_keys(room_id, user_id) -> list[str]:
+    """The cache keys `admission_recall` reads (none for a room id that is not a UUID), for a
+    caller that reads them along with others (core.cache_batch.recall_many)."""
+    try:
+        pk = uuid.UUID(str(room_id))
+    except ValueError:
+        return []
+    return [_generation_key(pk), _admission_key(pk, user_id)]
+
+
+def admission_recall(room_id, user: User, found: dict | None = None) -> Admission:
     """The cache's half of `room_admit` (no query): the remembered admission, or one with no
     room but the generation to stamp a fresh read with. A room id that is not a UUID: no room
-    and no generation."""
+    and no generation. `found`: what the cache held under `admission_keys`, if read already."""
     try:
         pk = uuid.UUID(str(room_id))
     except ValueError:
         return Admission(None, None)
     # Read before the database: an admission read from rows a change is about to replace is
     # stamped with a generation that change draws anew.
-    found = cache.get_many([_generation_key(pk), _admission_key(pk, user.pk)])
+    if found is None:
+        found = cache.get_many(admission_keys(pk, user.pk))
     generation = _generation(pk, found)
     remembered = found.get(_admission_key(pk, user.pk))
     if isinstance(remembered, dict) and generation and remembered.get("generation") == generation:
@@ -412,15 +424,22 @@ def room_admit(room_id, user: User) -> Admission:
     return admission_read(room_id, user, admission_recall(room_id, user))
 
 
-def admission_remember(admission: Admission, user: User, *, role: str | None) -> None:
-    """Remembers that `user` was let in (call once the join made them a member: `role`)."""
+def admission_remember(
+    admission: Admission, user: User, *, role: str | None, writes: list[Entry] | None = None
+) -> None:
+    """Remembers that `user` was let in (call once the join made them a member: `role`); with
+    `writes`, adds the write there for the caller to make with others (cache_batch.remember_many)."""
     room, access = admission.room, admission.access
     if room is None or access is None or not access.can_join or not admission.generation or admission.remembered:
         return
     fields = {name: getattr(room, name) for name in ADMISSION_ROOM_FIELDS}
     fields["id"], fields["owner_id"] = str(fields["id"]), str(fields["owner_id"])
     value = {"generation": admission.generation, "room": fields, "access": {"role": role, "invited": access.invited}}
-    cache.set(_admission_key(room.pk, user.pk), value, timeout=settings.ROOM_ADMISSION_CACHE_SECONDS)
+    entry = Entry(_admission_key(room.pk, user.pk), value, settings.ROOM_ADMISSION_CACHE_SECONDS)
+    if writes is None:
+        remember_many([entry])
+    else:
+        writes.append(entry)
 
 
 def _membership_saved(sender, instance: Membership, created: bool, **kwargs) -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.events import user_group
 from accounts.models import User
 from core.background import enqueue
+from core.cache_batch import Entry, remember_many
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.reads import CompiledRead
 from core.realtime import send_on_commit
@@ -86,27 +87,37 @@ def friend_ids(*, user: User) -> set:
 FRIENDS_CACHE_SECONDS = 300
 
 
-def _friends_key(user_id) -> str:
+def friends_key(user_id) -> str:
     return f"social:friends:{user_id}"
 
 
 def friend_ids_recall(*, user_id) -> set[str] | None:
     """The ids (strings) of the user's friends as remembered, without a query; None if not."""
-    found = cache.get(_friends_key(user_id))
-    return set(found) if isinstance(found, list) else None
+    return friend_ids_from(cache.get(friends_key(user_id)))
 
 
-def friend_ids_remembered(*, user: User) -> set[str]:
-    """`friend_ids` as strings, from the cache when remembered, else read and remembered."""
-    found = friend_ids_recall(user_id=user.pk)
+def friend_ids_from(value) -> set[str] | None:
+    """`friend_ids_recall` from the value the cache held under `friends_key` (None: nothing)."""
+    return set(value) if isinstance(value, list) else None
+
+
+def friend_ids_remembered(*, user: User, writes: list[Entry] | None = None) -> set[str]:
+    """`friend_ids` as strings, from the cache when remembered, else read and remembered. With
+    `writes`, for a caller that found nothing remembered (it read the cache along with other
+    keys): reads, and adds the write there for the caller to make with its others."""
+    found = friend_ids_recall(user_id=user.pk) if writes is None else None
     if found is None:
         found = {str(pk) for pk in friend_ids(user=user)}
-        cache.set(_friends_key(user.pk), sorted(found), timeout=FRIENDS_CACHE_SECONDS)
+        entry = Entry(friends_key(user.pk), sorted(found), FRIENDS_CACHE_SECONDS)
+        if writes is None:
+            remember_many([entry])
+        else:
+            writes.append(entry)
     return found
 
 
 def _friendship_changed(sender, instance: Friendship, **kwargs) -> None:
-    keys = [_friends_key(instance.from_user_id), _friends_key(instance.to_user_id)]
+    keys = [friends_key(instance.from_user_id), friends_key(instance.to_user_id)]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))  # and any read made meanwhile
 

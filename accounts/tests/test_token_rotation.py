@@ -228,3 +228,16 @@ def test_authentication_fails_open_while_the_cache_is_down(alice, dead_cache, ca
     assert response.status_code == 200
     assert "deny-list is unavailable" in caplog.text
     assert "accepted without checking for logout" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_opens_on_an_access_token_while_the_cache_is_down_and_the_log_says_so(dead_cache, caplog):
+    caplog.set_level(logging.WARNING)
+    alice = await database_sync_to_async(UserFactory)(username="alice")
+    tokens = await database_sync_to_async(services.tokens_issue)(user=alice)
+
+    communicator, connected, _ = await connect(f"?token={tokens['access']}")
+
+    assert connected
+    await communicator.disconnect()
+    assert "deny-list is unavailable" in caplog.text
