@@ -530,12 +530,13 @@ def ws_ticket_take(*, ticket: str) -> str | None:
     return user_id
 
 
-def ws_ticket_claims(*, ticket: str) -> tuple[str, str | None] | None:
+def ws_ticket_claims(*, ticket: str, on_loop: bool = False) -> tuple[str, str | None] | None:
     """The ticket's user id and the id (jti) of the access token it was issued for, once (one
-    round trip to the cache); the caller checks that token's deny-list entry (`ws_ticket_take`)."""
+    round trip to the cache); the caller checks that token's deny-list entry (`ws_ticket_take`).
+    `on_loop`: called on an event loop (core.cache_batch)."""
     if not ticket or len(ticket) > 100:
         return None
-    value = cache_batch.take(f"{_TICKET_PREFIX}{ticket}")
+    value = cache_batch.take(f"{_TICKET_PREFIX}{ticket}", on_loop=on_loop)
     if value is None:
         return None
     user_id, _, access_jti = str(value).partition(" ")

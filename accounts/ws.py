@@ -10,7 +10,6 @@ import time
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -27,7 +26,7 @@ from core import cache_batch
 def _credential(raw: str) -> tuple[str, float, str | None] | None:
     """The user id and the expiry (unix time) of a credential that may hold, and the id (jti)
     of the access token whose deny-list entry decides (None: nothing to check). No query: the
-    deny-list and tickets live in the cache."""
+    deny-list and tickets live in the cache. Runs on the event loop (core.cache_batch)."""
     if raw.count(".") == 2:
         try:
             # simplejwt annotates its `token` argument as a Token object; it takes the encoded JWT string.
@@ -36,7 +35,7 @@ def _credential(raw: str) -> tuple[str, float, str | None] | None:
             return None
         user_id, expires, jti = token.get("user_id"), token.get("exp"), token.get(api_settings.JTI_CLAIM)
         return (str(user_id), float(expires), str(jti) if jti else None) if user_id and expires else None
-    claims = services.ws_ticket_claims(ticket=raw)
+    claims = services.ws_ticket_claims(ticket=raw, on_loop=True)
     if claims is None:
         return None
     # A ticket only opens the door; the socket then lives as long as an access token would.
@@ -54,7 +53,7 @@ def _recall(raw: str) -> tuple[str, float, bool, User | None] | None:
     user_id, expires, jti = found
     user_key = selectors.socket_user_key(user_id)
     deny_key = selectors.access_token_deny_key(jti) if jti else None
-    held = cache_batch.recall_many([user_key, deny_key] if deny_key else [user_key])
+    held = cache_batch.recall_many([user_key, deny_key] if deny_key else [user_key], on_loop=True)
     if held is None:  # fail open, as access_token_denied does
         selectors.deny_list_unavailable("no answer")
         held = {}
@@ -65,11 +64,11 @@ def _recall(raw: str) -> tuple[str, float, bool, User | None] | None:
 
 async def authenticate(raw: str):
     """Returns (user or None, unix time the credential expires or None). The cache's part runs
-    off the database thread, which a crowd of handshakes would otherwise queue on; the
-    database is read only for a user not remembered."""
+    on the event loop (two round trips at most, core.cache_batch); the database thread, which a
+    crowd of handshakes would queue on, is asked only for a user not remembered."""
     if not raw or len(raw) > 4096:
         return None, None
-    found = await sync_to_async(_recall, thread_sensitive=False)(raw)
+    found = _recall(raw)
     if found is None:
         return None, None
     user_id, expires, remembered, user = found

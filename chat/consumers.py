@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -45,7 +44,7 @@ from rooms.access import (
     admission_remember,
 )
 from rooms.models import PlaybackState, Room
-from social.services import friend_ids_from, friend_ids_recall, friend_ids_remembered, friends_key
+from social.services import friend_ids_from, friend_ids_remembered, friends_key
 
 logger = logging.getLogger(__name__)
 
@@ -193,11 +192,11 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     async def _admit(self) -> int | None:
         """Lets in whoever may join the room (rooms.access): 4404 for no such open room, 4403
         for the banned and for outsiders of a private room (who learn no more than that). A
-        remembered admission (rooms.access.room_admit) reads the cache only, off the database
-        thread, in the round trip that reads the user's friends; otherwise one trip to the
-        database reads the access, makes the user a member and reads the friends."""
+        remembered admission (rooms.access.room_admit) reads the cache only, on the event loop
+        (core.cache_batch), in the round trip that reads the user's friends; otherwise one trip
+        to the database thread reads the access, makes the user a member and reads the friends."""
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
-        admission = await sync_to_async(self._admit_from_cache, thread_sensitive=False)(room_id)
+        admission = self._admit_from_cache(room_id)
         if not admission.remembered or self._friends is None:
             admission = await database_sync_to_async(self._admit_from_database)(room_id, admission)
         if admission.room is None or admission.access is None:
@@ -212,7 +211,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         """The remembered admission and friends, in one round trip to the cache."""
         keys = admission_keys(room_id, self.user.pk)
         friends = friends_key(self.user.pk)
-        found = recall_many([*keys, friends]) or {}
+        found = recall_many([*keys, friends], on_loop=True) or {}
         self._friends = friend_ids_from(found.get(friends))
         return admission_recall(room_id, self.user, found) if keys else Admission(None, None)
 
@@ -253,11 +252,9 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         the database thread; a bounded number of queries whatever the room's size
         (chat/tests/test_crowded_rooms.py)."""
         room = self.room
-        arrival = await sync_to_async(presence.arrive, thread_sensitive=False)(
-            room_id=room.pk, user_id=self.user.pk, connection=self.connection
-        )
+        arrival = presence.arrive(room_id=room.pk, user_id=self.user.pk, connection=self.connection, on_loop=True)
         users = arrival.users
-        view = room_view.views.recall(room.pk, arrival.view_counter, established=arrival.established)
+        view = room_view.views.recall(room, arrival.view_counter)
         if view is not None:
             state, *counts = view.frames(online=None if users is None else len(users))
             frames = [state, *await self._listener_frames(users), *counts]
@@ -273,12 +270,12 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         """`_arrive`'s database path: the room's playback rules on arrival, then its state and
         counts read and left as this process's view of the room (stamped with the counter
         read before them), and the listener frames."""
-        self._playback_presence(room_services.playback_resume_on_join)
+        settled = self._playback_presence(room_services.playback_resume_on_join)
         state = room_services.playback_advance_if_over(room=self.room)
         users = arrival.users
         listeners = self._listener_frames_read(users)
         try:
-            view = room_services.join_view(room=self.room, state=state, counter=arrival.view_counter)
+            view = room_services.join_view(room=self.room, state=state, counter=arrival.view_counter, settled=settled)
             frames = view.frames(online=None if users is None else len(users))
         except Exception:  # noqa: BLE001 - counts come again with the next vote or reaction
             logger.warning("reading the play's counts failed", exc_info=True)
@@ -291,9 +288,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         A crowded room's count of Spotify listeners leaves out those not remembered: the
         room's next `room.audience` (within ROOM_PRESENCE_COUNT_SECONDS) counts them."""
         ids = set(users) if users is not None else None
-        friends = self._friends
-        if ids and friends is None:
-            friends = await sync_to_async(friend_ids_recall, thread_sensitive=False)(user_id=self.user.pk)
+        friends = self._friends  # read with the admission
         if friends is not None or not ids:
             crowded = ids is not None and len(ids) > settings.ROOM_PRESENCE_LIVE_MAX
             snapshot = presence.snapshot_remembered(self.room.pk, online=ids, friends=friends or ())
@@ -322,9 +317,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         if not self.admitted or not self.groups_joined:
             return
         until = timezone.now()
-        online = await sync_to_async(presence.depart, thread_sensitive=False)(
-            room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
-        )
+        online = presence.depart(room_id=self.room.pk, user_id=self.user.pk, connection=self.connection, on_loop=True)
         last = online is not None and str(self.user.pk) not in online
         # The database only when there is something to write or a rule to run: a process
         # draining 1,000 sockets of a quiet room made 1,000 trips there for nothing.
@@ -342,16 +335,18 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         during_play = self.playing is not None
         self._record_listen(until=until)
         if online is None or not online:
-            self._playback_presence(room_services.playback_pause_if_empty)
+            self._playback_presence(room_services.playback_pause_on_leave)
         if last and during_play:
             self._refresh_votes()
 
-    def _playback_presence(self, service) -> None:
-        """Runs an arrival or departure rule of the room's playback; a failure is logged, not raised."""
+    def _playback_presence(self, service) -> bool:
+        """Runs an arrival or departure rule of the room's playback: True when it changed
+        nothing. A failure is logged, not raised (and is not "nothing")."""
         try:
-            service(room=self.room)
+            return service(room=self.room) is None
         except Exception:  # noqa: BLE001 - the room plays on as it was; the next join or leave retries
             logger.warning("%s failed", service.__name__, exc_info=True)
+            return False
 
     async def _heartbeat(self):
         """Keeps this socket's presence alive and closes it when its credential expires."""
@@ -366,9 +361,7 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
                     await self.send_json({"type": "error", "code": "token_expired", "detail": "Sign in again."})
                     await self.close(code=CLOSE_UNAUTHENTICATED)
                     return
-                await database_sync_to_async(presence.touch)(
-                    room_id=self.room.pk, user_id=self.user.pk, connection=self.connection
-                )
+                presence.touch(room_id=self.room.pk, user_id=self.user.pk, connection=self.connection, on_loop=True)
         except asyncio.CancelledError:
             pass
 

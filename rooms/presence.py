@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from accounts import spotify_player
 from accounts.models import User
 from accounts.serializers import user_brief
+from core import cache_batch
 from core.remembered import Remembered
 from rooms import room_view
 from rooms.events import room_group
@@ -65,20 +66,16 @@ class _LocalPresence:
         with self._lock:
             self._rooms.get(str(room_id), {}).pop(member, None)
 
-    def _live(self, room_id, now: float) -> dict[str, float]:
-        """The room's entries that have not expired (call under the lock); drops the others."""
-        entries = self._rooms.get(str(room_id), {})
-        for member in [m for m, exp in entries.items() if exp <= now]:
-            del entries[member]
-        return entries
-
     def members(self, room_ids: Iterable, now: float) -> dict[str, list[str]]:
+        """Each room's entries that have not expired; drops the others."""
         with self._lock:
-            return {str(room_id): list(self._live(room_id, now)) for room_id in room_ids}
-
-    def members_with_expiry(self, room_id, now: float) -> dict[str, float]:
-        with self._lock:
-            return dict(self._live(room_id, now))
+            found = {}
+            for room_id in room_ids:
+                entries = self._rooms.get(str(room_id), {})
+                for member in [m for m, exp in entries.items() if exp <= now]:
+                    del entries[member]
+                found[str(room_id)] = list(entries)
+            return found
 
     def rooms(self) -> list[str]:
         with self._lock:
@@ -96,9 +93,10 @@ class PresenceUnavailable(Exception):
     """Redis, which holds presence in services mode, did not answer."""
 
 
-def redis_client():
-    """The cache's Redis client (core/redis_guard.py), which holds presence in services mode."""
-    return get_redis_connection("default")
+def redis_client(*, on_loop: bool = False):
+    """The cache's Redis client (core/redis_guard.py), which holds presence in services mode;
+    `on_loop`: for a call made on an event loop (core.cache_batch.loop_redis)."""
+    return cache_batch.loop_redis() if on_loop else get_redis_connection("default")
 
 
 def _use_redis() -> bool:
@@ -109,13 +107,13 @@ def connection_id() -> str:
     return uuid.uuid4().hex
 
 
-def touch(*, room_id, user_id, connection: str) -> None:
+def touch(*, room_id, user_id, connection: str, on_loop: bool = False) -> None:
     """Marks one socket present (call on connect and on every heartbeat)."""
     expires = time.time() + PRESENCE_TTL
     member = _member(user_id, connection)
     if _use_redis():
         try:
-            pipe = redis_client().pipeline()
+            pipe = redis_client(on_loop=on_loop).pipeline()
             pipe.zadd(_key(room_id), {member: expires})
             pipe.expire(_key(room_id), PRESENCE_TTL * 2)
             pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
@@ -215,44 +213,37 @@ class Arrival:
     """What a socket's arrival read, in the round trip that marked it present."""
 
     users: dict[str, int] | None  # {user id: live sockets} (this one counted); None: presence unknown
-    established: bool  # someone was present ESTABLISHED_SECONDS before (rooms.room_view)
     view_counter: int | None  # the room's view counter (rooms.room_view); None: unknown
 
 
-def arrive(*, room_id, user_id, connection: str) -> Arrival:
+def arrive(*, room_id, user_id, connection: str, on_loop: bool = False) -> Arrival:
     """`touch` for a socket that just joined, and what it reads after that, in one Redis round
-    trip: the room's listeners, whether one of them was there already ESTABLISHED_SECONDS ago,
-    and the room's view counter."""
+    trip: the room's listeners and the room's view counter."""
     now = time.time()
     expires = now + PRESENCE_TTL
-    # Entries refreshed at least ESTABLISHED_SECONDS ago (score = refresh + PRESENCE_TTL).
-    settled = expires - room_view.ESTABLISHED_SECONDS
     member = _member(user_id, connection)
     if not _use_redis():
         _local.add(room_id, member, expires)
-        members = _local.members_with_expiry(room_id, now)
         return Arrival(
-            users=_users_of(members),
-            established=any(exp <= settled for exp in members.values()),
+            users=_users_of(_local.members([room_id], now)[str(room_id)]),
             view_counter=room_view.views.local_counter(room_id),
         )
     try:
-        pipe = redis_client().pipeline()
+        pipe = redis_client(on_loop=on_loop).pipeline()
         pipe.zadd(_key(room_id), {member: expires})
         pipe.expire(_key(room_id), PRESENCE_TTL * 2)
         pipe.zadd(_ROOMS_KEY, {str(room_id): expires})
         pipe.zremrangebyscore(_key(room_id), "-inf", now)
         pipe.zrange(_key(room_id), 0, -1)
-        pipe.zcount(_key(room_id), "-inf", settled)
         pipe.get(room_view.counter_key(room_id))
-        *_, listed, settled_count, counter = pipe.execute()
+        *_, listed, counter = pipe.execute()
     except RedisError as exc:
         logger.info("presence: could not mark a socket in room %s present (%s)", room_id, type(exc).__name__)
-        return Arrival(users=None, established=False, view_counter=None)
-    return Arrival(users=_users_of(_decoded(listed)), established=settled_count > 0, view_counter=int(counter or 0))
+        return Arrival(users=None, view_counter=None)
+    return Arrival(users=_users_of(_decoded(listed)), view_counter=int(counter or 0))
 
 
-def depart(*, room_id, user_id, connection: str) -> dict[str, int] | None:
+def depart(*, room_id, user_id, connection: str, on_loop: bool = False) -> dict[str, int] | None:
     """`leave`, and the room's listeners read after it, in one Redis round trip (as `arrive`)."""
     now = time.time()
     member = _member(user_id, connection)
@@ -260,7 +251,7 @@ def depart(*, room_id, user_id, connection: str) -> dict[str, int] | None:
         _local.remove(room_id, member)
         return _users_of(_local.members([room_id], now)[str(room_id)])
     try:
-        pipe = redis_client().pipeline()
+        pipe = redis_client(on_loop=on_loop).pipeline()
         pipe.zrem(_key(room_id), member)
         pipe.zremrangebyscore(_key(room_id), "-inf", now)
         pipe.zrange(_key(room_id), 0, -1)

@@ -13,12 +13,18 @@ here; the joins after it in this process reuse that read while it is current:
   a change the counter does not show yet is still to be broadcast, and reaches the socket.
 - A view lasts VIEW_SECONDS at most (a change nobody broadcast, such as an admin's edit), and
   not past the end of the playing track (the database path moves the room on).
-- Only a join that finds an established listener in the room (present for ESTABLISHED_SECONDS
-  or more) uses a view. A joiner into an empty room may be racing the leave that emptied it
-  and paused the room; that join takes the room's lock on the database path and resumes it
-  (rooms.services.playback_resume_on_join). With an established listener present, a leave
-  counting "nobody here" either happened ESTABLISHED_SECONDS ago or more, and its pause
-  bumped the counter long since, or it did not happen.
+- A view showing the room paused, or idle with autoplay on, is used only if the arrival rules
+  run just before it was read found nothing to do (a moderator's pause, an autoplay that found
+  nothing to play and waits ROOM_AUTOPLAY_RETRY_SECONDS): otherwise a join there may have to
+  resume the room or start its autoplay, which the database path does under the room's lock
+  (rooms.services.playback_resume_on_join). No view is used within END_MARGIN_MS of the
+  track's end.
+- The last leave's pause cannot slip past a join that used a view: a leave pauses only after
+  counting nobody under the room's lock, and once the pause committed and its broadcast moved
+  the counter it counts again and resumes the room for anyone who arrived meanwhile
+  (rooms.services.playback_pause_on_leave); a join after that reads the moved counter, so no
+  view from before the pause. A pause at a track's end counts within END_TOLERANCE_MS of the
+  end, when no view is used.
 """
 
 import threading
@@ -34,8 +40,9 @@ from rooms.models import PlaybackState
 # The broadcasts that change a view: the state, the play's counts, the room (its skip share).
 VIEW_EVENTS = frozenset({"playback.state", "playback.votes", "reaction.counts", "room.updated", "room.deleted"})
 VIEW_SECONDS = 5.0
-# How long a listener has been present before a join may count on it (see the module's doc).
-ESTABLISHED_SECONDS = 2.0
+# No view this close to the end of the playing track: the end's pause or advance may be under
+# way (rooms.services.END_TOLERANCE_MS, 1.5 s, with room to spare).
+END_MARGIN_MS = 5000
 _COUNTER_TTL = 24 * 3600
 _ROOM_GROUP_PREFIX = events.room_group("")
 
@@ -52,6 +59,7 @@ class RoomView:
     state: dict  # the `playback.state` frame
     tally: tuple[int, dict[str, int]] | None  # the play's (skip votes, reactions by kind); None when idle
     skip_share: float
+    settled: bool  # the arrival rules, run just before this read, found nothing to do
     read_at: float  # time.monotonic()
 
     def frames(self, *, online: int | None) -> list[dict]:
@@ -74,19 +82,23 @@ class _Views:
         self._views: dict[str, RoomView] = {}
         self._local_counters: dict[str, int] = {}  # the embedded mode's counters
 
-    def recall(self, room_id, counter: int | None, *, established: bool) -> RoomView | None:
-        """The view to join with, or None: read the room on the database path."""
-        if counter is None or not established:
+    def recall(self, room, counter: int | None) -> RoomView | None:
+        """The view to join `room` with, or None: read the room on the database path."""
+        if counter is None:
             return None
         with self._lock:
-            view = self._views.get(str(room_id))
+            view = self._views.get(str(room.pk))
         if view is None or view.counter != counter or time.monotonic() - view.read_at > VIEW_SECONDS:
             return None
         state = view.state
-        if state["status"] == PlaybackState.Status.PLAYING and state["track"] is not None:
+        status = state["status"]
+        waiting = status == PlaybackState.Status.PAUSED or (status == PlaybackState.Status.IDLE and room.autoplay)
+        if waiting and not view.settled:
+            return None  # the database path resumes the room, or starts its autoplay
+        if status == PlaybackState.Status.PLAYING and state["track"] is not None:
             elapsed = time.time() * 1000 - state["server_time"]
-            if state["track"]["duration_ms"] - state["position_ms"] - elapsed <= 0:
-                return None  # the track is over: the database path advances the room
+            if state["track"]["duration_ms"] - state["position_ms"] - elapsed <= END_MARGIN_MS:
+                return None  # the track is (nearly) over: the database path moves the room on
         return view
 
     def remember(self, room_id, view: RoomView) -> None:
@@ -113,8 +125,10 @@ class _Views:
 views = _Views()
 
 
-def view_read(*, counter: int, state: dict, tally, skip_share: float) -> RoomView:
-    return RoomView(counter=counter, state=state, tally=tally, skip_share=skip_share, read_at=time.monotonic())
+def view_read(*, counter: int, state: dict, tally, skip_share: float, settled: bool) -> RoomView:
+    return RoomView(
+        counter=counter, state=state, tally=tally, skip_share=skip_share, settled=settled, read_at=time.monotonic()
+    )
 
 
 def bump(room_id) -> None:

@@ -570,6 +570,21 @@ def playback_pause_if_empty(*, room: Room) -> PlaybackState | None:
     return _pause_empty(state)
 
 
+def playback_pause_on_leave(*, room: Room) -> PlaybackState | None:
+    """A listener left (the room's last, as far as their socket could tell): the room pauses if
+    nobody is online (`playback_pause_if_empty`). Once that pause committed, and its broadcast
+    moved the room's view counter (rooms.room_view), presence is counted again: a listener who
+    arrived after the count under the lock, and who may have joined with a view read before the
+    pause, gets the room resumed here. A listener arriving after this second count reads the
+    moved counter, so no view from before the pause, and resumes the room on their own join."""
+    paused = playback_pause_if_empty(room=room)
+    if paused is None:
+        return None
+    if presence.online_counts([room.pk]).get(str(room.pk)):
+        return playback_resume_on_join(room=room) or paused
+    return paused
+
+
 @transaction.atomic
 def playback_resume_on_join(*, room: Room) -> PlaybackState | None:
     """A listener arrived (socket admitted, already present): a room that paused itself when it
@@ -980,12 +995,13 @@ def play_counts(*, room: Room) -> list[dict]:
     )
 
 
-def join_view(*, room: Room, state: PlaybackState, counter: int | None) -> room_view.RoomView:
-    """What a joining socket is told of the room's playback: `state` (after the arrival rules)
-    and its play's counts, read now, and left as this process's view of the room
-    (rooms/room_view.py) under `counter`, the view counter read before this (None: unknown,
-    and not left)."""
+def join_view(*, room: Room, state: PlaybackState, counter: int | None, settled: bool) -> room_view.RoomView:
+    """What a joining socket is told of the room's playback: `state` (after the arrival rules;
+    `settled`: they found nothing to do) and its play's counts, read now, and left as this
+    process's view of the room (rooms/room_view.py) under `counter`, the view counter read
+    before this (None: unknown, and not left)."""
     view = room_view.view_read(
+        settled=settled,
         counter=counter or 0,
         state=events.playback_state(state),
         tally=play_tally(room=room, state=state),

@@ -2,8 +2,6 @@
 bans and room changes still take effect at once, and a process over its handshake limit says
 "busy" instead of letting handshakes time out."""
 
-import asyncio
-
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
@@ -14,7 +12,6 @@ from accounts.tests.factories import UserFactory
 from chat import services as chat_services
 from chat.consumers import handshakes
 from chat.tests.conftest import closed_with, connect, join, token_for
-from rooms import room_view
 from rooms import services as room_services
 from social.models import Friendship
 
@@ -196,20 +193,12 @@ async def test_a_crowded_room_hears_the_count_not_each_join(people, public_room,
         await socket.close()
 
 
-@pytest.fixture
-def settled_at_once(monkeypatch):
-    """Listeners count as established (rooms.room_view) 0.3 s after they arrive, not 2 s."""
-    monkeypatch.setattr(room_view, "ESTABLISHED_SECONDS", 0.3)
-    return 0.35
-
-
-async def test_a_reconnect_into_a_room_with_listeners_runs_no_query(people, public_room, track, settled_at_once):
+async def test_a_reconnect_into_a_room_with_listeners_runs_no_query(people, public_room, track):
     await db(room_services.queue_add)(room=public_room, actor=people["owner"], track=track)
     owner = await join(people["owner"], public_room.pk)
     member = people["member"]
     socket = await join(member, public_room.pk)  # reads the room, the user, the friends; remembers them
     await socket.close()
-    await asyncio.sleep(settled_at_once)
 
     token = await token_for(member)
     async with DatabaseThreadQueries() as again:
@@ -223,9 +212,8 @@ async def test_a_reconnect_into_a_room_with_listeners_runs_no_query(people, publ
         await s.close()
 
 
-async def test_a_change_after_the_room_was_read_reaches_the_next_joiner(people, public_room, track, settled_at_once):
+async def test_a_change_after_the_room_was_read_reaches_the_next_joiner(people, public_room, track):
     owner = await join(people["owner"], public_room.pk)
-    await asyncio.sleep(settled_at_once)
     idle = await join(people["member"], public_room.pk)  # the room's view: idle
     await db(room_services.queue_add)(room=public_room, actor=people["owner"], track=track)  # plays at once
     playing = await idle.receive_type("playback.state")
@@ -249,12 +237,11 @@ async def test_a_deactivated_account_cannot_reconnect_with_a_token_it_still_hold
     assert await closed_with(member, public_room.pk, token=token) == 4401
 
 
-async def test_a_new_friend_is_among_the_friends_present_at_the_next_join(people, public_room, settled_at_once):
+async def test_a_new_friend_is_among_the_friends_present_at_the_next_join(people, public_room):
     member, friend = people["member"], people["moderator"]
     there = await join(friend, public_room.pk)
     socket = await join(member, public_room.pk)  # no friends yet, and remembered so
     await socket.close()
-    await asyncio.sleep(settled_at_once)
     await db(Friendship.objects.create)(from_user=friend, to_user=member, status=Friendship.Status.ACCEPTED)
 
     communicator, _ = await connect(member, public_room.pk)
@@ -264,11 +251,10 @@ async def test_a_new_friend_is_among_the_friends_present_at_the_next_join(people
     await there.close()
 
 
-async def test_a_rename_shows_in_the_next_presence_page(people, public_room, settled_at_once):
+async def test_a_rename_shows_in_the_next_presence_page(people, public_room):
     owner = await join(people["owner"], public_room.pk)
     socket = await join(people["member"], public_room.pk)
     await socket.close()
-    await asyncio.sleep(settled_at_once)
     owner_user = people["owner"]
     owner_user.display_name = "Olivia Renamed"
     await db(owner_user.save)(update_fields=["display_name"])

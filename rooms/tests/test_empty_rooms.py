@@ -98,3 +98,31 @@ def test_unknown_presence_never_pauses(people, playing):
         rewind(playing, seconds=500)
         # ...and a read finding the track over advances it as before.
         assert services.playback_advance_if_over(room=playing).track.name == "Song 1"
+
+
+def test_a_listener_arriving_while_the_last_leave_pauses_gets_the_room_playing(people, playing, monkeypatch):
+    """The leave counted nobody under the room's lock; the newcomer marked itself present just
+    after, and may have joined with a view from before the pause: the leave counts again once
+    its pause committed, and resumes the room."""
+    rewind(playing, seconds=30)
+    leave(playing, people)
+    pause = services._pause_empty
+
+    def pause_then_someone_arrives(state):
+        paused = pause(state)
+        presence.touch(room_id=playing.pk, user_id=people["moderator"].pk, connection="late")
+        return paused
+
+    monkeypatch.setattr(services, "_pause_empty", pause_then_someone_arrives)
+
+    services.playback_pause_on_leave(room=playing)
+
+    now = state(playing)
+    assert (now.status, now.track.name) == ("playing", "Song 0")
+    assert 30_000 <= now.position_ms < 31_000
+
+
+def test_the_last_leave_with_nobody_arriving_leaves_the_room_paused(people, playing):
+    leave(playing, people)
+    paused = services.playback_pause_on_leave(room=playing)
+    assert paused.status == state(playing).status == "paused"

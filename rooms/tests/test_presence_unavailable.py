@@ -23,7 +23,7 @@ def redis_down(request, monkeypatch, settings):
             return fail
 
     settings.REDIS_URL = settings.REDIS_URL or "redis://127.0.0.1:1/0"
-    monkeypatch.setattr(presence, "redis_client", Dead)
+    monkeypatch.setattr(presence, "redis_client", lambda **kwargs: Dead())
 
 
 def test_counts_are_unknown_not_zero(redis_down):

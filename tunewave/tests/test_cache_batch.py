@@ -1,9 +1,10 @@
 """core.cache_batch: several cache reads or writes in one round trip, in both cache modes."""
 
+import contextvars
 import threading
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from core import cache_batch
 from core.cache_batch import Entry
@@ -80,3 +81,21 @@ def test_a_cache_that_cannot_answer_reads_as_none_and_writes_nothing_without_rai
     assert cache_batch.recall_many(["a", "b"]) is None
     cache_batch.remember_many([Entry("a", 1, 30)])
     assert cache_batch.take("a") is None
+
+
+def test_threads_and_asyncio_contexts_share_one_cache_backend(either_cache):
+    """Django keeps a backend per thread and per context; under ASGI every socket and
+    `sync_to_async` hop is a new context, which built a django-redis client each time."""
+    seen = []
+
+    def look():
+        seen.append(caches["default"])
+
+    contextvars.Context().run(look)
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join()
+    look()
+
+    assert len(seen) == 3
+    assert seen[0] is seen[1] is seen[2]
