@@ -14,6 +14,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from core.testing.redis_server import RedisServer
 
 # Room personas (owner, moderator, member, outsider, banned) for every app's tests.
 pytest_plugins = ["rooms.tests.fixtures"]
@@ -125,6 +126,24 @@ def _media_root(settings, tmp_path):
 def services_mode():
     if not (settings.REDIS_URL and "postgres" in settings.DATABASES["default"]["ENGINE"]):
         pytest.skip("services mode only (DATABASE_URL, REDIS_URL, CELERY_BROKER_URL)")
+
+
+@pytest.fixture
+def dead_redis_cache(settings, tmp_path):
+    """The cache on django-redis (as in services mode), on a private redis-server that is then
+    killed: every cache call meets a Redis that refuses connections."""
+    server = RedisServer(tmp_path)
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": server.url,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True},
+        }
+    }
+    server.kill()
+    yield server
+    server.kill()
 
 
 @pytest.fixture

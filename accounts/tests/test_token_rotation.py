@@ -17,7 +17,6 @@ from rest_framework.test import APIClient
 from accounts import selectors, services
 from accounts.tests.factories import UserFactory
 from accounts.tests.test_ws_auth import connect
-from core.testing.redis_server import RedisServer
 
 pytestmark = pytest.mark.django_db
 
@@ -192,21 +191,9 @@ def test_a_ticket_cannot_be_had_with_a_logged_out_access_token(alice):
 
 
 @pytest.fixture
-def dead_cache(settings, tmp_path, monkeypatch):
-    """The cache on a private redis-server (django-redis, as in services mode), then killed."""
-    server = RedisServer(tmp_path)
-    server.start()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": server.url,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True},
-        }
-    }
-    server.kill()
+def dead_cache(dead_redis_cache, monkeypatch):
+    """The cache on django-redis, its Redis killed; the deny-list's warning not yet given."""
     monkeypatch.setattr(selectors, "_deny_list_warned_at", -1e9)
-    yield
-    server.kill()
 
 
 def test_logout_still_works_while_the_cache_is_down_and_says_what_it_could_not_do(alice, dead_cache, caplog):
