@@ -101,9 +101,14 @@ def socket_user_read(user_id) -> User | None:
     rows = _SOCKET_USER_READ(pk)
     user = User.from_db("default", list(_SOCKET_USER_FIELDS), list(rows[0])) if rows else None
     if user is not None:
-        # `add`: a save that committed meanwhile wrote its own row, which wins.
-        cache.add(socket_user_key(pk), _socket_user_row(user), timeout=SOCKET_USER_SECONDS)
+        socket_user_remember(user)
     return user
+
+
+def socket_user_remember(user: User) -> None:
+    """Remembers a user just read from the database for their next socket handshake. `add`: a
+    save that committed meanwhile wrote its own row (a deactivation its tombstone), which wins."""
+    cache.add(socket_user_key(user.pk), _socket_user_row(user), timeout=SOCKET_USER_SECONDS)
 
 
 def _user_saved(sender, instance: User, **kwargs) -> None:

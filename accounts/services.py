@@ -37,7 +37,7 @@ from accounts.names import (
     username_skeleton,
     username_visible,
 )
-from accounts.selectors import access_token_denied, access_token_deny_key
+from accounts.selectors import access_token_denied, access_token_deny_key, socket_user_remember
 from core import cache_batch
 from core.errors import Conflict, Invalid, ServiceUnavailable, TokenNotValid, TooLarge
 from core.realtime import send_on_commit
@@ -498,12 +498,14 @@ def ws_ticket_issue(*, user: User, access_jti: str | None = None) -> str:
     """A single-use ticket for the WebSocket, kept in the shared cache for WS_TICKET_TTL.
 
     `cache.add` says whether the ticket was stored (the cache degrades to "not stored" while
-    Redis is down): a ticket no server could redeem is a 503, never a 201.
+    Redis is down): a ticket no server could redeem is a 503, never a 201. The user, read for
+    this request, is remembered for the handshake the ticket is for, which then reads no row.
     """
     ticket = secrets.token_urlsafe(32)
     value = f"{user.pk} {access_jti}" if access_jti else str(user.pk)
     if not cache.add(f"{_TICKET_PREFIX}{ticket}", value, timeout=settings.WS_TICKET_TTL):
         raise ServiceUnavailable("Could not issue a socket ticket right now. Try again in a few seconds.")
+    socket_user_remember(user)
     return ticket
 
 

@@ -4,10 +4,12 @@ bans and room changes still take effect at once, and a process over its handshak
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
+from accounts.selectors import socket_user_key
 from accounts.tests.factories import UserFactory
 from chat import services as chat_services
 from chat.consumers import handshakes
@@ -286,3 +288,17 @@ async def test_reconnects_catching_up_read_each_message_once_and_never_a_deleted
     assert len(caught_up) == 1, "\n".join(caught_up.sql)  # the ids; the messages were remembered
     for socket in (first, second):
         await socket.close()
+
+
+async def test_a_socket_opened_with_a_fresh_ticket_reads_no_user_row(people, public_room):
+    """The web app asks POST /auth/ws-ticket just before it opens the socket: that request has
+    read the user already, and leaves it remembered for the handshake."""
+    member = people["member"]
+    await db(cache.delete)(socket_user_key(member.pk))  # last saved long ago: not remembered
+    ticket = await db(account_services.ws_ticket_issue)(user=member)
+
+    async with DatabaseThreadQueries() as handshake:
+        socket = await join(None, public_room.pk, token=ticket)
+    await socket.close()
+
+    assert not [sql for sql in handshake.sql if 'FROM "accounts_user"' in sql], "\n".join(handshake.sql)
