@@ -36,8 +36,9 @@ describe("<TrackPicker>", () => {
     expect(screen.getByRole("option", { name: /Blue Monk/ }).textContent).toContain("can't play here");
     expect(searches[0]!.searchParams.get("type")).toBe("track");
     expect(searches[0]!.searchParams.get("q")).toBe("blu");
-    // The first result is highlighted: Enter adds it.
-    expect(box.getAttribute("aria-activedescendant")).toBe(first.id);
+    // The first result is highlighted (Combobox sets it in an effect after the results render):
+    // Enter adds it.
+    await waitFor(() => expect(box.getAttribute("aria-activedescendant")).toBe(first.id));
     expect(within(screen.getByRole("listbox")).getAllByRole("option")).toHaveLength(2);
   });
 
