@@ -74,13 +74,9 @@ def _socket_user_row(user: User) -> dict | str:
     return row
 
 
-def socket_user_recall(user_id) -> tuple[bool, User | None]:
-    """(remembered, the active user or None) without a query."""
-    return socket_user_from(cache.get(socket_user_key(user_id)))
-
-
 def socket_user_from(row) -> tuple[bool, User | None]:
-    """`socket_user_recall` from the value the cache held under `socket_user_key` (None: nothing)."""
+    """(remembered, the active user or None), without a query, from the value the cache held
+    under `socket_user_key` (None: nothing)."""
     if row == _INACTIVE:
         return True, None
     if not isinstance(row, dict):
@@ -93,7 +89,7 @@ def socket_user_from(row) -> tuple[bool, User | None]:
 
 
 def socket_user_read(user_id) -> User | None:
-    """The active user with that id, read and remembered (`socket_user_recall`)."""
+    """The active user with that id, read and remembered (`socket_user_from` reads it back)."""
     try:
         pk = uuid.UUID(str(user_id))
     except ValueError:

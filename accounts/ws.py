@@ -46,7 +46,7 @@ def _credential(raw: str) -> tuple[str, float, str | None] | None:
 
 def _recall(raw: str) -> tuple[str, float, bool, User | None] | None:
     """`_credential` checked against the deny-list, and its user if remembered
-    (selectors.socket_user_recall), in one round trip to the cache: no query."""
+    (selectors.socket_user_from), in one round trip to the cache: no query."""
     found = _credential(raw)
     if found is None:
         return None

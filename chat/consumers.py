@@ -288,20 +288,16 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         A crowded room's count of Spotify listeners leaves out those not remembered: the
         room's next `room.audience` (within ROOM_PRESENCE_COUNT_SECONDS) counts them."""
         ids = set(users) if users is not None else None
-        friends = self._friends  # read with the admission
-        if friends is not None or not ids:
-            crowded = ids is not None and len(ids) > settings.ROOM_PRESENCE_LIVE_MAX
-            snapshot = presence.snapshot_remembered(self.room.pk, online=ids, friends=friends or ())
-            audience = presence.audience_remembered(self.room.pk, online=ids or (), partial=crowded)
-            if snapshot is not None and audience is not None:
-                return [snapshot, audience]
+        crowded = ids is not None and len(ids) > settings.ROOM_PRESENCE_LIVE_MAX
+        snapshot = presence.snapshot_remembered(self.room.pk, online=ids, friends=self._friends or ())
+        audience = presence.audience_remembered(self.room.pk, online=ids or (), partial=crowded)
+        if snapshot is not None and audience is not None:
+            return [snapshot, audience]
         return await database_sync_to_async(self._listener_frames_read)(users)
 
     def _listener_frames_read(self, users: dict[str, int] | None) -> list[dict]:
         ids = set(users) if users is not None else None
-        friends = self._friends
-        if friends is None:
-            friends = friend_ids_remembered(user=self.user) if ids else set()
+        friends = self._friends or set()  # read with the admission
         return [
             presence.snapshot(self.room.pk, online=ids, friends=friends),
             presence.audience(self.room.pk, online=ids or ()),

@@ -82,7 +82,7 @@ def friend_ids(*, user: User) -> set:
     return {b if a == user.pk else a for a, b in _FRIENDSHIPS(user.pk, user.pk)}
 
 
-# A user's friends, remembered in the cache for a room socket's join (`friend_ids_recall`):
+# A user's friends, remembered in the cache for a room socket's join (`friend_ids_from`):
 # forgotten when a friendship between them changes, and after FRIENDS_CACHE_SECONDS anyway.
 FRIENDS_CACHE_SECONDS = 300
 
@@ -91,13 +91,9 @@ def friends_key(user_id) -> str:
     return f"social:friends:{user_id}"
 
 
-def friend_ids_recall(*, user_id) -> set[str] | None:
-    """The ids (strings) of the user's friends as remembered, without a query; None if not."""
-    return friend_ids_from(cache.get(friends_key(user_id)))
-
-
 def friend_ids_from(value) -> set[str] | None:
-    """`friend_ids_recall` from the value the cache held under `friends_key` (None: nothing)."""
+    """The ids (strings) of the user's friends as remembered, without a query, from the value
+    the cache held under `friends_key`; None if nothing."""
     return set(value) if isinstance(value, list) else None
 
 
@@ -105,7 +101,7 @@ def friend_ids_remembered(*, user: User, writes: list[Entry] | None = None) -> s
     """`friend_ids` as strings, from the cache when remembered, else read and remembered. With
     `writes`, for a caller that found nothing remembered (it read the cache along with other
     keys): reads, and adds the write there for the caller to make with its others."""
-    found = friend_ids_recall(user_id=user.pk) if writes is None else None
+    found = friend_ids_from(cache.get(friends_key(user.pk))) if writes is None else None
     if found is None:
         found = {str(pk) for pk in friend_ids(user=user)}
         entry = Entry(friends_key(user.pk), sorted(found), FRIENDS_CACHE_SECONDS)
