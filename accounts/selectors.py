@@ -1,6 +1,7 @@
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from accounts.models import User
+from core.cache_batch import Entry, remember_many
 from core.reads import CompiledRead
 
 logger = logging.getLogger(__name__)
@@ -47,12 +49,12 @@ _SOCKET_USER_COLUMNS = tuple(f for f in User._meta.concrete_fields if f.attname 
 _SOCKET_USER_FIELDS = tuple(f.attname for f in _SOCKET_USER_COLUMNS)
 
 
-def _socket_user_rows(user_id):
-    return User.objects.filter(pk=user_id, is_active=True).values_list(*_SOCKET_USER_FIELDS)
+def _socket_user_rows(user_ids):
+    return User.objects.filter(pk__in=user_ids, is_active=True).values_list(*_SOCKET_USER_FIELDS)
 
 
 # Compiled once per process (core/reads.py): every handshake of a user not remembered reads it.
-_SOCKET_USER_READ = CompiledRead(_socket_user_rows, "uuid", model=User)
+_SOCKET_USERS_READ = CompiledRead(_socket_user_rows, "uuid[]", model=User)
 
 
 def socket_user_key(user_id) -> str:
@@ -88,23 +90,35 @@ def socket_user_from(row) -> tuple[bool, User | None]:
     return True, User.from_db("default", list(_SOCKET_USER_FIELDS), values)
 
 
-def socket_user_read(user_id) -> User | None:
-    """The active user with that id, read and remembered (`socket_user_from` reads it back)."""
-    try:
-        pk = uuid.UUID(str(user_id))
-    except ValueError:
-        return None
-    rows = _SOCKET_USER_READ(pk)
-    user = User.from_db("default", list(_SOCKET_USER_FIELDS), list(rows[0])) if rows else None
-    if user is not None:
-        socket_user_remember(user)
-    return user
+def socket_users_read(user_ids: Iterable) -> dict[str, User]:
+    """The active users with those ids, by id (as `str(user.pk)`), read in one query and
+    remembered in one round trip (`socket_user_from` reads them back). An id that is not a
+    UUID is no one."""
+    pks = set()
+    for user_id in user_ids:
+        try:
+            pks.add(uuid.UUID(str(user_id)))
+        except ValueError:
+            continue
+    if not pks:
+        return {}
+    users = {}
+    for row in _SOCKET_USERS_READ(sorted(pks)):
+        user = User.from_db("default", list(_SOCKET_USER_FIELDS), list(row))
+        users[str(user.pk)] = user
+    remember_many([_socket_user_entry(user) for user in users.values()])
+    return users
 
 
 def socket_user_remember(user: User) -> None:
-    """Remembers a user just read from the database for their next socket handshake. `add`: a
-    save that committed meanwhile wrote its own row (a deactivation its tombstone), which wins."""
-    cache.add(socket_user_key(user.pk), _socket_user_row(user), timeout=SOCKET_USER_SECONDS)
+    """Remembers a user just read from the database for their next socket handshake."""
+    remember_many([_socket_user_entry(user)])
+
+
+def _socket_user_entry(user: User) -> Entry:
+    """`only_new`, as `cache.add`: a save that committed meanwhile wrote its own row (a
+    deactivation its tombstone), which wins."""
+    return Entry(socket_user_key(user.pk), _socket_user_row(user), SOCKET_USER_SECONDS, only_new=True)
 
 
 def _user_saved(sender, instance: User, **kwargs) -> None:

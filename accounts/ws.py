@@ -7,10 +7,10 @@ socket when it does. Consumers close with 4401 for an anonymous scope.
 """
 
 import time
+import uuid
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
@@ -21,6 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import selectors, services
 from accounts.models import User
 from core import cache_batch
+from core.batching import LoopBatch
 
 
 def _credential(raw: str) -> tuple[str, float, str | None] | None:
@@ -65,7 +66,8 @@ def _recall(raw: str) -> tuple[str, float, bool, User | None] | None:
 async def authenticate(raw: str):
     """Returns (user or None, unix time the credential expires or None). The cache's part runs
     on the event loop (two round trips at most, core.cache_batch); the database thread, which a
-    crowd of handshakes would queue on, is asked only for a user not remembered."""
+    crowd of handshakes would queue on, is asked only for a user not remembered, in one read
+    with the other handshakes waiting then (core.batching)."""
     if not raw or len(raw) > 4096:
         return None, None
     found = _recall(raw)
@@ -73,8 +75,24 @@ async def authenticate(raw: str):
         return None, None
     user_id, expires, remembered, user = found
     if not remembered:
-        user = await database_sync_to_async(selectors.socket_user_read)(user_id)
+        user = await _users_read(user_id)
     return (user, expires) if user is not None else (None, None)
+
+
+def _users_read_batch(calls) -> list[User | None]:
+    users = selectors.socket_users_read(call.item for call in calls)
+    return [users.get(_normal_id(call.item) or "") for call in calls]
+
+
+def _normal_id(user_id: str) -> str | None:
+    try:
+        return str(uuid.UUID(user_id))
+    except ValueError:
+        return None
+
+
+# The users not remembered, read for all the handshakes waiting at once (core.batching).
+_users_read: LoopBatch[str, User | None] = LoopBatch(_users_read_batch)
 
 
 class QueryTokenAuthMiddleware:

@@ -12,6 +12,8 @@ import logging
 import math
 import random
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +27,7 @@ from accounts.models import User
 from accounts.ws import scope_expires_at, scope_user
 from chat import events as chat_events
 from chat import selectors, services
+from core.batching import Call, LoopBatch, batch_each
 from core.cache_batch import Entry, recall_many, remember_many
 from core.errors import Forbidden, Invalid, NotFound, RateLimited
 from core.frames import FrameError, frame_parse, utf8_size
@@ -39,9 +42,9 @@ from rooms.access import (
     Admission,
     RoomAccess,
     admission_keys,
-    admission_read,
     admission_recall,
     admission_remember,
+    admissions_read,
 )
 from rooms.models import PlaybackState, Room
 from social.services import friend_ids_from, friend_ids_remembered, friends_key
@@ -136,6 +139,72 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+@dataclass(frozen=True)
+class AdmitCall:
+    """A socket's admission, as the cache left it (`recalled`), and whether its friends are
+    still to be read."""
+
+    room_id: str
+    user: User
+    recalled: Admission
+    friends_wanted: bool
+
+
+def _admit_batch(calls: Sequence[Call[AdmitCall]]) -> list:
+    """The database's half of the admissions of the sockets joining at once: their access read
+    in two queries per room, newcomers made members (each as its own caller), their friends read
+    in one query, and all of it remembered in one round trip to the cache."""
+    writes: list[Entry] = []
+    try:
+        admissions: list[Any] = [None] * len(calls)
+        rooms: dict[str, list[int]] = {}
+        for i, call in enumerate(calls):
+            rooms.setdefault(call.item.room_id, []).append(i)
+        for room_id, indexes in rooms.items():
+            read: list[Any]
+            try:
+                read = admissions_read(room_id, [(calls[i].item.user, calls[i].item.recalled) for i in indexes])
+            except Exception as exc:  # noqa: BLE001 - the sockets of this room hear of it
+                read = [exc] * len(indexes)
+            for i, admission in zip(indexes, read, strict=True):
+                admissions[i] = admission
+        admissions = batch_each(calls, _admission_settle, admissions, [writes] * len(calls))
+        wanted = [
+            call.item.user
+            for call, admission in zip(calls, admissions, strict=True)
+            if call.item.friends_wanted
+            and isinstance(admission, Admission)
+            and admission.access is not None
+            and admission.access.can_join
+        ]
+        friends = friend_ids_remembered(wanted, writes=writes) if wanted else {}
+    finally:
+        remember_many(writes)
+    return [
+        admission if isinstance(admission, Exception) else (admission, friends.get(call.item.user.pk))
+        for call, admission in zip(calls, admissions, strict=True)
+    ]
+
+
+def _admission_settle(call: AdmitCall, admission: Admission, writes: list[Entry]) -> Admission:
+    """A newcomer let in joins (becomes a member); an admission read is remembered."""
+    if admission.remembered or admission.room is None or admission.access is None or not admission.access.can_join:
+        return admission
+    role = admission.access.role if admission.access.is_member else None
+    if role is None:  # not a member yet: joining makes them one
+        try:
+            membership, _ = room_services.room_join(room=admission.room, user=call.user)
+        except (NotFound, Forbidden):  # banned or closed a moment ago
+            return Admission(admission.room, RoomAccess(is_open=False, is_private=True))
+        role = membership.role
+    admission_remember(admission, call.user, role=role, writes=writes)
+    return admission
+
+
+# The admissions the cache could not answer, read for all the sockets joining at once.
+_admissions: LoopBatch[AdmitCall, tuple[Admission, set[str] | None]] = LoopBatch(_admit_batch)
+
+
 class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
     user: User  # set in connect(), for a signed-in socket
     room: Room  # set by _admit(); `admitted` says whether it happened
@@ -193,12 +262,15 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         """Lets in whoever may join the room (rooms.access): 4404 for no such open room, 4403
         for the banned and for outsiders of a private room (who learn no more than that). A
         remembered admission (rooms.access.room_admit) reads the cache only, on the event loop
-        (core.cache_batch), in the round trip that reads the user's friends; otherwise one trip
-        to the database thread reads the access, makes the user a member and reads the friends."""
+        (core.cache_batch), in the round trip that reads the user's friends; otherwise a trip
+        to the database thread, shared with the other sockets joining then (`_admissions`),
+        reads the access, makes the user a member and reads the friends."""
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
         admission = self._admit_from_cache(room_id)
         if not admission.remembered or self._friends is None:
-            admission = await database_sync_to_async(self._admit_from_database)(room_id, admission)
+            admission, friends = await _admissions(AdmitCall(room_id, self.user, admission, self._friends is None))
+            if friends is not None:
+                self._friends = friends
         if admission.room is None or admission.access is None:
             return CLOSE_NOT_FOUND
         if not admission.access.can_join:
@@ -214,34 +286,6 @@ class RoomConsumer(ConsumerMixin, AsyncJsonWebsocketConsumer):
         found = recall_many([*keys, friends], on_loop=True) or {}
         self._friends = friend_ids_from(found.get(friends))
         return admission_recall(room_id, self.user, found) if keys else Admission(None, None)
-
-    def _admit_from_database(self, room_id, admission: Admission) -> Admission:
-        """What the cache did not hold: the admission (then a newcomer joins) and the friends,
-        remembered in one round trip."""
-        writes: list[Entry] = []
-        try:
-            if not admission.remembered:
-                admission = self._admission_read(room_id, admission, writes)
-            if self._friends is None and admission.access is not None and admission.access.can_join:
-                # Read in this trip, which a first join makes anyway: the presence frame needs them.
-                self._friends = friend_ids_remembered(user=self.user, writes=writes)
-        finally:
-            remember_many(writes)
-        return admission
-
-    def _admission_read(self, room_id, admission: Admission, writes: list[Entry]) -> Admission:
-        admission = admission_read(room_id, self.user, admission)
-        if admission.room is None or admission.access is None or not admission.access.can_join:
-            return admission
-        role = admission.access.role if admission.access.is_member else None
-        if role is None:  # not a member yet: joining makes them one
-            try:
-                membership, _ = room_services.room_join(room=admission.room, user=self.user)
-            except (NotFound, Forbidden):  # banned or closed a moment ago
-                return Admission(admission.room, RoomAccess(is_open=False, is_private=True))
-            role = membership.role
-        admission_remember(admission, self.user, role=role, writes=writes)
-        return admission
 
     async def _arrive(self) -> tuple[list[dict], bool]:
         """A join's work after admission: marks the socket present, resumes a room that paused

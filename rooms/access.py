@@ -25,7 +25,7 @@ with the REST and socket outcomes over the permission matrix.
 """
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeGuard
@@ -119,8 +119,10 @@ def open_invites(*, now: datetime | None = None) -> Q:
     return Q(accepted_at__isnull=True, expires_at__gt=now or timezone.now())
 
 
-def _annotations(user: User | uuid.UUID, room_ref="pk", *, now: datetime | None = None) -> dict:
-    room = OuterRef(room_ref)
+def _annotations(user: User | uuid.UUID | OuterRef, room_ref="pk", *, now: datetime | None = None, room=None) -> dict:
+    """The facts `access_of` reads, for `user` in the room of the outer query's `room_ref`, or
+    in `room` (an id) for the users of the outer query (`user=OuterRef("pk")`)."""
+    room = OuterRef(room_ref) if room is None else room
     return {
         "access_role": Subquery(Membership.objects.filter(room=room, user=user).values("role")[:1]),
         "access_banned": Exists(Ban.objects.filter(room=room, user=user)),
@@ -390,38 +392,58 @@ def admission_recall(room_id, user: User, found: dict | None = None) -> Admissio
     return Admission(None, None, generation=generation)
 
 
-def _admission_rows(room_id, user_id, now):
-    rooms = Room.objects.filter(pk=room_id, closed_at__isnull=True).annotate(**_annotations(user_id, now=now))
-    return rooms.values_list(*ADMISSION_ROOM_FIELDS, "access_role", "access_banned", "access_invited")
+def _admission_room_rows(room_id):
+    return Room.objects.filter(pk=room_id, closed_at__isnull=True).order_by().values_list(*ADMISSION_ROOM_FIELDS)
 
 
-# `room_with_access` for the room socket, compiled once per process (core/reads.py): the
-# ORM took about 3 ms of CPU per join building this read's three subqueries.
-_ADMISSION_READ = CompiledRead(_admission_rows, "uuid", "uuid", "datetime", model=Room)
+def _admission_access_rows(room_id, user_ids, now):
+    facts = _annotations(OuterRef("pk"), now=now, room=room_id)
+    # The users table only lists the ids: one row each, member or not.
+    return User.objects.filter(pk__in=user_ids).order_by().annotate(**facts).values_list("pk", *facts)
 
 
-def admission_read(room_id, user: User, recalled: Admission) -> Admission:
-    """The database's half of `room_admit`, after `admission_recall` found nothing (one
-    query): the room with ADMISSION_ROOM_FIELDS (the others deferred), as remembered ones are."""
-    if recalled.remembered:
-        return recalled
+# `room_with_access` for the room sockets joining a room at once, compiled once per process
+# (core/reads.py): the ORM took about 3 ms of CPU per join building the access read's three
+# subqueries.
+_ADMISSION_ROOM_READ = CompiledRead(_admission_room_rows, "uuid", model=Room)
+_ADMISSION_ACCESS_READ = CompiledRead(_admission_access_rows, "uuid", "uuid[]", "datetime", model=Room)
+
+
+def admissions_read(room_id, wanted: Sequence[tuple[User, Admission]]) -> list[Admission]:
+    """The database's half of `room_admit` for several users joining one room, each with what
+    `admission_recall` found for them: the remembered stay as they are; the others are read in
+    two queries (the room with ADMISSION_ROOM_FIELDS, the others deferred, as remembered ones
+    are; then every user's access to it)."""
+    answers = [recalled for _, recalled in wanted]
+    unread = [i for i, (_, recalled) in enumerate(wanted) if not recalled.remembered]
+    if not unread:
+        return answers
     try:
         pk = uuid.UUID(str(room_id))
     except ValueError:
-        return Admission(None, None, generation=recalled.generation)
-    rows = _ADMISSION_READ(pk, user.pk, timezone.now())
+        pk = None
+    rows = _ADMISSION_ROOM_READ(pk) if pk is not None else []
     if not rows:
-        return Admission(None, None, generation=recalled.generation)
-    *values, role, banned, invited = rows[0]
-    room = Room.from_db("default", list(ADMISSION_ROOM_FIELDS), values)
-    access = RoomAccess.of(room, role=role, banned=bool(banned), invited=bool(invited))
-    return Admission(room, access, generation=recalled.generation)
+        for i in unread:
+            answers[i] = Admission(None, None, generation=wanted[i][1].generation)
+        return answers
+    facts = {
+        user_id: rest
+        for user_id, *rest in _ADMISSION_ACCESS_READ(pk, sorted({wanted[i][0].pk for i in unread}), timezone.now())
+    }
+    for i in unread:
+        user, recalled = wanted[i]
+        room = Room.from_db("default", list(ADMISSION_ROOM_FIELDS), list(rows[0]))
+        role, banned, invited = facts.get(user.pk, (None, False, False))
+        access = RoomAccess.of(room, role=role, banned=bool(banned), invited=bool(invited))
+        answers[i] = Admission(room, access, generation=recalled.generation)
+    return answers
 
 
 def room_admit(room_id, user: User) -> Admission:
     """`room_with_access` for the room socket, remembered: no query for an admission
     remembered in the room's current generation (`admission_remember`)."""
-    return admission_read(room_id, user, admission_recall(room_id, user))
+    return admissions_read(room_id, [(user, admission_recall(room_id, user))])[0]
 
 
 def admission_remember(

@@ -1,6 +1,8 @@
 """Friendships and notifications. Other apps tell people things through `notify`."""
 
 import logging
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +15,7 @@ from django.utils import timezone
 from accounts.events import user_group
 from accounts.models import User
 from core.background import enqueue
-from core.cache_batch import Entry, remember_many
+from core.cache_batch import Entry
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.reads import CompiledRead
 from core.realtime import send_on_commit
@@ -69,17 +71,31 @@ def email_enqueue(*, email_id) -> bool:
     return enqueue("social.tasks.email_send", args=[str(email_id)])  # by name: social.tasks imports this module
 
 
-def _friendship_rows(from_user_id, to_user_id):
-    mine = Q(from_user_id=from_user_id) | Q(to_user_id=to_user_id)
-    return Friendship.objects.filter(mine, status=Status.ACCEPTED).values_list("from_user_id", "to_user_id")
+def _friendship_rows(from_user_ids, to_user_ids):
+    theirs = Q(from_user_id__in=from_user_ids) | Q(to_user_id__in=to_user_ids)
+    return (
+        Friendship.objects.filter(theirs, status=Status.ACCEPTED).order_by().values_list("from_user_id", "to_user_id")
+    )
 
 
-# Compiled once per process (core/reads.py): a room socket's join reads it.
-_FRIENDSHIPS = CompiledRead(_friendship_rows, "uuid", "uuid", model=Friendship)
+# Compiled once per process (core/reads.py): room sockets' joins read it, several users at once.
+_FRIENDSHIPS = CompiledRead(_friendship_rows, "uuid[]", "uuid[]", model=Friendship)
+
+
+def friend_ids_of(user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set]:
+    """Each user's friends' ids, in one query."""
+    wanted = sorted(set(user_ids))
+    friends: dict[uuid.UUID, set] = {pk: set() for pk in wanted}
+    for a, b in _FRIENDSHIPS(wanted, wanted) if wanted else ():
+        if a in friends:
+            friends[a].add(b)
+        if b in friends:
+            friends[b].add(a)
+    return friends
 
 
 def friend_ids(*, user: User) -> set:
-    return {b if a == user.pk else a for a, b in _FRIENDSHIPS(user.pk, user.pk)}
+    return friend_ids_of([user.pk])[user.pk]
 
 
 # A user's friends, remembered in the cache for a room socket's join (`friend_ids_from`):
@@ -97,18 +113,12 @@ def friend_ids_from(value) -> set[str] | None:
     return set(value) if isinstance(value, list) else None
 
 
-def friend_ids_remembered(*, user: User, writes: list[Entry] | None = None) -> set[str]:
-    """`friend_ids` as strings, from the cache when remembered, else read and remembered. With
-    `writes`, for a caller that found nothing remembered (it read the cache along with other
-    keys): reads, and adds the write there for the caller to make with its others."""
-    found = friend_ids_from(cache.get(friends_key(user.pk))) if writes is None else None
-    if found is None:
-        found = {str(pk) for pk in friend_ids(user=user)}
-        entry = Entry(friends_key(user.pk), sorted(found), FRIENDS_CACHE_SECONDS)
-        if writes is None:
-            remember_many([entry])
-        else:
-            writes.append(entry)
+def friend_ids_remembered(users: Iterable[User], *, writes: list[Entry]) -> dict[uuid.UUID, set[str]]:
+    """`friend_ids` as strings for each user, for a caller that found nothing remembered for
+    them (it read the cache along with other keys: `friend_ids_from`): read in one query, and
+    the writes that remember them added to `writes` for the caller to make with its others."""
+    found = {pk: {str(friend) for friend in ids} for pk, ids in friend_ids_of(user.pk for user in users).items()}
+    writes.extend(Entry(friends_key(pk), sorted(ids), FRIENDS_CACHE_SECONDS) for pk, ids in found.items())
     return found
 
 

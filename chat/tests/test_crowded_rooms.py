@@ -2,6 +2,8 @@
 bans and room changes still take effect at once, and a process over its handshake limit says
 "busy" instead of letting handshakes time out."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from django.core.cache import cache
@@ -301,4 +303,28 @@ async def test_a_socket_opened_with_a_fresh_ticket_reads_no_user_row(people, pub
         socket = await join(None, public_room.pk, token=ticket)
     await socket.close()
 
-    assert not [sql for sql in handshake.sql if 'FROM "accounts_user"' in sql], "\n".join(handshake.sql)
+    # (The admission's read lists the user's id from that table, but reads none of its columns.)
+    assert not [sql for sql in handshake.sql if '"accounts_user"."email"' in sql], "\n".join(handshake.sql)
+
+
+async def test_sockets_joining_at_once_share_their_reads(public_room):
+    """A crowd arriving together (a room opening, a restart sending everyone back) is read
+    together: the users nobody remembered in one query, their access to the room and their
+    friends in one trip per batch, however many sockets (core.batching)."""
+    crowd = [await db(UserFactory)(username=f"crowd{i:02d}") for i in range(6)]
+    for user in crowd:
+        await db(room_services.room_join)(room=public_room, user=user)  # members coming back
+        await db(cache.delete)(socket_user_key(user.pk))  # saved long ago: not remembered
+    tokens = [await token_for(user) for user in crowd]
+
+    async with DatabaseThreadQueries() as arrival:
+        sockets = await asyncio.gather(*(join(None, public_room.pk, token=token) for token in tokens))
+    for socket in sockets:
+        await socket.close()
+
+    user_reads = [sql for sql in arrival.sql if '"accounts_user"."email"' in sql]
+    access_reads = [sql for sql in arrival.sql if '"access_banned"' in sql]
+    friend_reads = [sql for sql in arrival.sql if 'FROM "social_friendship"' in sql]
+    assert len(user_reads) == 1, "\n".join(user_reads)
+    assert 1 <= len(access_reads) < len(crowd), "\n".join(access_reads)
+    assert len(friend_reads) == len(access_reads), "\n".join(friend_reads)
