@@ -460,21 +460,24 @@ class PresenceNews:
     "ws_fanout.py"). Per event loop; within a window, a user's latest change wins.
 
     A crowded room (more than ROOM_PRESENCE_LIVE_MAX listeners at the last announcement) hears
-    only the count: `room.audience`, at most once per ROOM_PRESENCE_COUNT_SECONDS; its
-    listeners page through who is there (`presence.page`) instead.
+    only the count: `room.audience`, at most once per ROOM_PRESENCE_COUNT_SECONDS, and in a
+    room so large that this would be more than ROOM_PRESENCE_COUNT_RATE frames a second, once
+    per (listeners / that rate) seconds: a room of 1,000 hears its count every 4 s by default,
+    which cost a filling room's every listener a frame a second before. Its listeners page
+    through who is there (`presence.page`) instead.
     """
 
     def __init__(self):
         self.pending: dict[str, dict[str, tuple[str, dict]]] = {}
         self.last_sent: dict[str, float] = {}
-        self.crowded: set[str] = set()
+        self.crowded: dict[str, int] = {}  # crowded rooms: their count at the last announcement
 
     def announce(self, layer, room_id: str, kind: str, user: dict) -> None:
         """`kind` is "joined" or "left"; `user` is the UserBrief payload (its id a string)."""
         loop = asyncio.get_running_loop()
         window = getattr(settings, "ROOM_PRESENCE_BATCH_SECONDS", 0.2)
         if room_id in self.crowded:
-            window = max(window, settings.ROOM_PRESENCE_COUNT_SECONDS)
+            window = max(window, count_interval(self.crowded[room_id]))
         room = self.pending.get(room_id)
         if room is None:
             room = self.pending[room_id] = {}
@@ -492,13 +495,19 @@ class PresenceNews:
         try:
             audience = await database_sync_to_async(audience_news)(room_id)
             if audience["online"] > settings.ROOM_PRESENCE_LIVE_MAX:
-                self.crowded.add(room_id)
+                self.crowded[room_id] = audience["online"]
             else:
-                self.crowded.discard(room_id)
+                self.crowded.pop(room_id, None)
                 await layer.group_send(room_group(room_id), _members_event(room_id, changes))
             await layer.group_send(room_group(room_id), audience)
         except Exception:  # noqa: BLE001 - presence news is best effort; clients resync presence
             logger.warning("announcing presence in room %s failed", room_id, exc_info=True)
+
+
+def count_interval(listeners: int) -> float:
+    """Seconds between a crowded room's `room.audience` frames from one process (PresenceNews)."""
+    rate = settings.ROOM_PRESENCE_COUNT_RATE
+    return max(settings.ROOM_PRESENCE_COUNT_SECONDS, listeners / rate if rate > 0 else 0.0)
 
 
 def _members_event(room_id: str, changes: list[tuple[str, dict]]) -> dict:

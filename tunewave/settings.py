@@ -315,6 +315,9 @@ ROOM_PRESENCE_PAGE = env.int("ROOM_PRESENCE_PAGE", default=50)
 # once per ROOM_PRESENCE_COUNT_SECONDS per process) instead of `member.joined` / `member.left`.
 ROOM_PRESENCE_LIVE_MAX = env.int("ROOM_PRESENCE_LIVE_MAX", default=100)
 ROOM_PRESENCE_COUNT_SECONDS = env.float("ROOM_PRESENCE_COUNT_SECONDS", default=1.0)
+# ...and a larger room less often: at most this many of those frames a second (listeners /
+# rate seconds apart: every 4 s for 1,000 listeners). 0: no limit.
+ROOM_PRESENCE_COUNT_RATE = env.float("ROOM_PRESENCE_COUNT_RATE", default=250.0)
 # Seconds a room socket's admission (user, room -> access) is remembered in the cache, so a
 # reconnect skips the database; bans, role and room changes forget it at once (rooms.access).
 ROOM_ADMISSION_CACHE_SECONDS = env.int("ROOM_ADMISSION_CACHE_SECONDS", default=60)

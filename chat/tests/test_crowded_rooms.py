@@ -197,6 +197,26 @@ async def test_a_crowded_room_hears_the_count_not_each_join(people, public_room,
         await socket.close()
 
 
+async def test_a_larger_crowd_hears_its_count_less_often(people, public_room, settings):
+    settings.ROOM_PRESENCE_LIVE_MAX = 2
+    settings.ROOM_PRESENCE_COUNT_SECONDS = 0.2
+    settings.ROOM_PRESENCE_COUNT_RATE = 3.0  # a room of 3: a count a second at most
+    owner = await join(people["owner"], public_room.pk)
+    member = await join(people["member"], public_room.pk)
+    moderator = await join(people["moderator"], public_room.pk)
+    while (await owner.receive_type("room.audience"))["online"] != 3:  # crowded from here
+        pass
+
+    newcomer = await db(UserFactory)(username="late")
+    await db(room_services.room_join)(room=public_room, user=newcomer)  # (its room.updated now)
+    assert (await owner.receive_type("room.updated"))["member_count"] == 4
+    late = await join(newcomer, public_room.pk)
+    assert await owner.nothing(0.6)  # not 0.2 s after the last count: 1 s
+    assert (await owner.receive_type("room.audience"))["online"] == 4
+    for socket in (owner, member, moderator, late):
+        await socket.close()
+
+
 async def test_a_reconnect_into_a_room_with_listeners_runs_no_query(people, public_room, track):
     await db(room_services.queue_add)(room=public_room, actor=people["owner"], track=track)
     owner = await join(people["owner"], public_room.pk)
