@@ -44,11 +44,12 @@ class Call(Generic[Item]):
 
 
 class _Queue:
-    __slots__ = ("calls", "running")
+    __slots__ = ("calls", "running", "task")
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.running = False
+        self.task: asyncio.Task | None = None  # held: the loop keeps only weak references
 
 
 class LoopBatch(Generic[Item, Result]):
@@ -75,8 +76,12 @@ class LoopBatch(Generic[Item, Result]):
         if not queue.running:
             queue.running = True
             # Started from this caller's context: the server loop it is bound to (core.realtime).
-            loop.call_soon(lambda: loop.create_task(self._drain(queue)))
+            # Next turn of the loop: the calls made in this one go together.
+            loop.call_soon(self._start, loop, queue)
         return await call.future
+
+    def _start(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
+        queue.task = loop.create_task(self._drain(queue))
 
     async def _drain(self, queue: _Queue) -> None:
         """Runs batches until no call waits; calls made meanwhile make the next batch."""
@@ -95,7 +100,7 @@ class LoopBatch(Generic[Item, Result]):
                         raise
                 _answer(calls, answers)
         finally:
-            queue.running = False
+            queue.running, queue.task = False, None
             if queue.calls:  # cancelled with callers waiting: they hear of it rather than hang
                 _answer(queue.calls, [RuntimeError("the batch was cancelled")] * len(queue.calls))
                 queue.calls.clear()
