@@ -21,6 +21,7 @@ from accounts.services import oauth_leftovers_prune
 from core import metrics
 from core.background import enqueue
 from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
+from core.reads import CompiledRead
 from core.realtime import send_on_commit
 from music import uploads
 from music.models import Track
@@ -40,8 +41,20 @@ def _locked(room: Room) -> Room:
     return Room.objects.select_for_update().get(pk=room.pk)
 
 
+_MEMBERSHIP_FIELDS = tuple(field.attname for field in Membership._meta.concrete_fields)
+
+
+def _membership_rows(room_id, user_id):
+    return Membership.objects.filter(room_id=room_id, user_id=user_id).values_list(*_MEMBERSHIP_FIELDS)[:1]
+
+
+# Compiled once per process (core/reads.py): every chat message reads it (`room_join`).
+_MEMBERSHIP_READ = CompiledRead(_membership_rows, "uuid", "uuid", model=Membership)
+
+
 def _membership(room: Room, user: User) -> Membership | None:
-    return Membership.objects.filter(room=room, user=user).first()
+    rows = _MEMBERSHIP_READ(room.pk, user.pk)
+    return Membership.from_db(Membership.objects.db, list(_MEMBERSHIP_FIELDS), list(rows[0])) if rows else None
 
 
 def _require_role(room: Room, user: User, roles: tuple[str, ...], action: str) -> RoomAccess:
